@@ -1,0 +1,45 @@
+"""Field incident app: the application factory."""
+from flask import Flask
+
+from . import cli, database, errors, security, templating
+from .extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure the app; no side effects beyond reading configuration."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        static_folder=str(root / "static"),
+        template_folder=str(root / "templates"),
+    )
+    from .config import configure
+
+    configure(app, test_config)
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(root / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+
+    from .admin.views import bp as admin_bp
+    from .api.views import bp as api_bp
+    from .auth.views import bp as auth_bp
+    from .incidents.views import bp as incidents_bp
+    from .system.views import bp as system_bp
+    from .reporting.views import bp as reporting_bp
+
+    for blueprint in (auth_bp, reporting_bp, incidents_bp, admin_bp, api_bp, system_bp):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions; bearer tokens need none
+
+    cli.init_app(app)
+    return app

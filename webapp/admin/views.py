@@ -1,0 +1,200 @@
+"""Admin pages: users, sites, the organisation profile and API tokens."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..auth.models import ROLE_LABELS, ROLES, ApiToken, User
+from ..cli import create_user
+from ..extensions import db
+from ..organisation.models import PROFILE_LABELS, Organisation, Site
+from ..organisation.rules import validate_profile, validate_site
+from ..rules.answers import JURISDICTIONS
+from ..rules.errors import Invalid
+from ..security import admin_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _sites() -> list[Site]:
+    return list(db.session.scalars(db.select(Site).order_by(Site.name)))
+
+
+def _site_by_id(raw: str | None) -> Site | None:
+    if not raw:
+        return None
+    site = db.session.get(Site, int(raw)) if raw.isdigit() else None
+    if site is None:
+        raise Invalid({"home_site": "choose one of the sites"})
+    return site
+
+
+def _users_page(errors: dict | None = None, values: dict | None = None, new_login: tuple | None = None,
+                status: int = 200):
+    users = db.session.scalars(db.select(User).order_by(User.active.desc(), User.name))
+    return render_template("admin/users.html", users=list(users), sites=_sites(), roles=ROLE_LABELS,
+                           errors=errors or {}, values=values or {}, new_login=new_login), status
+
+
+@bp.get("/users")
+@admin_required
+def users():
+    return _users_page()
+
+
+@bp.post("/users")
+@admin_required
+def invite_user():
+    """Add a user with a one-time password that the admin passes on."""
+    form = request.form
+    values = form.to_dict()
+    errors = {}
+    email = User.normalise_email(form.get("email", ""))
+    if "@" not in email or len(email) > 254:
+        errors["email"] = "Enter an email address"
+    elif User.by_email(email):
+        errors["email"] = "Someone already has this email"
+    if not form.get("name", "").strip():
+        errors["name"] = "Enter a name"
+    if form.get("role") not in ROLES:
+        errors["role"] = "Choose a role"
+    try:
+        site = _site_by_id(form.get("home_site"))
+    except Invalid as invalid:
+        errors.update(invalid.fields)
+    if errors:
+        return _users_page(errors, values, status=422)
+    user, password = create_user(email, form["role"], site, name=form["name"].strip())
+    db.session.commit()
+    return _users_page(new_login=(user.email, password))
+
+
+@bp.post("/users/<int:user_id>")
+@admin_required
+def update_user(user_id: int):
+    """Change a user's role or home site, or deactivate / reactivate them."""
+    user = db.session.get(User, user_id) or abort(404)
+    form = request.form
+    if user.id == current_user.id and (form.get("active") == "0" or form.get("role", "admin") != "admin"):
+        return _users_page({"": "You cannot remove your own admin access or deactivate yourself."},
+                           status=422)
+    try:
+        if "role" in form:
+            if form["role"] not in ROLES:
+                raise Invalid({"role": "Choose a role"})
+            user.role = form["role"]
+        if "home_site" in form:
+            user.home_site = _site_by_id(form["home_site"])
+        if "active" in form:
+            user.active = form["active"] == "1"
+    except Invalid as invalid:
+        db.session.rollback()
+        return _users_page(invalid.fields, status=422)
+    db.session.commit()
+    flash(f"Saved {user.name}.")
+    return redirect(url_for("admin.users"), code=303)
+
+
+def _sites_page(errors=None, values=None, status=200):
+    return render_template("admin/sites.html", sites=_sites(), jurisdictions=JURISDICTIONS,
+                           errors=errors or {}, values=values or {}), status
+
+
+@bp.get("/sites")
+@admin_required
+def sites():
+    return _sites_page()
+
+
+@bp.post("/sites")
+@admin_required
+def create_site():
+    values = request.form.to_dict()
+    data = {k: values.get(k, "") for k in ("code", "name", "jurisdiction", "timezone")}
+    try:
+        clean = validate_site(data, set(db.session.scalars(db.select(Site.code))))
+    except Invalid as invalid:
+        return _sites_page(invalid.fields, values, invalid.status)
+    db.session.add(Site(**clean))
+    db.session.commit()
+    flash(f"Added site {clean['code']}.")
+    return redirect(url_for("admin.sites"), code=303)
+
+
+@bp.post("/sites/<int:site_id>")
+@admin_required
+def update_site(site_id: int):
+    site = db.session.get(Site, site_id) or abort(404)
+    values = request.form.to_dict()
+    data = {k: values[k] for k in ("name", "jurisdiction", "timezone") if k in values}
+    try:
+        clean = validate_site(data, set(), partial=True)
+    except Invalid as invalid:
+        return _sites_page(invalid.fields, status=invalid.status)
+    for key, value in clean.items():
+        setattr(site, key, value)
+    db.session.commit()
+    flash(f"Saved site {site.code}.")
+    return redirect(url_for("admin.sites"), code=303)
+
+
+@bp.route("/organisation", methods=["GET", "POST"])
+@admin_required
+def organisation():
+    org = Organisation.current()
+    errors = {}
+    if request.method == "POST":
+        data = {"name": request.form.get("name", "")}
+        data.update({flag: request.form.get(flag) == "on" for flag in PROFILE_LABELS})
+        try:
+            for key, value in validate_profile(data).items():
+                setattr(org, key, value)
+        except Invalid as invalid:
+            errors = invalid.fields
+        else:
+            db.session.commit()
+            flash("Organisation profile saved.")
+            return redirect(url_for("admin.organisation"), code=303)
+    return render_template("admin/organisation.html", org=org, flags=PROFILE_LABELS,
+                           errors=errors), 422 if errors else 200
+
+
+def _tokens_page(new_secret: str | None = None, errors=None, status=200):
+    tokens = db.session.scalars(db.select(ApiToken).order_by(ApiToken.revoked_at.is_not(None), ApiToken.id))
+    users = db.session.scalars(db.select(User).where(User.active.is_(True)).order_by(User.name))
+    return render_template("admin/tokens.html", tokens=list(tokens), users=list(users),
+                           new_secret=new_secret, errors=errors or {}), status
+
+
+@bp.get("/tokens")
+@admin_required
+def tokens():
+    return _tokens_page()
+
+
+@bp.post("/tokens")
+@admin_required
+def create_token():
+    raw = request.form.get("user_id", "")
+    user = db.session.get(User, int(raw)) if raw.isdigit() else None
+    name = request.form.get("name", "").strip()
+    errors = {}
+    if user is None or not user.active:
+        errors["user_id"] = "Choose an active user for the token to act as"
+    if not name or len(name) > 100:
+        errors["name"] = "Name the token (up to 100 characters), e.g. what uses it"
+    if errors:
+        return _tokens_page(errors=errors, status=422)
+    _token, secret = ApiToken.issue(user, name)
+    db.session.commit()
+    return _tokens_page(new_secret=secret)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@admin_required
+def revoke_token(token_id: int):
+    token = db.session.get(ApiToken, token_id) or abort(404)
+    token.revoke()
+    db.session.commit()
+    flash(f"Revoked token “{token.name}”.")
+    return redirect(url_for("admin.tokens"), code=303)

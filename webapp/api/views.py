@@ -1,0 +1,146 @@
+"""JSON API v1: incidents, sites, organisation. Tokens act as their owner; cookie sessions need CSRF."""
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask_login import current_user
+
+from ..database import utcnow
+from ..extensions import db
+from ..incidents.lifecycle import ALL_STATUSES
+from ..incidents.models import Incident
+from ..incidents.queries import incident_query
+from ..organisation.models import Organisation, Site
+from ..organisation.rules import validate_profile, validate_site
+from ..reporting.service import ClientIdTaken, submit_report
+from ..rules.answers import validate_report
+from ..rules.classification import SEVERITIES
+from ..rules.errors import Invalid
+from ..security import admin_required, any_user_required, check_csrf
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.before_request
+def _csrf_for_cookie_sessions():
+    """A browser session (the app's own outbox) must send the CSRF token; bearer clients need not."""
+    if request.method not in ("GET", "HEAD", "OPTIONS") and \
+            not request.headers.get("Authorization", "").startswith("Bearer "):
+        check_csrf()
+
+
+@bp.errorhandler(Invalid)
+def _invalid(error: Invalid):
+    message = "the request has errors: " + ", ".join(k or "body" for k in error.fields)
+    return jsonify(error=message, fields=error.fields), error.status
+
+
+def _json_body() -> object:
+    """The request's JSON, or a 400 that says what is wrong with it."""
+    if not request.is_json:
+        raise Invalid({"": "send JSON with Content-Type: application/json"})
+    body = request.get_json(silent=True)
+    if body is None:
+        raise Invalid({"": "the body is not valid JSON"})
+    return body
+
+
+@bp.post("/incidents")
+@any_user_required
+def create_incident():
+    """File a report; the same client_id again returns the first incident (200) and creates nothing."""
+    sites = {code for code in db.session.scalars(db.select(Site.code))}
+    home = current_user.home_site.code if current_user.home_site else None
+    report = validate_report(_json_body(), now=utcnow(), site_codes=sites, default_site=home)
+    try:
+        incident, created = submit_report(report, current_user, utcnow())
+    except ClientIdTaken:
+        raise Invalid({"client_id": "is already used by another user's report"}, status=409) from None
+    response = jsonify(incident.to_json())
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = url_for("api.get_incident", reference=incident.reference)
+    return response
+
+
+@bp.get("/incidents/<reference>")
+@any_user_required
+def get_incident(reference: str):
+    incident = Incident.by_reference(reference)
+    if incident is None or not incident.can_view(current_user):
+        abort(404, f"no incident {reference}")
+    return jsonify({**incident.to_json(), "timeline": [e.to_json() for e in incident.timeline]})
+
+
+def _cursor(raw: str | None) -> int | None:
+    if not raw:
+        return None
+    try:
+        return int(base64.urlsafe_b64decode(raw.encode() + b"==").decode())
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Invalid({"cursor": "is not a cursor this API gave out"}) from None
+
+
+@bp.get("/incidents")
+@any_user_required
+def list_incidents():
+    """Newest first, with `status`, `severity` and `site` filters; follow `next_cursor` for more."""
+    args = request.args
+    errors = {k: "is not a filter (use status, severity, site, cursor, limit)"
+              for k in args if k not in ("status", "severity", "site", "cursor", "limit")}
+    if args.get("status") and args["status"] not in ALL_STATUSES + ("open",):
+        errors["status"] = f"must be one of: open, {', '.join(ALL_STATUSES)}"
+    if args.get("severity") and args["severity"] not in SEVERITIES:
+        errors["severity"] = f"must be one of: {', '.join(SEVERITIES)}"
+    if args.get("site") and db.session.scalar(db.select(Site.id).filter_by(code=args["site"])) is None:
+        errors["site"] = f"unknown site {args['site']!r}"
+    limit = args.get("limit", str(current_app.config["API_PAGE_SIZE"]))
+    if not limit.isdigit() or not 1 <= int(limit) <= 200:
+        errors["limit"] = "must be a whole number from 1 to 200"
+    if errors:
+        raise Invalid(errors)
+    query = incident_query(current_user, status=args.get("status"), severity=args.get("severity"),
+                           site=args.get("site"))
+    after = _cursor(args.get("cursor"))
+    if after is not None:
+        query = query.where(Incident.id < after)
+    page = list(db.session.scalars(query.order_by(Incident.id.desc()).limit(int(limit) + 1)))
+    more = len(page) > int(limit)
+    page = page[: int(limit)]
+    cursor = base64.urlsafe_b64encode(str(page[-1].id).encode()).decode().rstrip("=") if more else None
+    return jsonify(incidents=[i.to_json() for i in page], next_cursor=cursor)
+
+
+@bp.get("/organisation")
+@admin_required
+def get_organisation():
+    return jsonify(Organisation.current().to_json())
+
+
+@bp.patch("/organisation")
+@admin_required
+def patch_organisation():
+    changes = validate_profile(_json_body())
+    org = Organisation.current()
+    for key, value in changes.items():
+        setattr(org, key, value)
+    db.session.commit()
+    return jsonify(org.to_json())
+
+
+@bp.get("/sites")
+@admin_required
+def list_sites():
+    sites = db.session.scalars(db.select(Site).order_by(Site.code))
+    return jsonify(sites=[s.to_json() for s in sites])
+
+
+@bp.post("/sites")
+@admin_required
+def create_site():
+    taken = set(db.session.scalars(db.select(Site.code)))
+    site = Site(**validate_site(_json_body(), taken))
+    db.session.add(site)
+    db.session.commit()
+    return jsonify(site.to_json()), 201

@@ -1,0 +1,57 @@
+"""Logging in and out."""
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from ..extensions import limiter
+from ..security import any_user_required, public, safe_next
+from .models import User
+
+bp = Blueprint("auth", __name__)
+
+
+def home_for(user: User) -> str:
+    """Where each role starts: reporters at the report form, everyone else at the queue."""
+    return url_for("incidents.queue") if user.is_staff else url_for("reporting.new")
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _login_failed(response) -> bool:
+    """Only failed attempts count towards the limit."""
+    return request.method == "POST" and response.status_code != 302
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_login_failed)
+def login():
+    """Email and password; a wrong pair gets one message that does not say which was wrong."""
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    email = request.form.get("email", "")
+    if request.method == "POST":
+        user = User.by_email(email)
+        if user and user.active and user.check_password(request.form.get("password", "")):
+            login_user(user)
+            return redirect(safe_next(request.args.get("next")) or home_for(user))
+        return render_template("auth/login.html", email=email,
+                               error="That email and password do not match an active account."), 401
+    return render_template("auth/login.html", email=email, error=None)
+
+
+@bp.post("/logout")
+@any_user_required
+def logout():
+    logout_user()
+    flash("You are logged out.")
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/")
+@public
+def index():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    return redirect(url_for("auth.login"))

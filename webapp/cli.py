@@ -1,0 +1,127 @@
+"""Command-line tools: seed-demo, create-user, api-token."""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from .auth.models import ROLES, ApiToken, User
+from .extensions import db
+from .organisation.models import Organisation, Site
+
+DEMO_SITES = (
+    ("SYD-DEPOT", "Sydney depot", "AU-NSW", "Australia/Sydney"),
+    ("MAN-PLANT", "Manchester plant", "UK", "Europe/London"),
+)
+DEMO_USERS = (
+    ("reporter@demo.example", "Riley Reporter", "reporter", "SYD-DEPOT"),
+    ("responder@demo.example", "Rowan Responder", "responder", "SYD-DEPOT"),
+    ("supervisor@demo.example", "Sam Supervisor", "supervisor", "SYD-DEPOT"),
+    ("admin@demo.example", "Alex Admin", "admin", "MAN-PLANT"),
+)
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def create_user(email: str, role: str, site: Site | None, name: str | None = None,
+                password: str | None = None) -> tuple[User, str]:
+    """Add a user with a password (generated unless given); return the user and the password."""
+    password = password or new_password()
+    user = User(email=User.normalise_email(email), name=name or email.split("@")[0].title(),
+                role=role, home_site=site, active=True)
+    user.set_password(password)
+    db.session.add(user)
+    return user, password
+
+
+def seed_demo() -> list[tuple[str, str, str]]:
+    """Create the demo organisation if the database is empty; return (email, password, role) rows."""
+    logins_file = Path(current_app.instance_path) / "demo-logins.txt"
+    if db.session.scalar(db.select(User).limit(1)) is not None:
+        if logins_file.exists():
+            return [tuple(line.split("  ")) for line in logins_file.read_text().splitlines() if line]
+        return []
+    org = Organisation.current()
+    org.name = "Demo Mining & Utilities"
+    org.privacy_act_covered = True
+    org.gdpr_controller = True
+    sites = {code: Site(code=code, name=name, jurisdiction=j, timezone=tz) for code, name, j, tz in DEMO_SITES}
+    db.session.add_all(sites.values())
+    rows = []
+    for email, name, role, site in DEMO_USERS:
+        _user, password = create_user(email, role, sites[site], name=name)
+        rows.append((email, password, role))
+    db.session.commit()
+    logins_file.write_text("".join(f"{e}  {p}  {r}\n" for e, p, r in rows))
+    logins_file.chmod(0o600)
+    return rows
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    def seed_demo_command():
+        """Create the demo organisation (only if the database is empty) and print its logins."""
+        rows = seed_demo()
+        if not rows:
+            click.echo("The database already has users; the demo logins are not known.")
+        for email, password, role in rows:
+            click.echo(f"{email}  {password}  {role}")
+
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--role", type=click.Choice(ROLES), required=True)
+    @click.option("--site", "site_code", help="Home site code")
+    @click.option("--name", help="Display name")
+    @click.option("--password", help="Password (generated when not given)")
+    def create_user_command(email, role, site_code, name, password):
+        """Add a user and print the password."""
+        if User.by_email(email):
+            raise click.ClickException(f"a user with email {email} already exists")
+        site = None
+        if site_code:
+            site = db.session.scalar(db.select(Site).filter_by(code=site_code))
+            if site is None:
+                raise click.ClickException(f"no site with code {site_code}")
+        _user, password = create_user(email, role, site, name=name, password=password)
+        db.session.commit()
+        click.echo(f"created {User.normalise_email(email)} ({role})")
+        click.echo(f"password: {password}")
+
+    token_group = click.Group("api-token", help="Create, list and revoke API tokens.")
+    app.cli.add_command(token_group)
+
+    @token_group.command("create")
+    @click.argument("email")
+    @click.option("--name", default="API token", help="What the token is for")
+    def token_create(email, name):
+        """Create a token acting as EMAIL; the token is printed on the last line, once."""
+        user = User.by_email(email)
+        if user is None or not user.active:
+            raise click.ClickException(f"no active user with email {email}")
+        token, secret = ApiToken.issue(user, name)
+        db.session.commit()
+        click.echo(f"token {token.id} '{name}' for {user.email} ({user.role}); it is shown only now:")
+        click.echo(secret)
+
+    @token_group.command("list")
+    def token_list():
+        """List tokens (never their secrets)."""
+        for token in db.session.scalars(db.select(ApiToken).order_by(ApiToken.id)):
+            state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
+            used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never"
+            click.echo(f"{token.id}\t{token.prefix}…\t{token.user.email}\t{token.name}\t{state}\tlast used {used}")
+
+    @token_group.command("revoke")
+    @click.argument("token_id", type=int)
+    def token_revoke(token_id):
+        """Revoke a token by its id."""
+        token = db.session.get(ApiToken, token_id)
+        if token is None:
+            raise click.ClickException(f"no token {token_id}")
+        token.revoke()
+        db.session.commit()
+        click.echo(f"revoked token {token_id}")

@@ -1,0 +1,36 @@
+"""Error pages: JSON under /api/, a readable page (or HTMX fragment) elsewhere."""
+from flask import Flask, jsonify, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .security import wants_json
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You do not have access to this.",
+    404: "Not found.",
+    405: "That action is not allowed here.",
+    413: "That is too large to upload.",
+    429: "Too many attempts. Wait a minute and try again.",
+    500: "Something went wrong on our side. Nothing you sent was lost; try again shortly.",
+}
+
+
+def _render(status: int, message: str):
+    if wants_json():
+        return jsonify(error=message, fields={}), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return _render(400, "Your form expired (security token missing or old). Reload the page and "
+                            "try again; what you typed is kept if you use the back button.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        message = MESSAGES.get(error.code, error.description)
+        if error.code in (400, 404) and error.description and wants_json():
+            message = error.description
+        return _render(error.code or 500, message)

@@ -1,0 +1,104 @@
+"""What people do to an incident. Each action checks itself, changes the incident and writes the timeline."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..auth.models import STAFF_ROLES, User
+from ..extensions import db
+from ..rules.classification import SEVERITIES
+from .lifecycle import STATUS_LABELS, TransitionRefused, cleared_timestamps, plan_transition
+from .models import INCIDENT_ROLES, Incident
+
+
+class ActionRefused(ValueError):
+    """The action cannot be done as asked; the message says why, for the user."""
+
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.field = field
+
+
+def _reason(reason: str | None, what: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActionRefused(f"{what} needs a reason", "reason")
+    if len(reason) > 1000:
+        raise ActionRefused("The reason must be at most 1000 characters", "reason")
+    return reason
+
+
+def change_status(incident: Incident, target: str, reason: str | None, actor: User, now: datetime) -> None:
+    try:
+        step = plan_transition(incident.status, target, reason)
+    except TransitionRefused as refused:
+        raise ActionRefused(str(refused), "reason" if "reason" in str(refused) else "status") from None
+    for field in cleared_timestamps(target) if step.kind == "reopen" else []:
+        setattr(incident, field, None)
+    stamp = {"resolved": "resolved_at", "recovered": "recovered_at", "closed": "closed_at"}.get(target)
+    if stamp and getattr(incident, stamp) is None:
+        setattr(incident, stamp, now)
+    incident.status = target
+    incident.record("status", step.describe(), actor, source=step.source, target=target, kind=step.kind,
+                    reason=step.reason)
+
+
+def override_severity(incident: Incident, severity: str, reason: str | None, actor: User) -> None:
+    if severity not in SEVERITIES:
+        raise ActionRefused(f"Severity must be one of {', '.join(SEVERITIES)}", "severity")
+    if severity == incident.severity:
+        raise ActionRefused(f"The severity is already {severity}", "severity")
+    reason = _reason(reason, "Changing the severity")
+    previous = incident.severity
+    incident.severity = severity
+    incident.record("severity", f"Severity changed {previous} → {severity}: {reason}", actor,
+                    previous=previous, severity=severity, reason=reason,
+                    classified=incident.classified_severity)
+
+
+def assign_role(incident: Incident, role: str, user_id: int | None, actor: User) -> None:
+    if role not in INCIDENT_ROLES:
+        raise ActionRefused("Unknown incident role", "role")
+    person = None
+    if user_id is not None:
+        person = db.session.get(User, user_id)
+        if person is None or not person.active or person.role not in STAFF_ROLES:
+            raise ActionRefused("Choose an active responder, supervisor or admin", "user")
+    if getattr(incident, f"{role}_id") == user_id:
+        return
+    setattr(incident, role, person)
+    label = INCIDENT_ROLES[role]
+    text = f"{label}: {person.name}" if person else f"{label} role cleared"
+    incident.record("role", text, actor, role=role, user=person.email if person else None)
+
+
+def add_note(incident: Incident, text: str | None, actor: User) -> None:
+    text = (text or "").strip()
+    if not text:
+        raise ActionRefused("Write something in the note first", "note")
+    if len(text) > 5000:
+        raise ActionRefused(f"A note can be at most 5000 characters (this one has {len(text)})", "note")
+    incident.record("note", text, actor)
+
+
+def acknowledge(incident: Incident, actor: User, now: datetime) -> None:
+    """The first acknowledgement stamps acknowledged_at; later ones are noted on the timeline."""
+    if incident.acknowledged_at is None:
+        incident.acknowledged_at = now
+    incident.record("acknowledged", f"Acknowledged by {actor.name}", actor)
+
+
+def correct_aware_at(incident: Incident, aware_at: datetime, reason: str | None, actor: User,
+                     now: datetime) -> None:
+    reason = _reason(reason, "Correcting when the organisation became aware")
+    if aware_at > now:
+        raise ActionRefused("The time the organisation became aware cannot be in the future", "aware_at")
+    if aware_at < incident.occurred_at:
+        raise ActionRefused("The organisation cannot have become aware before it happened", "aware_at")
+    previous = incident.aware_at
+    incident.aware_at = aware_at
+    incident.record("aware_at", f"Aware-at corrected: {reason}", actor,
+                    previous=previous.isoformat(), aware_at=aware_at.isoformat(), reason=reason)
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)

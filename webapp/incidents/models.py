@@ -1,0 +1,196 @@
+"""Incidents and their append-only timeline."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text, event, or_, true
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..auth.models import User
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+from ..organisation.models import Site
+from ..rules.answers import describe_answers
+from ..rules.classification import CATEGORIES
+from .lifecycle import OPEN_STATUSES
+
+INCIDENT_ROLES = {
+    "commander": "Incident commander",
+    "comms_lead": "Communications lead",
+    "tech_lead": "Technical lead",
+}
+REFERENCE_PATTERN = re.compile(r"^INC-(\d{6,})$")
+
+
+class IncidentCategory(db.Model):
+    """One category of an incident (a row each, so the queue can filter on them in SQL)."""
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(30), primary_key=True)
+
+
+class Incident(db.Model):
+    __table_args__ = (Index("ix_incident_queue", "status", "severity", "reported_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(36), unique=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="reported")
+    severity: Mapped[str] = mapped_column(String(2))
+    classified_severity: Mapped[str] = mapped_column(String(2))
+    severity_reasons: Mapped[list[str]] = mapped_column(JSON)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    description: Mapped[str] = mapped_column(Text)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    aware_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    commander_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    comms_lead_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    tech_lead_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    reporter: Mapped[User] = relationship(foreign_keys=[reporter_id])
+    site: Mapped[Site] = relationship()
+    commander: Mapped[User | None] = relationship(foreign_keys=[commander_id])
+    comms_lead: Mapped[User | None] = relationship(foreign_keys=[comms_lead_id])
+    tech_lead: Mapped[User | None] = relationship(foreign_keys=[tech_lead_id])
+    category_rows: Mapped[list[IncidentCategory]] = relationship(
+        cascade="all, delete-orphan", order_by=IncidentCategory.name)
+    timeline: Mapped[list["TimelineEntry"]] = relationship(
+        back_populates="incident", order_by="TimelineEntry.id", cascade="all")
+
+    @property
+    def reference(self) -> str:
+        """INC-000123: derived from the id, so it can never disagree with it."""
+        return f"INC-{self.id:06d}"
+
+    @staticmethod
+    def id_from_reference(reference: str) -> int | None:
+        match = REFERENCE_PATTERN.match(reference or "")
+        return int(match.group(1)) if match else None
+
+    @classmethod
+    def by_reference(cls, reference: str) -> "Incident | None":
+        incident_id = cls.id_from_reference(reference)
+        return None if incident_id is None else db.session.get(cls, incident_id)
+
+    @property
+    def categories(self) -> list[str]:
+        return [c for c in CATEGORIES if c in {row.name for row in self.category_rows}]
+
+    @categories.setter
+    def categories(self, names: list[str]) -> None:
+        self.category_rows = [IncidentCategory(name=name) for name in names]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def location(self) -> dict | None:
+        if self.latitude is None:
+            return None
+        place = {"lat": self.latitude, "lon": self.longitude}
+        if self.accuracy_m is not None:
+            place["accuracy_m"] = self.accuracy_m
+        return place
+
+    def role_holders(self) -> dict[str, User | None]:
+        return {role: getattr(self, role) for role in INCIDENT_ROLES}
+
+    def named_user_ids(self) -> set[int]:
+        """The reporter and everyone holding an incident role."""
+        ids = {self.reporter_id, self.commander_id, self.comms_lead_id, self.tech_lead_id}
+        return {i for i in ids if i is not None}
+
+    def can_view(self, user: User) -> bool:
+        """REFERENCE section 4: reporters see their own; confidential ones only the people on them."""
+        if user.id in self.named_user_ids():
+            return True
+        if not user.is_staff:
+            return False
+        return not self.confidential or user.is_supervisor
+
+    @classmethod
+    def visible_to(cls, user: User):
+        """The same rule as can_view(), as a SQL condition for lists."""
+        named = or_(cls.reporter_id == user.id, cls.commander_id == user.id,
+                    cls.comms_lead_id == user.id, cls.tech_lead_id == user.id)
+        if not user.is_staff:
+            return named
+        if user.is_supervisor:
+            return true()
+        return or_(named, cls.confidential.is_(False))
+
+    def described_answers(self) -> list[tuple[str, str]]:
+        return describe_answers(self.answers)
+
+    def record(self, what: str, summary: str, actor: User | None, **details: Any) -> "TimelineEntry":
+        """Append an entry to the timeline."""
+        entry = TimelineEntry(what=what, summary=summary, actor=actor, details=details or None)
+        self.timeline.append(entry)
+        return entry
+
+    def to_json(self) -> dict:
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "reference": self.reference,
+            "client_id": self.client_id,
+            "status": self.status,
+            "severity": self.severity,
+            "classified_severity": self.classified_severity,
+            "severity_reasons": list(self.severity_reasons),
+            "categories": self.categories,
+            "confidential": self.confidential,
+            "description": self.description,
+            "site": self.site.code,
+            "location": self.location,
+            "answers": dict(self.answers),
+            "reporter": self.reporter.to_json(),
+            "roles": {r: (u.to_json() if u else None) for r, u in self.role_holders().items()},
+            **{f: iso(getattr(self, f)) for f in (
+                "occurred_at", "submitted_at", "reported_at", "aware_at", "acknowledged_at",
+                "resolved_at", "recovered_at", "closed_at")},
+        }
+
+
+class TimelineEntry(db.Model):
+    """What happened to an incident, by whom and when. Entries are appended, never edited."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    what: Mapped[str] = mapped_column(String(40))
+    summary: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict | None] = mapped_column(JSON)
+
+    incident: Mapped[Incident] = relationship(back_populates="timeline")
+    actor: Mapped[User | None] = relationship()
+
+    def to_json(self) -> dict:
+        return {"at": self.at.isoformat(), "what": self.what, "summary": self.summary,
+                "actor": self.actor.email if self.actor else None, "details": self.details}
+
+
+class TimelineIsAppendOnly(RuntimeError):
+    pass
+
+
+@event.listens_for(TimelineEntry, "before_update")
+@event.listens_for(TimelineEntry, "before_delete")
+def _refuse_timeline_change(_mapper, _connection, entry):
+    raise TimelineIsAppendOnly(f"timeline entry {entry.id} cannot be changed or deleted")

@@ -1,0 +1,33 @@
+"""Finding incidents for the queue and the API, always through the viewer's visibility rule."""
+from __future__ import annotations
+
+from sqlalchemy import Select
+
+from ..auth.models import User
+from ..extensions import db
+from ..organisation.models import Site
+from .lifecycle import ALL_STATUSES, OPEN_STATUSES
+from .models import Incident, IncidentCategory
+
+
+def incident_query(viewer: User, *, status: str | None = None, severity: str | None = None,
+                   site: str | None = None, category: str | None = None) -> Select:
+    """Incidents the viewer may see, filtered; `status` may be 'open' or 'all' too."""
+    query = db.select(Incident).where(Incident.visible_to(viewer))
+    if status == "open":
+        query = query.where(Incident.status.in_(OPEN_STATUSES))
+    elif status in ALL_STATUSES:
+        query = query.where(Incident.status == status)
+    if severity:
+        query = query.where(Incident.severity == severity)
+    if site:
+        query = query.where(Incident.site.has(Site.code == site))
+    if category:
+        query = query.where(Incident.category_rows.any(IncidentCategory.name == category))
+    return query
+
+
+def queue(viewer: User, limit: int = 200, **filters) -> list[Incident]:
+    """The triage queue: most severe first, then the longest waiting."""
+    query = incident_query(viewer, **filters).order_by(Incident.severity, Incident.reported_at, Incident.id)
+    return list(db.session.scalars(query.limit(limit)))

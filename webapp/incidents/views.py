@@ -1,0 +1,145 @@
+"""Triage queue and incident pages (tablet first: list and detail side by side)."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+
+from ..auth.models import STAFF_ROLES, User
+from ..database import utcnow
+from ..extensions import db
+from ..organisation.models import Site
+from ..reporting.form import read_local_datetime
+from ..rules.classification import CATEGORIES, SEVERITIES
+from ..security import any_user_required, is_htmx, staff_required, supervisor_required
+from . import actions, queries
+from .lifecycle import ALL_STATUSES, STATUS_LABELS
+from .models import INCIDENT_ROLES, Incident
+
+bp = Blueprint("incidents", __name__, url_prefix="/incidents")
+DETAIL = "incidents/detail.html"
+
+
+def _filters() -> dict[str, str | None]:
+    """Queue filters from the query string; values outside their lists are ignored."""
+    args = request.args
+    status = args.get("status", "open")
+    return {
+        "status": status if status in ALL_STATUSES + ("open", "all") else "open",
+        "severity": args.get("severity") if args.get("severity") in SEVERITIES else None,
+        "site": args.get("site") or None,
+        "category": args.get("category") if args.get("category") in CATEGORIES else None,
+    }
+
+
+@bp.get("")
+@staff_required
+def queue():
+    """The queue; an HTMX poll gets just the list so the filters and the open pane stay put."""
+    filters = _filters()
+    incidents = queries.queue(current_user, **filters)
+    context = dict(incidents=incidents, filters=filters, now=utcnow(),
+                   poll_seconds=current_app.config["QUEUE_POLL_SECONDS"])
+    if is_htmx():
+        return render_block("incidents/queue.html", "queue_list", **context)
+    sites = db.session.scalars(db.select(Site).order_by(Site.name))
+    return render_template("incidents/queue.html", sites=list(sites), statuses=STATUS_LABELS,
+                           severities=SEVERITIES, categories=CATEGORIES, **context)
+
+
+def _visible_incident(reference: str) -> Incident:
+    """The incident, or 404 for one that does not exist or that this user may not see."""
+    incident = Incident.by_reference(reference)
+    if incident is None or not incident.can_view(current_user):
+        abort(404)
+    return incident
+
+
+def _detail_context(incident: Incident, error: str | None = None, field: str = "") -> dict:
+    staff = db.session.scalars(
+        db.select(User).where(User.active.is_(True), User.role.in_(STAFF_ROLES)).order_by(User.name))
+    return dict(incident=incident, error=error, error_field=field, statuses=STATUS_LABELS,
+                severities=SEVERITIES, roles=INCIDENT_ROLES, staff=list(staff), now=utcnow())
+
+
+@bp.get("/<reference>")
+@any_user_required
+def detail(reference: str):
+    incident = _visible_incident(reference)
+    if is_htmx():
+        return render_block(DETAIL, "detail", **_detail_context(incident))
+    return render_template(DETAIL, **_detail_context(incident))
+
+
+def _act(reference: str, action) -> object:
+    """Run an action on a visible incident, commit, and show the incident again (or the error)."""
+    incident = _visible_incident(reference)
+    try:
+        action(incident)
+    except actions.ActionRefused as refused:
+        db.session.rollback()
+        context = _detail_context(incident, str(refused), refused.field)
+        if is_htmx():
+            return render_block(DETAIL, "detail", **context), 422
+        return render_template(DETAIL, **context), 422
+    db.session.commit()
+    if is_htmx():
+        return render_block(DETAIL, "detail", **_detail_context(incident))
+    return redirect(url_for("incidents.detail", reference=reference), code=303)
+
+
+@bp.post("/<reference>/status")
+@staff_required
+def change_status(reference: str):
+    form = request.form
+    return _act(reference, lambda i: actions.change_status(
+        i, form.get("status", ""), form.get("reason"), current_user, utcnow()))
+
+
+@bp.post("/<reference>/severity")
+@supervisor_required
+def override_severity(reference: str):
+    form = request.form
+    return _act(reference, lambda i: actions.override_severity(
+        i, form.get("severity", ""), form.get("reason"), current_user))
+
+
+@bp.post("/<reference>/roles")
+@supervisor_required
+def assign_role(reference: str):
+    form = request.form
+    raw = form.get("user_id", "")
+    if raw and not raw.isdigit():
+        abort(400)
+    return _act(reference, lambda i: actions.assign_role(
+        i, form.get("role", ""), int(raw) if raw else None, current_user))
+
+
+@bp.post("/<reference>/notes")
+@staff_required
+def add_note(reference: str):
+    return _act(reference, lambda i: actions.add_note(i, request.form.get("note"), current_user))
+
+
+@bp.post("/<reference>/acknowledge")
+@staff_required
+def acknowledge(reference: str):
+    return _act(reference, lambda i: actions.acknowledge(i, current_user, utcnow()))
+
+
+@bp.post("/<reference>/aware-at")
+@supervisor_required
+def correct_aware_at(reference: str):
+    form = request.form
+
+    def correct(incident: Incident) -> None:
+        try:
+            moment = read_local_datetime(form.get("aware_at", ""), ZoneInfo(incident.site.timezone))
+        except ValueError:
+            raise actions.ActionRefused("Enter the date and time the organisation became aware",
+                                        "aware_at") from None
+        actions.correct_aware_at(incident, moment, form.get("reason"), current_user, utcnow())
+
+    return _act(reference, correct)

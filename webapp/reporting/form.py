@@ -1,0 +1,65 @@
+"""Turning the HTML form's strings into the typed answers the validator expects. Pure."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo
+
+from ..rules.answers import ANSWER_KEYS
+
+BOOL_WORDS = {"yes": True, "true": True, "on": True, "no": False, "false": False}
+
+
+def local_input_value(moment: datetime, tz: ZoneInfo) -> str:
+    """A datetime as the value of <input type=datetime-local> in the site's time zone."""
+    return moment.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
+
+
+def read_local_datetime(text: str, tz: ZoneInfo) -> datetime:
+    """A datetime-local value (or ISO 8601 with offset) read in the site's time zone; ValueError if bad."""
+    moment = datetime.fromisoformat(text.strip())
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
+def _local_datetime(text: str, tz: ZoneInfo) -> str:
+    try:
+        return read_local_datetime(text, tz).isoformat()
+    except ValueError:
+        return text  # the validator will name the problem
+
+
+def _number(text: str, whole: bool) -> Any:
+    try:
+        return int(text) if whole else float(text)
+    except ValueError:
+        return text
+
+
+def answers_from_form(form: Mapping, getlist, tz: ZoneInfo) -> dict[str, Any]:
+    """Raw answers from form fields; type errors stay as strings for the validator to report."""
+    raw: dict[str, Any] = {}
+    for key, spec in ANSWER_KEYS.items():
+        if spec.kind == "multi":
+            raw[key] = getlist(key)
+            continue
+        if spec.kind == "location":
+            continue
+        text = (form.get(key) or "").strip() if spec.kind != "text" else form.get(key, "")
+        if text == "":
+            continue
+        if spec.kind == "bool":
+            raw[key] = BOOL_WORDS.get(text.lower(), text)
+        elif spec.kind in ("int", "number"):
+            raw[key] = _number(text, spec.kind == "int")
+        elif spec.kind == "datetime":
+            raw[key] = _local_datetime(text, tz)
+        else:
+            raw[key] = text
+    lat, lon = form.get("location_lat", "").strip(), form.get("location_lon", "").strip()
+    if lat and lon:
+        location = {"lat": _number(lat, False), "lon": _number(lon, False)}
+        accuracy = form.get("location_accuracy", "").strip()
+        if accuracy:
+            location["accuracy_m"] = _number(accuracy, False)
+        raw["location"] = location
+    return raw

@@ -1,0 +1,62 @@
+"""Turning a validated report into an incident, exactly once per client_id."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from ..auth.models import User
+from ..extensions import db
+from ..incidents.models import Incident
+from ..organisation.models import Site
+from ..rules.answers import Report
+from ..rules.classification import SEVERITY_NAMES, classify
+
+
+class ClientIdTaken(Exception):
+    """Another user already used this client_id: refuse rather than show them that incident."""
+
+
+def _existing(client_id: str, reporter: User) -> Incident | None:
+    incident = db.session.scalar(db.select(Incident).filter_by(client_id=client_id))
+    if incident is not None and incident.reporter_id != reporter.id:
+        raise ClientIdTaken(client_id)
+    return incident
+
+
+def submit_report(report: Report, reporter: User, now: datetime) -> tuple[Incident, bool]:
+    """Create the incident for `report`; return (incident, created). A repeat returns the first one.
+
+    The unique client_id in the database decides, not the check before the insert: two copies sent
+    at once both pass the check, and the loser's insert fails and returns the winner's incident.
+    """
+    existing = _existing(report.client_id, reporter)
+    if existing is not None:
+        return existing, False
+    site = db.session.scalar(db.select(Site).filter_by(code=report.site))
+    result = classify(report.answers, site.jurisdiction, report.confidential)
+    incident = Incident(
+        client_id=report.client_id, reporter=reporter, site=site, status="reported",
+        severity=result.severity, classified_severity=result.severity, severity_reasons=result.reasons,
+        answers=report.answers, description=report.description, confidential=result.confidential,
+        occurred_at=report.occurred_at, submitted_at=report.submitted_at, reported_at=now,
+        aware_at=report.submitted_at or now,
+    )
+    if report.location:
+        incident.latitude = report.location["lat"]
+        incident.longitude = report.location["lon"]
+        incident.accuracy_m = report.location.get("accuracy_m")
+    incident.categories = result.categories
+    incident.record("reported", f"Reported by {reporter.name}; classified "
+                    f"{result.severity} {SEVERITY_NAMES[result.severity].lower()}", reporter,
+                    reasons=result.reasons)
+    db.session.add(incident)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = _existing(report.client_id, reporter)
+        if existing is None:
+            raise
+        return existing, False
+    return incident, True

@@ -1,0 +1,129 @@
+"""Security by default: who may call what, who is logged in, and the response headers."""
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import wraps
+from typing import Callable
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
+from flask_login import current_user
+
+from .auth.models import ROLES, STAFF_ROLES, ApiToken, User
+from .database import utcnow
+from .extensions import csrf, db, login_manager
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "connect-src 'self'; font-src 'self'; manifest-src 'self'; worker-src 'self'; object-src 'none'; "
+       "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def role_required(*roles: str) -> Callable:
+    """Let only logged-in users with one of `roles` through; others get 401/redirect or 403."""
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        guarded.access = roles  # read by the authorisation tests
+        return guarded
+    return decorator
+
+
+any_user_required = role_required(*ROLES)
+staff_required = role_required(*STAFF_ROLES)
+supervisor_required = role_required("supervisor", "admin")
+admin_required = role_required("admin")
+
+
+def check_csrf() -> None:
+    """CSRF check for views exempt from the global one (they handle the failure themselves)."""
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
+
+
+def public(view: Callable) -> Callable:
+    """Mark a view as open to anonymous users, on purpose."""
+    view.access = "public"
+    return view
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths are followed after login."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id))
+
+
+@login_manager.request_loader
+def _load_user_from_token(req) -> User | None:
+    """API clients send `Authorization: Bearer <token>`; the token acts as its owner."""
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    token = ApiToken.authenticate(header[len("Bearer "):].strip())
+    if token is None:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        token.last_used_at = now
+        db.session.commit()
+    g.api_token = token
+    return token.user
+
+
+@login_manager.unauthorized_handler
+def _unauthorised():
+    if wants_json():
+        response = jsonify(error="authentication required: log in or send a bearer token")
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+        return response
+    if is_htmx():
+        current = urlsplit(request.headers.get("HX-Current-URL", "/"))
+        target = current.path + (f"?{current.query}" if current.query else "")
+        response = jsonify(error="your session has ended: log in again")
+        response.status_code = 401
+        response.headers["HX-Redirect"] = url_for("auth.login", next=safe_next(target))
+        return response
+    return redirect(url_for("auth.login", next=safe_next(request.full_path.rstrip("?"))))
+
+
+def _headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(self)")
+    if current_user and current_user.is_authenticated:
+        response.headers.setdefault("Cache-Control", "private, no-store")
+    if request.headers.get("HX-Request") is not None or "HX-Request" in response.vary:
+        response.vary.add("HX-Request")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.session_protection = "basic"
+    app.after_request(_headers)

@@ -1,0 +1,45 @@
+"""Jinja filters and globals shared by every page."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+from .database import utcnow
+from .incidents.lifecycle import STATUS_LABELS
+from .rules.classification import CATEGORIES, SEVERITY_NAMES
+
+
+def local_time(moment: datetime | None, zone: str = "UTC") -> str:
+    """'Sun 22 Nov 2026, 14:05 AEDT' in the given time zone."""
+    if moment is None:
+        return "—"
+    return moment.astimezone(ZoneInfo(zone)).strftime("%a %d %b %Y, %H:%M %Z")
+
+
+def ago(moment: datetime | None, now: datetime | None = None) -> str:
+    """A short age: 'just now', '12 min ago', '3 h ago', '2 d ago'."""
+    if moment is None:
+        return "—"
+    seconds = int(((now or utcnow()) - moment).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return "just now"
+
+
+def category_names(codes: list[str]) -> str:
+    return ", ".join(CATEGORIES.get(c, c) for c in codes)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["category_names"] = category_names
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["ago"] = ago
+    app.jinja_env.globals.update(STATUS_LABELS=STATUS_LABELS, SEVERITY_NAMES=SEVERITY_NAMES,
+                                 CATEGORY_LABELS=CATEGORIES)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
