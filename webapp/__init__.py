@@ -1,23 +1,23 @@
 """Field incident app: the application factory."""
+from pathlib import Path
+
 from flask import Flask
 
 from . import cli, database, errors, security, templating
+from .config import configure
 from .extensions import csrf, db, limiter, login_manager, migrate
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
     """Create and configure the app; no side effects beyond reading configuration."""
-    from pathlib import Path
-
     root = Path(__file__).resolve().parent.parent
     app = Flask(
         __name__,
+        instance_path=instance_path,
         instance_relative_config=True,
         static_folder=str(root / "static"),
         template_folder=str(root / "templates"),
     )
-    from .config import configure
-
     configure(app, test_config)
 
     db.init_app(app)

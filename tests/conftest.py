@@ -1,0 +1,143 @@
+"""Fixtures: an app on SQLite and on PostgreSQL for every test, a demo organisation, logged-in clients."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from werkzeug.security import generate_password_hash
+
+from webapp import create_app
+from webapp.auth.models import User
+from webapp.extensions import db
+from webapp.organisation.models import Organisation, Site
+
+CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_ON = CI or os.environ.get("TEST_POSTGRES", "1") != "0"
+PASSWORD = "correct horse battery staple"
+
+
+def unavailable(reason: str):
+    """Skip locally; under CI a missing database or browser is a failure, never a skip."""
+    if CI:
+        pytest.fail(f"{reason} (CI=true: this must not be skipped)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """One real hash for every test user: hashing per test would be slow."""
+    return generate_password_hash(PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory):
+    """A database of its own for this test run, with the schema built by the migrations."""
+    if not POSTGRES_ON:
+        unavailable("PostgreSQL tests are off (TEST_POSTGRES=0)")
+    name = f"fieldincident_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        unavailable(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc.orig}")
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "t"},
+                     instance_path=str(tmp_path_factory.mktemp("pg-instance")))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def make_app(database_url: str, instance_path: str, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        **overrides,
+    }
+    return create_app(config, instance_path=instance_path)
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Tests override this to change configuration for their app."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, tmp_path, app_config):
+    app = make_app(database_url, str(tmp_path / "instance"), **app_config)
+    with app.app_context():
+        if database_url.startswith("sqlite"):
+            db.create_all()
+        yield app
+        db.session.remove()
+        if not database_url.startswith("sqlite"):
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def demo(app, password_hash):
+    """An organisation with an AU-NSW and a UK site and one user of each role (plus a second responder)."""
+    org = Organisation.current()
+    org.name = "Test Org"
+    syd = Site(code="SYD", name="Sydney depot", jurisdiction="AU-NSW", timezone="Australia/Sydney")
+    man = Site(code="MAN", name="Manchester plant", jurisdiction="UK", timezone="Europe/London")
+    db.session.add_all([syd, man])
+    people = {}
+    for key, role, site in (("reporter", "reporter", syd), ("reporter2", "reporter", man),
+                            ("responder", "responder", syd), ("responder2", "responder", man),
+                            ("supervisor", "supervisor", syd), ("admin", "admin", man)):
+        people[key] = User(email=f"{key}@test.example", name=key.title(), role=role, home_site=site,
+                           password_hash=password_hash, active=True)
+    db.session.add_all(people.values())
+    db.session.commit()
+    return {"sites": {"SYD": syd, "MAN": man}, **people}
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def log_in(client, user: User) -> None:
+    """Log in without the password form (which has tests of its own)."""
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+
+
+@pytest.fixture
+def as_user(app, demo):
+    """as_user('supervisor') -> a test client logged in as that demo user."""
+    def make(key: str):
+        client = app.test_client()
+        log_in(client, demo[key])
+        return client
+    return make
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
