@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from werkzeug.security import generate_password_hash
 
@@ -64,6 +65,19 @@ def database_url(request, tmp_path):
     return request.getfixturevalue("postgres_url")
 
 
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context (and so its own `g` and session), as in production.
+
+    The test itself holds an app context for its own queries; it ends its transaction before each
+    request so that it sees what the request commits.
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def make_app(database_url: str, instance_path: str, **overrides):
     config = {
         "TESTING": True,
@@ -85,6 +99,7 @@ def app_config() -> dict:
 @pytest.fixture
 def app(database_url, tmp_path, app_config):
     app = make_app(database_url, str(tmp_path / "instance"), **app_config)
+    app.test_client_class = FreshContextClient
     with app.app_context():
         if database_url.startswith("sqlite"):
             db.create_all()

@@ -72,7 +72,9 @@ def safe_next(target: str | None) -> str | None:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    """A deactivated user's open sessions stop working at once, not when they expire."""
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
 
 
 @login_manager.request_loader

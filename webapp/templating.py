@@ -8,6 +8,7 @@ from flask import Flask
 
 from .database import utcnow
 from .incidents.lifecycle import STATUS_LABELS
+from .reporting.form import local_input_value
 from .rules.classification import CATEGORIES, SEVERITY_NAMES
 
 
@@ -38,6 +39,7 @@ def category_names(codes: list[str]) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["category_names"] = category_names
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["local_input"] = lambda moment, zone: local_input_value(moment, ZoneInfo(zone))
     app.jinja_env.filters["ago"] = ago
     app.jinja_env.globals.update(STATUS_LABELS=STATUS_LABELS, SEVERITY_NAMES=SEVERITY_NAMES,
                                  CATEGORY_LABELS=CATEGORIES)
