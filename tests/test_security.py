@@ -1,0 +1,140 @@
+"""Security by default: CSRF, CSP, cookies, password hashing, login throttling, expired sessions."""
+import re
+
+import pytest
+from helpers import form_report, input_tag
+
+
+from webapp.extensions import db
+from webapp.incidents.models import Incident
+from conftest import PASSWORD
+
+CSRF_ON = {"WTF_CSRF_ENABLED": True}
+
+
+def csrf_token(page: str) -> str:
+    return re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+
+
+@pytest.mark.parametrize("app_config", [CSRF_ON])
+def test_forms_without_the_csrf_token_change_nothing(demo, as_user):
+    client = as_user("supervisor")
+    client.post("/report", data={**form_report(), "csrf_token": csrf_token(client.get("/report").get_data(as_text=True))})
+    [incident] = db.session.scalars(db.select(Incident)).all()
+    response = client.post(f"/incidents/{incident.reference}/notes", data={"note": "forged"})
+    assert response.status_code == 400
+    assert "expired" in response.get_data(as_text=True)
+    db.session.refresh(incident)
+    assert [e.what for e in incident.timeline] == ["reported"]
+
+
+@pytest.mark.parametrize("app_config", [CSRF_ON])
+def test_htmx_requests_carry_the_token_in_a_header(demo, as_user):
+    client = as_user("responder")
+    client.post("/report", data={**form_report(), "csrf_token": csrf_token(client.get("/report").get_data(as_text=True))})
+    page = client.get("/incidents").get_data(as_text=True)
+    token = csrf_token(page)
+    response = client.post("/incidents/INC-000001/notes", data={"note": "via htmx"},
+                           headers={"HX-Request": "true", "X-CSRFToken": token})
+    assert response.status_code == 200 and "via htmx" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("app_config", [CSRF_ON])
+def test_expired_form_token_keeps_the_report_on_screen(demo, as_user):
+    response = as_user("reporter").post("/report", data=form_report(description="Ladder rung snapped",
+                                                                    csrf_token="stale"))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Your answers are still here" in page
+    assert "Ladder rung snapped" in page
+    assert 'value="stale"' not in input_tag(page, "csrf_token")  # a fresh token to try again with
+    assert db.session.scalar(db.select(db.func.count(Incident.id))) == 0
+
+
+def test_pages_send_a_strict_csp_and_use_no_inline_script(demo, as_user):
+    client = as_user("admin")
+    client.post("/report", data=form_report())
+    for url in ("/report", "/incidents", "/incidents/INC-000001", "/reports/mine", "/admin/users",
+                "/admin/sites", "/admin/organisation", "/admin/tokens"):
+        response = client.get(url)
+        csp = response.headers["Content-Security-Policy"]
+        assert "script-src 'self';" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+        page = response.get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\ssrc=)[^>]*>", page), f"inline script on {url}"
+        assert not re.search(r"\son[a-z]+=", page), f"inline event handler on {url}"
+        assert not re.search(r"\sstyle=", page), f"inline style on {url}"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_session_cookie_is_secure_httponly_samesite(client, demo):
+    response = client.post("/login", data={"email": "reporter@test.example", "password": PASSWORD})
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_passwords_are_stored_hashed(demo, runner):
+    result = runner.invoke(args=["create-user", "new@test.example", "--role", "reporter", "--password", "s3cret-pass"])
+    assert result.exit_code == 0
+    from webapp.auth.models import User
+    user = User.by_email("new@test.example")
+    assert user.password_hash.startswith(("scrypt:", "pbkdf2:")) and "s3cret-pass" not in user.password_hash
+    assert user.check_password("s3cret-pass") and not user.check_password("S3cret-pass")
+
+
+def test_login_errors_do_not_say_which_part_was_wrong(client, demo):
+    unknown = client.post("/login", data={"email": "nobody@test.example", "password": "x"})
+    wrong = client.post("/login", data={"email": "reporter@test.example", "password": "x"})
+    assert unknown.status_code == wrong.status_code == 401
+    assert "do not match an active account" in wrong.get_data(as_text=True)
+    assert 'value="reporter@test.example"' in wrong.get_data(as_text=True)
+
+
+def test_login_goes_only_to_same_site_next_urls(client, demo):
+    ok = client.post("/login?next=/reports/mine", data={"email": "reporter@test.example", "password": PASSWORD})
+    assert ok.headers["Location"] == "/reports/mine"
+    client.post("/logout")
+    evil = client.post("/login?next=https://evil.example/", data={"email": "reporter@test.example", "password": PASSWORD})
+    assert evil.headers["Location"] == "/report"
+
+
+def test_deactivated_user_cannot_log_in_and_loses_open_sessions(client, demo, as_user):
+    open_session = as_user("responder")
+    assert open_session.get("/incidents").status_code == 200
+    demo["responder"].active = False
+    db.session.commit()
+    assert open_session.get("/incidents").status_code == 302
+    response = client.post("/login", data={"email": "responder@test.example", "password": PASSWORD})
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per minute"}])
+def test_failed_logins_are_throttled_but_good_ones_are_not_counted(client, demo):
+    for _ in range(4):
+        assert client.post("/login", data={"email": "reporter@test.example", "password": PASSWORD}).status_code == 302
+        client.post("/logout")
+    statuses = [client.post("/login", data={"email": "reporter@test.example", "password": "guess"}).status_code
+                for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    blocked = client.post("/login", data={"email": "reporter@test.example", "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert "Too many attempts" in blocked.get_data(as_text=True)
+
+
+def test_expired_session_sends_htmx_to_the_login_page(client, demo):
+    response = client.get("/incidents?site=SYD", headers={"HX-Request": "true",
+                                                          "HX-Current-URL": "http://localhost/incidents?site=SYD"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login?next=/incidents?site%3DSYD"
+    page = client.get("/incidents")
+    assert page.status_code == 302 and page.headers["Location"].startswith("/login?next=")
+
+
+def test_secret_key_is_generated_once_and_kept_in_instance(tmp_path, database_url):
+    from webapp import create_app
+    first = create_app({"SQLALCHEMY_DATABASE_URI": database_url}, instance_path=str(tmp_path / "inst"))
+    second = create_app({"SQLALCHEMY_DATABASE_URI": database_url}, instance_path=str(tmp_path / "inst"))
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert len(first.config["SECRET_KEY"]) >= 40
+    assert (tmp_path / "inst" / "secret_key").stat().st_mode & 0o077 == 0
