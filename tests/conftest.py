@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from helpers import CI, PASSWORD, make_app, unavailable
 from werkzeug.security import generate_password_hash
 
 from webapp import create_app
@@ -15,17 +16,8 @@ from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.organisation.models import Organisation, Site
 
-CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 POSTGRES_ON = CI or os.environ.get("TEST_POSTGRES", "1") != "0"
-PASSWORD = "correct horse battery staple"
-
-
-def unavailable(reason: str):
-    """Skip locally; under CI a missing database or browser is a failure, never a skip."""
-    if CI:
-        pytest.fail(f"{reason} (CI=true: this must not be skipped)", pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -76,18 +68,6 @@ class FreshContextClient(FlaskClient):
         db.session.commit()
         with self.application.app_context():
             return super().open(*args, **kwargs)
-
-
-def make_app(database_url: str, instance_path: str, **overrides):
-    config = {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-        **overrides,
-    }
-    return create_app(config, instance_path=instance_path)
 
 
 @pytest.fixture

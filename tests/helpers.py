@@ -1,9 +1,36 @@
-"""Small helpers for building reports in tests."""
+"""Helpers shared by the tests: skipping rules, the test password, report builders, HTML checks."""
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from typing import Any
+
+import pytest
+
+from webapp import create_app
+
+CI = os.environ.get("CI", "").lower() == "true"
+PASSWORD = "correct horse battery staple"
+
+
+def unavailable(reason: str):
+    """Skip locally; under CI a missing database or browser is a failure, never a skip."""
+    if CI:
+        pytest.fail(f"{reason} (CI=true: this must not be skipped)", pytrace=False)
+    pytest.skip(reason)
+
+
+def make_app(database_url: str, instance_path: str, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        **overrides,
+    }
+    return create_app(config, instance_path=instance_path)
 
 
 def report(**answers: Any) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Admin pages: users, sites, organisation profile, API tokens."""
 import re
 
-from conftest import PASSWORD
+from helpers import PASSWORD
 
 from webapp.auth.models import ApiToken, User
 from webapp.extensions import db

@@ -4,7 +4,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
-from conftest import make_app
+from helpers import make_app
 
 from webapp.extensions import db
 

@@ -7,7 +7,7 @@ from helpers import form_report, input_tag
 
 from webapp.extensions import db
 from webapp.incidents.models import Incident
-from conftest import PASSWORD
+from helpers import PASSWORD
 
 CSRF_ON = {"WTF_CSRF_ENABLED": True}
 

@@ -13,17 +13,13 @@ from .models import INCIDENT_ROLES, Incident
 class ActionRefused(ValueError):
     """The action cannot be done as asked; the message says why, for the user."""
 
-    def __init__(self, message: str, field: str = ""):
-        super().__init__(message)
-        self.field = field
-
 
 def _reason(reason: str | None, what: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ActionRefused(f"{what} needs a reason", "reason")
+        raise ActionRefused(f"{what} needs a reason")
     if len(reason) > 1000:
-        raise ActionRefused("The reason must be at most 1000 characters", "reason")
+        raise ActionRefused("The reason must be at most 1000 characters")
     return reason
 
 
@@ -31,7 +27,7 @@ def change_status(incident: Incident, target: str, reason: str | None, actor: Us
     try:
         step = plan_transition(incident.status, target, reason)
     except TransitionRefused as refused:
-        raise ActionRefused(str(refused), "reason" if "reason" in str(refused) else "status") from None
+        raise ActionRefused(str(refused)) from None
     for field in cleared_timestamps(target) if step.kind == "reopen" else []:
         setattr(incident, field, None)
     stamp = {"resolved": "resolved_at", "recovered": "recovered_at", "closed": "closed_at"}.get(target)
@@ -44,9 +40,9 @@ def change_status(incident: Incident, target: str, reason: str | None, actor: Us
 
 def override_severity(incident: Incident, severity: str, reason: str | None, actor: User) -> None:
     if severity not in SEVERITIES:
-        raise ActionRefused(f"Severity must be one of {', '.join(SEVERITIES)}", "severity")
+        raise ActionRefused(f"Severity must be one of {', '.join(SEVERITIES)}")
     if severity == incident.severity:
-        raise ActionRefused(f"The severity is already {severity}", "severity")
+        raise ActionRefused(f"The severity is already {severity}")
     reason = _reason(reason, "Changing the severity")
     previous = incident.severity
     incident.severity = severity
@@ -57,12 +53,12 @@ def override_severity(incident: Incident, severity: str, reason: str | None, act
 
 def assign_role(incident: Incident, role: str, user_id: int | None, actor: User) -> None:
     if role not in INCIDENT_ROLES:
-        raise ActionRefused("Unknown incident role", "role")
+        raise ActionRefused("Unknown incident role")
     person = None
     if user_id is not None:
         person = db.session.get(User, user_id)
         if person is None or not person.active or person.role not in STAFF_ROLES:
-            raise ActionRefused("Choose an active responder, supervisor or admin", "user")
+            raise ActionRefused("Choose an active responder, supervisor or admin")
     if getattr(incident, f"{role}_id") == user_id:
         return
     setattr(incident, role, person)
@@ -74,9 +70,9 @@ def assign_role(incident: Incident, role: str, user_id: int | None, actor: User)
 def add_note(incident: Incident, text: str | None, actor: User) -> None:
     text = (text or "").strip()
     if not text:
-        raise ActionRefused("Write something in the note first", "note")
+        raise ActionRefused("Write something in the note first")
     if len(text) > 5000:
-        raise ActionRefused(f"A note can be at most 5000 characters (this one has {len(text)})", "note")
+        raise ActionRefused(f"A note can be at most 5000 characters (this one has {len(text)})")
     incident.record("note", text, actor)
 
 
@@ -91,9 +87,9 @@ def correct_aware_at(incident: Incident, aware_at: datetime, reason: str | None,
                      now: datetime) -> None:
     reason = _reason(reason, "Correcting when the organisation became aware")
     if aware_at > now:
-        raise ActionRefused("The time the organisation became aware cannot be in the future", "aware_at")
+        raise ActionRefused("The time the organisation became aware cannot be in the future")
     if aware_at < incident.occurred_at:
-        raise ActionRefused("The organisation cannot have become aware before it happened", "aware_at")
+        raise ActionRefused("The organisation cannot have become aware before it happened")
     previous = incident.aware_at
     incident.aware_at = aware_at
     incident.record("aware_at", f"Aware-at corrected: {reason}", actor,

@@ -57,10 +57,10 @@ def _visible_incident(reference: str) -> Incident:
     return incident
 
 
-def _detail_context(incident: Incident, error: str | None = None, field: str = "") -> dict:
+def _detail_context(incident: Incident, error: str | None = None, failed_form: str = "") -> dict:
     staff = db.session.scalars(
         db.select(User).where(User.active.is_(True), User.role.in_(STAFF_ROLES)).order_by(User.name))
-    return dict(incident=incident, error=error, error_field=field, statuses=STATUS_LABELS,
+    return dict(incident=incident, error=error, failed_form=failed_form, statuses=STATUS_LABELS,
                 severities=SEVERITIES, roles=INCIDENT_ROLES, staff=list(staff), now=utcnow())
 
 
@@ -73,14 +73,14 @@ def detail(reference: str):
     return render_template(DETAIL, **_detail_context(incident))
 
 
-def _act(reference: str, action) -> object:
-    """Run an action on a visible incident, commit, and show the incident again (or the error)."""
+def _act(reference: str, form: str, action) -> object:
+    """Run `form`'s action on a visible incident, commit, and show the incident again (or the error)."""
     incident = _visible_incident(reference)
     try:
         action(incident)
     except actions.ActionRefused as refused:
         db.session.rollback()
-        context = _detail_context(incident, str(refused), refused.field)
+        context = _detail_context(incident, str(refused), form)
         if is_htmx():
             return render_block(DETAIL, "detail", **context), 422
         return render_template(DETAIL, **context), 422
@@ -94,7 +94,7 @@ def _act(reference: str, action) -> object:
 @staff_required
 def change_status(reference: str):
     form = request.form
-    return _act(reference, lambda i: actions.change_status(
+    return _act(reference, "status", lambda i: actions.change_status(
         i, form.get("status", ""), form.get("reason"), current_user, utcnow()))
 
 
@@ -102,7 +102,7 @@ def change_status(reference: str):
 @supervisor_required
 def override_severity(reference: str):
     form = request.form
-    return _act(reference, lambda i: actions.override_severity(
+    return _act(reference, "severity", lambda i: actions.override_severity(
         i, form.get("severity", ""), form.get("reason"), current_user))
 
 
@@ -113,20 +113,20 @@ def assign_role(reference: str):
     raw = form.get("user_id", "")
     if raw and not raw.isdigit():
         abort(400)
-    return _act(reference, lambda i: actions.assign_role(
+    return _act(reference, "roles", lambda i: actions.assign_role(
         i, form.get("role", ""), int(raw) if raw else None, current_user))
 
 
 @bp.post("/<reference>/notes")
 @staff_required
 def add_note(reference: str):
-    return _act(reference, lambda i: actions.add_note(i, request.form.get("note"), current_user))
+    return _act(reference, "note", lambda i: actions.add_note(i, request.form.get("note"), current_user))
 
 
 @bp.post("/<reference>/acknowledge")
 @staff_required
 def acknowledge(reference: str):
-    return _act(reference, lambda i: actions.acknowledge(i, current_user, utcnow()))
+    return _act(reference, "acknowledge", lambda i: actions.acknowledge(i, current_user, utcnow()))
 
 
 @bp.post("/<reference>/aware-at")
@@ -138,8 +138,7 @@ def correct_aware_at(reference: str):
         try:
             moment = read_local_datetime(form.get("aware_at", ""), ZoneInfo(incident.site.timezone))
         except ValueError:
-            raise actions.ActionRefused("Enter the date and time the organisation became aware",
-                                        "aware_at") from None
+            raise actions.ActionRefused("Enter the date and time the organisation became aware") from None
         actions.correct_aware_at(incident, moment, form.get("reason"), current_user, utcnow())
 
-    return _act(reference, correct)
+    return _act(reference, "aware_at", correct)
