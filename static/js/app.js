@@ -4,13 +4,26 @@
   var wide = window.matchMedia("(min-width: 900px)");
 
   // Queue rows open in the side pane on a tablet and as a page on a phone.
+  var selected = null;
+  function markSelected() {
+    document.querySelectorAll("[data-pane-link]").forEach(function (link) {
+      if (link.getAttribute("href") === selected) link.setAttribute("aria-current", "true");
+      else link.removeAttribute("aria-current");
+    });
+  }
   document.addEventListener("htmx:beforeRequest", function (event) {
     var link = event.detail.elt;
-    if (link && link.hasAttribute("data-pane-link") && !wide.matches) {
+    if (!link || !link.hasAttribute("data-pane-link")) return;
+    if (!wide.matches) {
       event.preventDefault();
       window.location.href = link.getAttribute("href");
+      return;
     }
+    selected = link.getAttribute("href");
+    markSelected();
   });
+  // The queue list re-renders itself every few seconds; keep the open incident marked.
+  document.addEventListener("htmx:afterSwap", markSelected);
 
   // A form that comes back with errors moves focus to its summary so the reader hears it.
   document.addEventListener("DOMContentLoaded", function () {

@@ -53,4 +53,7 @@ def test_report_from_phone_arrives_in_tablet_queue_without_reload(browser, live_
     expect(tablet.locator("#pane")).to_contain_text("P1: a person was admitted to hospital")
     expect(tablet.locator("#pane")).to_contain_text("Broken bone (not finger, thumb or toe)")
     assert tablet.url.endswith("/incidents")  # the list stays beside the detail
+    expect(row).to_have_attribute("aria-current", "true")
+    tablet.wait_for_timeout(1500)  # at least one poll re-renders the list
+    expect(tablet.locator("#queue-list .incident-row", has_text=reference)).to_have_attribute("aria-current", "true")
     screenshot(tablet, f"tablet-queue-{backend}")
