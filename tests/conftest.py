@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 
 import pytest
@@ -10,6 +11,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from helpers import CI, PASSWORD, make_app, unavailable
 from werkzeug.security import generate_password_hash
+from werkzeug.serving import make_server
 
 from webapp import create_app
 from webapp.auth.models import User
@@ -136,3 +138,14 @@ def as_user(app, demo):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def live_server(app, demo):
+    """The app on a random loopback port, in a thread; the demo users already exist."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)

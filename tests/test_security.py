@@ -2,7 +2,7 @@
 import re
 
 import pytest
-from helpers import form_report, input_tag
+from helpers import form_report, input_tag, make_app
 
 
 from webapp.extensions import db
@@ -138,3 +138,54 @@ def test_secret_key_is_generated_once_and_kept_in_instance(tmp_path, database_ur
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert len(first.config["SECRET_KEY"]) >= 40
     assert (tmp_path / "inst" / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_users_change_their_own_password(client, demo):
+    client.post("/login", data={"email": "reporter@test.example", "password": PASSWORD})
+    bad = client.post("/account/password", data={"current": "wrong", "new": "short", "confirm": "x"})
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    assert "not your current password" in page and "at least 10 characters" in page
+    mismatch = client.post("/account/password", data={"current": PASSWORD, "new": "a-long-new-one", "confirm": "other"})
+    assert "differ" in mismatch.get_data(as_text=True)
+    assert client.post("/account/password", data={"current": PASSWORD, "new": "a-long-new-one",
+                                                   "confirm": "a-long-new-one"}).status_code == 303
+    client.post("/logout")
+    assert client.post("/login", data={"email": "reporter@test.example", "password": PASSWORD}).status_code == 401
+    assert client.post("/login", data={"email": "reporter@test.example", "password": "a-long-new-one"}).status_code == 302
+
+
+def test_admin_resets_a_password_shown_once(as_user, demo, client):
+    page = as_user("admin").post(f"/admin/users/{demo['responder'].id}/reset-password").get_data(as_text=True)
+    password = re.search(r'<p class="secret"><code>([^<]+)</code>', page).group(1)
+    assert client.post("/login", data={"email": "responder@test.example", "password": PASSWORD}).status_code == 401
+    assert client.post("/login", data={"email": "responder@test.example", "password": password}).status_code == 302
+
+
+def test_login_session_outlives_the_browser_for_a_shift(client, demo):
+    cookie = client.post("/login", data={"email": "reporter@test.example", "password": PASSWORD}).headers["Set-Cookie"]
+    assert "Expires=" in cookie  # a persistent cookie, renewed on each request (12 h sliding)
+
+
+def test_pages_that_can_answer_with_a_fragment_vary_on_hx_request(as_user):
+    client = as_user("supervisor")
+    assert "HX-Request" in client.get("/incidents").headers["Vary"]
+    assert "HX-Request" in client.get("/incidents", headers={"HX-Request": "true"}).headers["Vary"]
+
+
+@pytest.mark.parametrize("app_config", [{"TRUSTED_PROXIES": 1, "RATELIMIT_ENABLED": True,
+                                         "LOGIN_RATE_LIMIT": "2 per minute"}])
+def test_behind_a_proxy_login_throttling_counts_each_client_address(client, demo):
+    def attempt(address):
+        return client.post("/login", data={"email": "reporter@test.example", "password": "guess"},
+                           headers={"X-Forwarded-For": address}).status_code
+    assert [attempt("203.0.113.5") for _ in range(3)] == [401, 401, 429]
+    assert attempt("198.51.100.7") == 401  # a different phone behind the same proxy is not blocked
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path / 'wal.sqlite3'}", str(tmp_path))
+    with app.app_context():
+        assert db.session.execute(db.text("PRAGMA journal_mode")).scalar() == "wal"
+        db.session.remove()
+        db.engine.dispose()

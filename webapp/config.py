@@ -47,12 +47,14 @@ def configure(app: Flask, overrides: dict | None) -> None:
         REMEMBER_COOKIE_SECURE=env_flag("SESSION_COOKIE_SECURE", True),
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=60 * 60 * 12,
+        PERMANENT_SESSION_LIFETIME=60 * 60 * 12,  # sliding: each request renews it
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         MAX_CONTENT_LENGTH=1024 * 1024,
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         LOGIN_RATE_LIMIT=os.environ.get("LOGIN_RATE_LIMIT", "5 per minute;20 per hour"),
         QUEUE_POLL_SECONDS=int(os.environ.get("QUEUE_POLL_SECONDS", "10")),
+        TRUSTED_PROXIES=int(os.environ.get("TRUSTED_PROXIES", "0")),
+        PASSWORD_MIN_LENGTH=10,
         API_PAGE_SIZE=50,
     )
     app.config.from_pyfile("config.py", silent=True)

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .auth.models import ROLES, STAFF_ROLES, ApiToken, User
 from .database import utcnow
@@ -119,12 +120,16 @@ def _headers(response):
     response.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(self)")
     if current_user and current_user.is_authenticated:
         response.headers.setdefault("Cache-Control", "private, no-store")
-    if request.headers.get("HX-Request") is not None or "HX-Request" in response.vary:
-        response.vary.add("HX-Request")
+    if response.mimetype == "text/html":
+        response.vary.add("HX-Request")  # pages answer htmx with a fragment of themselves
     return response
 
 
 def init_app(app: Flask) -> None:
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # Behind a reverse proxy: take the client address and scheme from its X-Forwarded-* headers.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
     login_manager.session_protection = "basic"

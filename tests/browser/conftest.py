@@ -1,11 +1,9 @@
 """Real headless Chromium (Debian's package) against the app served on a loopback port."""
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
 from helpers import unavailable
-from werkzeug.serving import make_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -27,17 +25,6 @@ def browser_type_launch_args(browser_type_launch_args):
 def app_config():
     """Browsers get the real thing: CSRF on, and a fast queue poll so tests wait less."""
     return {"WTF_CSRF_ENABLED": True, "QUEUE_POLL_SECONDS": 1}
-
-
-@pytest.fixture
-def live_server(app, demo):
-    """The app on a random loopback port, in a thread; the demo users already exist."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from ..auth.models import ROLE_LABELS, ROLES, ApiToken, User
-from ..cli import create_user
+from ..cli import create_user, new_password
 from ..extensions import db
 from ..organisation.models import PROFILE_LABELS, Organisation, Site
 from ..organisation.rules import validate_profile, validate_site
@@ -93,6 +93,17 @@ def update_user(user_id: int):
     db.session.commit()
     flash(f"Saved {user.name}.")
     return redirect(url_for("admin.users"), code=303)
+
+
+@bp.post("/users/<int:user_id>/reset-password")
+@admin_required
+def reset_password(user_id: int):
+    """Give a user a new one-time password, shown once to the admin."""
+    user = db.session.get(User, user_id) or abort(404)
+    password = new_password()
+    user.set_password(password)
+    db.session.commit()
+    return _users_page(new_login=(user.email, password))
 
 
 def _sites_page(errors=None, values=None, status=200):

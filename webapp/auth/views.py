@@ -1,8 +1,8 @@
 """Logging in and out."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from ..extensions import limiter
+from ..extensions import db, limiter
 from ..security import any_user_required, public, safe_next
 from .models import User
 
@@ -34,6 +34,7 @@ def login():
     if request.method == "POST":
         user = User.by_email(email)
         if user and user.active and user.check_password(request.form.get("password", "")):
+            session.permanent = True  # survives closing the phone's browser, for a 12-hour shift
             login_user(user)
             return redirect(safe_next(request.args.get("next")) or home_for(user))
         return render_template("auth/login.html", email=email,
@@ -55,3 +56,26 @@ def index():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@any_user_required
+def change_password():
+    """Change your own password (the first one comes from an admin)."""
+    errors = {}
+    if request.method == "POST":
+        form = request.form
+        minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+        if not current_user.check_password(form.get("current", "")):
+            errors["current"] = "That is not your current password"
+        new = form.get("new", "")
+        if len(new) < minimum:
+            errors["new"] = f"Use at least {minimum} characters"
+        elif new != form.get("confirm", ""):
+            errors["confirm"] = "The two new passwords differ"
+        if not errors:
+            current_user.set_password(new)
+            db.session.commit()
+            flash("Your password is changed.")
+            return redirect(home_for(current_user), code=303)
+    return render_template("auth/password.html", errors=errors), 422 if errors else 200
