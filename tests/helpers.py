@@ -60,3 +60,13 @@ def input_tag(html: str, name: str, value: str | None = None) -> str:
 
 def is_checked(html: str, name: str, value: str) -> bool:
     return bool(re.search(r"\schecked\b", input_tag(html, name, value)))
+
+
+def png_bytes(width: int = 64, height: int = 48, colour=(200, 40, 40), **save) -> bytes:
+    """A real PNG (or other format via save=...), made fresh, for upload tests."""
+    import io
+
+    from PIL import Image
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(out, save.pop("format", "PNG"), **save)
+    return out.getvalue()

@@ -1,5 +1,9 @@
 """Every route, requested as every role and anonymously, answers with the expected status."""
+import hashlib
+import io
+
 import pytest
+from helpers import png_bytes
 from webapp.auth.models import ApiToken
 from webapp.extensions import db
 from tests_support import ROLES_IN_ORDER, ROUTES
@@ -9,10 +13,13 @@ from tests_support import ROLES_IN_ORDER, ROUTES
 def world(demo, as_user):
     """One ordinary incident by the reporter, and one API token, for the URLs to point at."""
     client = as_user("reporter")
-    client.post("/report", data={"what_happened": "hazard", "description": "Loose grating", "site": "SYD"})
+    photo = png_bytes()
+    client.post("/report", data={"what_happened": "hazard", "description": "Loose grating", "site": "SYD",
+                                 "photo_files": (io.BytesIO(photo), "grating.png")})
     _token, _secret = ApiToken.issue(demo["responder"], "matrix")
     db.session.commit()
-    return {"user_id": demo["reporter"].id, "site_id": demo["sites"]["SYD"].id, "token_id": _token.id}
+    return {"user_id": demo["reporter"].id, "site_id": demo["sites"]["SYD"].id, "token_id": _token.id,
+            "sha256": hashlib.sha256(photo).hexdigest()}
 
 
 def test_every_route_is_in_the_matrix(app):

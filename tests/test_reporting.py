@@ -16,18 +16,24 @@ def test_form_starts_with_what_happened_home_site_and_now(as_user, demo):
     assert "What happened?" in page
     assert re.search(r'<option value="MAN" selected>', page)  # reporter2's home site
     assert re.search(r'name="occurred_at" value="\d{4}-\d\d-\d\dT\d\d:\d\d"', page)
-    assert 'name="treatment"' not in page  # follow-up questions wait for the answers
+    assert " hidden" in re.search(r'<fieldset[^>]*id="q-treatment"[^>]*>', page).group(0)  # waits for answers
 
 
-def test_answers_open_only_the_questions_they_call_for(as_user):
-    client = as_user("reporter")
-    fragment = client.get("/report/questions?what_happened=injury&injured_person=worker&treatment=medical",
-                          headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert fragment.lstrip().startswith('<div id="follow-up"')
-    assert "Which injuries?" in fragment and "unfit for work" in fragment
-    assert "personal data" not in fragment
-    assert is_checked(fragment, "treatment", "medical")
-    assert not is_checked(fragment, "treatment", "first_aid")
+def test_follow_up_questions_carry_their_conditions_and_wait_hidden(as_user):
+    page = as_user("reporter").get("/report").get_data(as_text=True)
+    treatment = re.search(r'<fieldset[^>]*id="q-treatment"[^>]*>', page).group(0)
+    assert 'data-show-when=\'{"what_happened":["injury"]}\'' in treatment and " hidden" in treatment
+    assert " disabled" in input_tag(page, "treatment", "medical")  # a hidden question sends nothing
+    ransom = re.search(r'<fieldset[^>]*id="q-ransom_paid"[^>]*>', page).group(0)
+    assert '"ransomware":["yes"]' in ransom
+
+
+def test_a_rejected_form_shows_the_questions_its_answers_asked(as_user):
+    page = as_user("reporter").post("/report", data=form_report(description="", treatment="medical")).get_data(as_text=True)
+    treatment = re.search(r'<fieldset[^>]*id="q-treatment"[^>]*>', page).group(0)
+    assert " hidden" not in treatment
+    assert is_checked(page, "treatment", "medical")
+    assert " hidden" in re.search(r'<fieldset[^>]*id="q-dangerous_events"[^>]*>', page).group(0)
 
 
 def test_report_is_filed_classified_and_confirmed(as_user, demo):

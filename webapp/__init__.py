@@ -5,6 +5,7 @@ from flask import Flask
 
 from . import cli, database, errors, security, templating
 from .config import configure
+from .evidence import service as evidence_service
 from .extensions import csrf, db, limiter, login_manager, migrate
 
 
@@ -28,16 +29,19 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     login_manager.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    evidence_service.init_app(app)
     templating.init_app(app)
 
     from .admin.views import bp as admin_bp
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
+    from .evidence.views import bp as evidence_bp
     from .incidents.views import bp as incidents_bp
+    from .pwa.views import bp as pwa_bp
     from .system.views import bp as system_bp
     from .reporting.views import bp as reporting_bp
 
-    for blueprint in (auth_bp, reporting_bp, incidents_bp, admin_bp, api_bp, system_bp):
+    for blueprint in (auth_bp, reporting_bp, incidents_bp, admin_bp, api_bp, evidence_bp, pwa_bp, system_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions; bearer tokens need none
 

@@ -91,6 +91,19 @@ def init_app(app: Flask) -> None:
         click.echo(f"created {User.normalise_email(email)} ({role})")
         click.echo(f"password: {password}")
 
+    @app.cli.command("verify-evidence")
+    def verify_evidence_command():
+        """Recompute the SHA-256 of every stored original and report any that is missing or changed."""
+        from .evidence.models import Evidence
+        from .evidence.service import verify_all
+        problems = verify_all()
+        total = db.session.scalar(db.select(db.func.count(Evidence.id)))
+        for line in problems:
+            click.echo(line)
+        click.echo(f"{total} originals checked, {len(problems)} problem{'s' if len(problems) != 1 else ''}")
+        if problems:
+            raise SystemExit(1)
+
     token_group = click.Group("api-token", help="Create, list and revoke API tokens.")
     app.cli.add_command(token_group)
 

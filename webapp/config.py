@@ -55,6 +55,7 @@ def configure(app: Flask, overrides: dict | None) -> None:
         QUEUE_POLL_SECONDS=int(os.environ.get("QUEUE_POLL_SECONDS", "10")),
         TRUSTED_PROXIES=int(os.environ.get("TRUSTED_PROXIES", "0")),
         PASSWORD_MIN_LENGTH=10,
+        SHELL_VERSION_SALT=os.environ.get("SHELL_VERSION_SALT", ""),
         API_PAGE_SIZE=50,
     )
     app.config.from_pyfile("config.py", silent=True)

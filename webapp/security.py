@@ -20,7 +20,10 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """API paths, and the app's own scripts (the outbox) that ask for JSON."""
+    if request.path.startswith("/api/"):
+        return True
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
 
 def is_htmx() -> bool:

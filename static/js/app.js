@@ -1,9 +1,10 @@
 // Small enhancements on top of server-rendered pages. No inline script anywhere (CSP).
+/* global Outbox */
 (function () {
   "use strict";
   var wide = window.matchMedia("(min-width: 900px)");
 
-  // Queue rows open in the side pane on a tablet and as a page on a phone.
+  // ---- Queue rows open in the side pane on a tablet and as a page on a phone. ----
   var selected = null;
   function markSelected() {
     document.querySelectorAll("[data-pane-link]").forEach(function (link) {
@@ -25,13 +26,13 @@
   // The queue list re-renders itself every few seconds; keep the open incident marked.
   document.addEventListener("htmx:afterSwap", markSelected);
 
-  // A form that comes back with errors moves focus to its summary so the reader hears it.
   document.addEventListener("DOMContentLoaded", function () {
+    // A form that comes back with errors moves focus to its summary so the reader hears it.
     var summary = document.getElementById("error-summary");
     if (summary) summary.focus();
   });
 
-  // "Add my location": fill the hidden fields from the device, with its accuracy.
+  // ---- "Add my location": fill the hidden fields from the device, with its accuracy. ----
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-locate]");
     if (!button) return;
@@ -47,4 +48,149 @@
       status.textContent = "No location: " + error.message + ". You can send the report without it.";
     }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   });
+
+  // ---- Service worker: "ready to work offline" and "update available". ----
+  var appStatus = document.getElementById("app-status");
+  function say(text, offerReload) {
+    if (!appStatus) return;
+    document.getElementById("app-status-text").textContent = text;
+    document.getElementById("app-status-reload").hidden = !offerReload;
+    appStatus.hidden = false;
+    if (!offerReload) setTimeout(function () { appStatus.hidden = true; }, 6000);
+  }
+
+  if ("serviceWorker" in navigator) {
+    var reloading = false;
+    navigator.serviceWorker.addEventListener("controllerchange", function () {
+      if (reloading) location.reload();
+    });
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function (registration) {
+      function offerUpdate(worker) {
+        say("Update available.", true);
+        document.getElementById("app-status-reload").onclick = function () {
+          reloading = true;
+          worker.postMessage({ type: "skip-waiting" });
+        };
+      }
+      if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration.waiting);
+      registration.addEventListener("updatefound", function () {
+        var worker = registration.installing;
+        worker.addEventListener("statechange", function () {
+          if (worker.state !== "installed") return;
+          if (navigator.serviceWorker.controller) offerUpdate(worker);
+          else say("Ready to work offline.", false);
+        });
+      });
+    }).catch(function () { /* no service worker (private mode): the app still works online */ });
+  }
+
+  function tellWorker(message) {
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage(message);
+  }
+
+  if (typeof Outbox === "undefined") return;
+
+  // ---- The outbox: list what waits on this phone, and keep trying to send it. ----
+  var list = document.getElementById("outbox-list");
+  var LABELS = { queued: "Waiting to send", sending: "Sending…", sent: "Sent", failed: "Not sent" };
+
+  function button(text, handler) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.textContent = text;
+    b.addEventListener("click", handler);
+    return b;
+  }
+
+  function renderOutbox() {
+    if (!list) return Promise.resolve();
+    return Outbox.all().then(function (items) {
+      var recent = items.filter(function (item) {
+        return item.state !== "sent" || Date.now() - Date.parse(item.sentAt || item.updatedAt) < 3 * 86400000;
+      });
+      list.parentElement.hidden = !recent.length;
+      list.textContent = "";
+      recent.forEach(function (item) {
+        var row = document.createElement("li");
+        row.className = "card outbox-item";
+        row.setAttribute("data-outbox-id", item.id);
+        row.setAttribute("data-state", item.state);
+        var state = document.createElement("span");
+        state.className = "state state-" + item.state;
+        state.textContent = LABELS[item.state] + (item.state === "sent" && item.reference ? ": " + item.reference : "");
+        var summary = document.createElement("p");
+        summary.textContent = item.summary + (item.photos && item.photos.length ? " · " + item.photos.length + " photo(s)" : "");
+        row.append(state, summary);
+        if (item.error) {
+          var reason = document.createElement("p");
+          reason.className = item.state === "failed" ? "error" : "hint";
+          reason.textContent = item.error;
+          row.append(reason);
+        }
+        var actions = document.createElement("div");
+        actions.className = "row-actions";
+        if (item.state === "sent" && item.reference) {
+          var open = document.createElement("a");
+          open.href = "/incidents/" + encodeURIComponent(item.reference);
+          open.textContent = "Open " + item.reference;
+          actions.append(open);
+        } else {
+          if (item.state === "failed" && item.kind === "report") {
+            var edit = document.createElement("a");
+            edit.className = "button";
+            edit.href = "/report?draft=" + encodeURIComponent(item.id);
+            edit.textContent = "Edit and resend";
+            actions.append(edit);
+          }
+          if (item.state !== "failed") actions.append(button("Send now", function () { retry(item.id); }));
+          actions.append(button("Delete from this phone", function () {
+            if (confirm("Delete this report from this phone? It has not reached the server and cannot be recovered.")) {
+              Outbox.remove(item.id);
+            }
+          }));
+        }
+        row.append(actions);
+        list.append(row);
+      });
+    });
+  }
+
+  function retry(id) {
+    Outbox.get(id).then(function (item) {
+      if (!item) return;
+      item.nextAttemptAt = 0;
+      return Outbox.save(item);
+    }).then(flushSoon);
+  }
+
+  var timer = null;
+  function flushSoon() {
+    clearTimeout(timer);
+    return Outbox.flush().then(function () { return Outbox.nextAttemptIn(); }).then(function (wait) {
+      if (wait !== null) timer = setTimeout(flushSoon, Math.max(wait, 1000));
+    }).catch(function () { timer = setTimeout(flushSoon, 30000); });
+  }
+
+  if (Outbox.channel) Outbox.channel.addEventListener("message", renderOutbox);
+  window.addEventListener("outbox:changed", renderOutbox);
+  window.addEventListener("online", flushSoon);
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) flushSoon(); });
+  renderOutbox();
+  if (document.querySelector(".logout")) flushSoon();  // only when logged in: sending needs a session
+
+  // ---- Logging out: warn about reports still waiting; they stay on the phone. ----
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList.contains("logout") || form.hasAttribute("data-confirmed")) return;
+    event.preventDefault();
+    Outbox.all().then(Outbox.waiting).then(function (waiting) {
+      var ok = !waiting.length || confirm(waiting.length + " report(s) have not been sent yet. They stay on this " +
+        "phone and are sent after the next log-in. Log out now?");
+      if (!ok) return;
+      tellWorker({ type: "forget-pages" });  // cached pages hold this person's data
+      form.setAttribute("data-confirmed", "");
+      form.submit();
+    });
+  });
+  if (location.pathname === "/login") tellWorker({ type: "forget-pages" });
 })();

@@ -67,6 +67,7 @@ class Incident(db.Model):
     tech_lead: Mapped[User | None] = relationship(foreign_keys=[tech_lead_id])
     category_rows: Mapped[list[IncidentCategory]] = relationship(
         cascade="all, delete-orphan", order_by=IncidentCategory.name)
+    photos: Mapped[list["IncidentPhoto"]] = relationship(order_by="IncidentPhoto.id", cascade="all")
     timeline: Mapped[list["TimelineEntry"]] = relationship(
         back_populates="incident", order_by="TimelineEntry.id", cascade="all")
 
@@ -105,6 +106,13 @@ class Incident(db.Model):
         if self.accuracy_m is not None:
             place["accuracy_m"] = self.accuracy_m
         return place
+
+    def photo_location(self) -> dict | None:
+        """The first photo's GPS, offered as the location when the device gave none."""
+        for photo in self.photos:
+            if photo.evidence.gps_lat is not None:
+                return {"lat": photo.evidence.gps_lat, "lon": photo.evidence.gps_lon}
+        return None
 
     def role_holders(self) -> dict[str, User | None]:
         return {role: getattr(self, role) for role in INCIDENT_ROLES}
@@ -161,6 +169,7 @@ class Incident(db.Model):
             "answers": dict(self.answers),
             "reporter": self.reporter.to_json(),
             "roles": {r: (u.to_json() if u else None) for r, u in self.role_holders().items()},
+            "photos": [p.evidence.to_json() for p in self.photos],
             **{f: iso(getattr(self, f)) for f in (
                 "occurred_at", "submitted_at", "reported_at", "aware_at", "acknowledged_at",
                 "resolved_at", "recovered_at", "closed_at")},

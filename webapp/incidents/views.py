@@ -67,10 +67,15 @@ def _detail_context(incident: Incident, error: str | None = None, failed_form: s
 @bp.get("/<reference>")
 @any_user_required
 def detail(reference: str):
-    incident = _visible_incident(reference)
+    return render_detail(_visible_incident(reference))
+
+
+def render_detail(incident: Incident, error: str | None = None, failed_form: str = "", status: int = 200):
+    """The incident as a page, or as the `detail` fragment for htmx."""
+    context = _detail_context(incident, error, failed_form)
     if is_htmx():
-        return render_block(DETAIL, "detail", **_detail_context(incident))
-    return render_template(DETAIL, **_detail_context(incident))
+        return render_block(DETAIL, "detail", **context), status
+    return render_template(DETAIL, **context), status
 
 
 def _act(reference: str, form: str, action) -> object:
@@ -80,13 +85,10 @@ def _act(reference: str, form: str, action) -> object:
         action(incident)
     except actions.ActionRefused as refused:
         db.session.rollback()
-        context = _detail_context(incident, str(refused), form)
-        if is_htmx():
-            return render_block(DETAIL, "detail", **context), 422
-        return render_template(DETAIL, **context), 422
+        return render_detail(incident, str(refused), form, 422)
     db.session.commit()
     if is_htmx():
-        return render_block(DETAIL, "detail", **_detail_context(incident))
+        return render_detail(incident)
     return redirect(url_for("incidents.detail", reference=reference), code=303)
 
 

@@ -1,48 +1,64 @@
 """Which follow-up questions a report needs, from the answers so far. Pure.
 
-The form shows "What happened?" first; each answer opens only the questions it calls for.
+One table, SHOW_WHEN, says when each follow-up question is asked: every listed answer must hold one
+of the listed values (for a list answer, any of its items). The page gets the same table as data
+attributes and shows or hides questions itself, so the guided form works with no signal; the server
+uses it to drop answers to questions that were not asked.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
-# Answers that open or close other questions: the form re-asks the server when they change.
-GUIDING_KEYS = ("what_happened", "injured_person", "treatment", "personal_data", "ransomware", "ransom_paid")
+TREATED = ["first_aid", "medical", "emergency_discharged", "hospital_admitted", "fatality"]
+CYBER = ["data_breach", "security"]
+DATA = ["yes", "unknown"]
+
+# In the order the questions are asked.
+SHOW_WHEN: dict[str, dict[str, list]] = {
+    "injured_person": {"what_happened": ["injury"]},
+    "treatment": {"what_happened": ["injury"]},
+    "injuries": {"what_happened": ["injury"], "treatment": TREATED},
+    "taken_to_hospital_from_scene": {"what_happened": ["injury"], "injured_person": ["public"]},
+    "days_unfit_for_work": {"what_happened": ["injury"], "injured_person": ["worker", "contractor"]},
+    "dangerous_events": {"what_happened": ["dangerous_event"]},
+    "personal_data": {"what_happened": CYBER},
+    "people_affected": {"what_happened": CYBER, "personal_data": DATA},
+    "data_encrypted": {"what_happened": CYBER, "personal_data": DATA},
+    "harm_contained": {"what_happened": CYBER, "personal_data": DATA},
+    "likely_serious_harm": {"what_happened": CYBER, "personal_data": DATA},
+    "ransomware": {"what_happened": ["security"]},
+    "ransom_paid": {"what_happened": ["security"], "ransomware": [True]},
+    "ransom_paid_at": {"what_happened": ["security"], "ransomware": [True], "ransom_paid": [True]},
+    "service_impact": {"what_happened": ["service_outage", "security"]},
+    "essential_service_disrupted": {"what_happened": ["service_outage", "security"]},
+    "spill_litres": {"what_happened": ["environmental"]},
+    "reached_drain_or_waterway": {"what_happened": ["environmental"]},
+    "environmental_harm": {"what_happened": ["environmental"]},
+}
+ALWAYS = ("client_id", "occurred_at", "submitted_at", "description", "site", "location", "what_happened",
+          "confidential")
+
+
+def _holds(answer: Any, allowed: list) -> bool:
+    values = answer if isinstance(answer, list) else [answer]
+    return any(v in allowed for v in values)
+
+
+def asked(key: str, answers: dict[str, Any]) -> bool:
+    return all(_holds(answers.get(k), allowed) for k, allowed in SHOW_WHEN[key].items())
 
 
 def follow_up_keys(answers: dict[str, Any]) -> list[str]:
     """The follow-up question keys to show, in the order to ask them."""
-    chosen = set(answers.get("what_happened", []))
-    keys: list[str] = []
-    if "injury" in chosen:
-        keys += ["injured_person", "treatment"]
-        if answers.get("treatment") not in (None, "none"):
-            keys.append("injuries")
-        if answers.get("injured_person") == "public":
-            keys.append("taken_to_hospital_from_scene")
-        elif answers.get("injured_person") in ("worker", "contractor"):
-            keys.append("days_unfit_for_work")
-    if "dangerous_event" in chosen:
-        keys.append("dangerous_events")
-    if chosen & {"data_breach", "security"}:
-        keys.append("personal_data")
-        if answers.get("personal_data") in ("yes", "unknown"):
-            keys += ["people_affected", "data_encrypted", "harm_contained", "likely_serious_harm"]
-    if "security" in chosen:
-        keys.append("ransomware")
-        if answers.get("ransomware"):
-            keys.append("ransom_paid")
-            if answers.get("ransom_paid"):
-                keys.append("ransom_paid_at")
-    if chosen & {"service_outage", "security"}:
-        keys += ["service_impact", "essential_service_disrupted"]
-    if "environmental" in chosen:
-        keys += ["spill_litres", "reached_drain_or_waterway", "environmental_harm"]
-    return keys
+    return [key for key in SHOW_WHEN if asked(key, answers)]
 
 
-ALWAYS = ("client_id", "occurred_at", "submitted_at", "description", "site", "location", "what_happened",
-          "confidential")
+def show_when_attribute(key: str) -> str:
+    """The condition as the page reads it: booleans as the form's yes/no words."""
+    words = {k: ["yes" if v is True else "no" if v is False else v for v in allowed]
+             for k, allowed in SHOW_WHEN[key].items()}
+    return json.dumps(words, separators=(",", ":"))
 
 
 def prune(answers: dict[str, Any]) -> dict[str, Any]:

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Sequence
 
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.models import User
+from ..evidence.models import Evidence
+from ..evidence.service import attach
 from ..extensions import db
 from ..incidents.models import Incident
 from ..organisation.models import Site
@@ -24,15 +27,18 @@ def _existing(client_id: str, reporter: User) -> Incident | None:
     return incident
 
 
-def submit_report(report: Report, reporter: User, now: datetime) -> tuple[Incident, bool]:
-    """Create the incident for `report`; return (incident, created). A repeat returns the first one.
+def submit_report(report: Report, reporter: User, now: datetime,
+                  photos: Sequence[Evidence] = ()) -> tuple[Incident, bool]:
+    """Create the incident for `report` with its photos; return (incident, created).
+
+    A repeat returns the first incident (and attaches any of its photos that were not yet attached).
 
     The unique client_id in the database decides, not the check before the insert: two copies sent
     at once both pass the check, and the loser's insert fails and returns the winner's incident.
     """
     existing = _existing(report.client_id, reporter)
     if existing is not None:
-        return existing, False
+        return _attach_late_photos(existing, photos, reporter, now), False
     site = db.session.scalar(db.select(Site).filter_by(code=report.site))
     result = classify(report.answers, site.jurisdiction, report.confidential)
     incident = Incident(
@@ -50,6 +56,7 @@ def submit_report(report: Report, reporter: User, now: datetime) -> tuple[Incide
     incident.record("reported", f"Reported by {reporter.name}; classified "
                     f"{result.severity} {SEVERITY_NAMES[result.severity].lower()}", reporter,
                     reasons=result.reasons)
+    attach(incident, list(photos), reporter, now)
     db.session.add(incident)
     try:
         db.session.commit()
@@ -58,5 +65,12 @@ def submit_report(report: Report, reporter: User, now: datetime) -> tuple[Incide
         existing = _existing(report.client_id, reporter)
         if existing is None:
             raise
-        return existing, False
+        return _attach_late_photos(existing, photos, reporter, now), False
     return incident, True
+
+
+def _attach_late_photos(incident: Incident, photos: Sequence[Evidence], reporter: User, now: datetime) -> Incident:
+    """A retry may carry photos whose first attempt never arrived; attach them, once."""
+    if photos and attach(incident, list(photos), reporter, now):
+        db.session.commit()
+    return incident

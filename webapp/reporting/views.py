@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from jinja2_fragments.flask import render_block
@@ -15,13 +15,17 @@ from ..incidents.models import Incident
 from ..organisation.models import Site
 from ..rules import answers as keys
 from ..rules.answers import ReportInvalid, validate_report
-from ..security import any_user_required, check_csrf, is_htmx
+from ..evidence.images import MAX_BYTES, PhotoRejected
+from ..evidence.service import MAX_PHOTOS_PER_REQUEST, held_evidence, receive_photo
+from ..evidence.storage import sha256_of
+from ..security import any_user_required, check_csrf, is_htmx, wants_json
 from .form import answers_from_form, local_input_value
-from .guide import GUIDING_KEYS, follow_up_keys, prune
+from .guide import SHOW_WHEN, follow_up_keys, prune, show_when_attribute
 from .service import ClientIdTaken, submit_report
 
 bp = Blueprint("reporting", __name__)
 TEMPLATE = "reporting/form.html"
+PHOTO_FORM_LIMIT = MAX_PHOTOS_PER_REQUEST * (MAX_BYTES + 64 * 1024) + 1024 * 1024
 
 
 def _sites() -> list[Site]:
@@ -37,7 +41,7 @@ def _site_zone(code: str | None, sites: list[Site]) -> ZoneInfo:
 def _form_context(values: dict, answers: dict, errors: dict, sites: list[Site]) -> dict:
     """`values` are the strings shown in the fields; `answers` the typed answers that guide the form."""
     return dict(values=values, errors=errors, sites=sites, keys=keys, follow_up=follow_up_keys(answers),
-                guiding=GUIDING_KEYS)
+                show_when={key: show_when_attribute(key) for key in SHOW_WHEN})
 
 
 def _read_form(sites: list[Site]) -> tuple[dict, dict]:
@@ -66,20 +70,24 @@ def new():
     return render_template(TEMPLATE, **_form_context(values, {}, {}, sites))
 
 
-@bp.get("/report/questions")
-@any_user_required
-def questions():
-    """The follow-up questions for the answers so far (an HTMX fragment)."""
-    sites = _sites()
-    answers, values = _read_form(sites)
-    return render_block(TEMPLATE, "follow_up", **_form_context(values, answers, {}, sites))
+def _refused(values: dict, answers: dict, sites: list[Site], errors: dict, status: int):
+    """The form again with every value kept (or, for the outbox, the same errors as JSON)."""
+    if wants_json():
+        message = errors.get("") or "the report has errors: " + ", ".join(k for k in errors if k)
+        return jsonify(error=message, fields=errors), status
+    return render_template(TEMPLATE, **_form_context(values, answers, errors, sites)), status
 
 
 @bp.post("/report")
 @any_user_required
 @csrf.exempt
 def submit():
-    """Validate and file the report; on any problem show the form again with every value kept."""
+    """Validate and file the report with its photos; on any problem nothing is stored and all is kept.
+
+    Browsers without JavaScript post the form with the photo files; the app's outbox uploads each
+    photo first and posts the same fields with the photos' SHA-256s, asking for JSON.
+    """
+    request.max_content_length = PHOTO_FORM_LIMIT
     sites = _sites()
     answers, values = _read_form(sites)
     try:
@@ -87,17 +95,42 @@ def submit():
     except CSRFError:
         errors = {"": "This form had expired, so it was not sent. Your answers are still here: "
                       "check them and tap Submit again."}
-        return render_template(TEMPLATE, **_form_context(values, answers, errors, sites)), 400
+        return _refused(values, answers, sites, errors, 400)
     home = current_user.home_site.code if current_user.home_site else None
+    now = utcnow()
     try:
-        report = validate_report(prune(answers), now=utcnow(), site_codes={s.code for s in sites}, default_site=home)
-        incident, _created = submit_report(report, current_user, utcnow())
+        report = validate_report(prune(answers), now=now, site_codes={s.code for s in sites}, default_site=home)
+        photos = held_evidence(request.form.getlist("photos"), current_user) + _uploaded_files()
+        incident, created = submit_report(report, current_user, now, photos)
     except ReportInvalid as invalid:
-        return render_template(TEMPLATE, **_form_context(values, answers, invalid.fields, sites)), 422
+        db.session.rollback()
+        # A page with errors is a 422 (what htmx swaps); JSON keeps the API's 400/422 distinction.
+        return _refused(values, answers, sites, invalid.fields, invalid.status if wants_json() else 422)
     except ClientIdTaken:
         errors = {"": "This report's id is already in use. Reload the form to start a new report."}
-        return render_template(TEMPLATE, **_form_context(values, answers, errors, sites)), 409
+        return _refused(values, answers, sites, errors, 409)
+    if wants_json():
+        body = {"reference": incident.reference, "severity": incident.severity,
+                "url": url_for("incidents.detail", reference=incident.reference),
+                "photos": [p.evidence.sha256 for p in incident.photos]}
+        return jsonify(body), 201 if created else 200
     return redirect(url_for("reporting.sent", reference=incident.reference), code=303)
+
+
+def _uploaded_files() -> list:
+    """Photo files posted with the form (no JavaScript): checked and kept like the outbox's uploads."""
+    files = [f for f in request.files.getlist("photo_files") if f and f.filename]
+    if len(files) > MAX_PHOTOS_PER_REQUEST:
+        raise ReportInvalid({"photo_files": f"at most {MAX_PHOTOS_PER_REQUEST} photos per report"})
+    evidence = []
+    for upload in files:
+        data = upload.read()
+        try:
+            item, _created = receive_photo(data, sha256_of(data), upload.filename, current_user)
+        except PhotoRejected as rejected:
+            raise ReportInvalid({"photo_files": f"{upload.filename} {rejected}"}) from None
+        evidence.append(item)
+    return evidence
 
 
 @bp.get("/report/sent/<reference>")
