@@ -6,7 +6,7 @@ from flask import Flask
 from . import cli, database, errors, security, templating
 from .config import configure
 from .evidence import service as evidence_service
-from .extensions import csrf, db, limiter, login_manager, migrate
+from .extensions import compress, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -25,6 +25,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     database.init_app(app)
     migrate.init_app(app, db, directory=str(root / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    compress.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     security.init_app(app)

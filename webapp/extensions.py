@@ -1,4 +1,5 @@
 """Flask extensions, created unbound and bound to the app in create_app()."""
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -20,4 +21,5 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+compress = Compress()  # a field worker's weak signal: send text compressed
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

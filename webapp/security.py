@@ -121,7 +121,7 @@ def _headers(response):
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(self)")
-    if current_user and current_user.is_authenticated:
+    if request.endpoint != "static" and current_user and current_user.is_authenticated:
         response.headers.setdefault("Cache-Control", "private, no-store")
     if response.mimetype == "text/html":
         response.vary.add("HX-Request")  # pages answer htmx with a fragment of themselves
