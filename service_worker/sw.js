@@ -54,12 +54,14 @@ async function fromNetworkFirst(request) {
     return response;
   });
   const timeout = new Promise((resolve) => setTimeout(resolve, NAVIGATION_TIMEOUT_MS, null));
+  let response = null;
   try {
-    const response = await Promise.race([network, timeout]);
-    if (response) return response;
+    response = await Promise.race([network, timeout]);
+    if (response && response.status < 500) return response;
   } catch (error) { /* offline: fall through to the cache */ }
   const cached = await caches.match(url.pathname, { cacheName: PAGES_CACHE });
-  if (cached) return cached;
+  if (cached) return cached;  // no answer in time, or the server is failing: the saved copy works
+  if (response) return response;
   try {
     return await network;  // slow but not dead: keep waiting rather than show "offline"
   } catch (error) {
@@ -97,9 +99,10 @@ self.addEventListener("message", (event) => {
   const message = event.data || {};
   if (message.type === "skip-waiting") self.skipWaiting();
   if (message.type === "forget-pages") event.waitUntil(caches.delete(PAGES_CACHE));
-  if (message.type === "flush-outbox") event.waitUntil(Outbox.flush());
+  if (message.type === "flush-outbox") event.waitUntil(Outbox.flush(true));
 });
 
 self.addEventListener("sync", (event) => {
-  if (event.tag === Outbox.SYNC_TAG) event.waitUntil(Outbox.flush());
+  // The browser says the network is back: send now, whatever the retry timer said.
+  if (event.tag === Outbox.SYNC_TAG) event.waitUntil(Outbox.flush(true));
 });

@@ -72,15 +72,18 @@
           worker.postMessage({ type: "skip-waiting" });
         };
       }
-      if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration.waiting);
-      registration.addEventListener("updatefound", function () {
-        var worker = registration.installing;
+      function track(worker) {
+        if (!worker || worker.tracked) return;
+        worker.tracked = true;
         worker.addEventListener("statechange", function () {
           if (worker.state !== "installed") return;
           if (navigator.serviceWorker.controller) offerUpdate(worker);
           else say("Ready to work offline.", false);
         });
-      });
+      }
+      if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration.waiting);
+      track(registration.installing);  // the first install may already be under way
+      registration.addEventListener("updatefound", function () { track(registration.installing); });
     }).catch(function () { /* no service worker (private mode): the app still works online */ });
   }
 
@@ -142,7 +145,7 @@
             edit.textContent = "Edit and resend";
             actions.append(edit);
           }
-          if (item.state !== "failed") actions.append(button("Send now", function () { retry(item.id); }));
+          if (item.state !== "failed") actions.append(button("Send now", retry));
           actions.append(button("Delete from this phone", function () {
             if (confirm("Delete this report from this phone? It has not reached the server and cannot be recovered.")) {
               Outbox.remove(item.id);
@@ -155,28 +158,23 @@
     });
   }
 
-  function retry(id) {
-    Outbox.get(id).then(function (item) {
-      if (!item) return;
-      item.nextAttemptAt = 0;
-      return Outbox.save(item);
-    }).then(flushSoon);
-  }
+  function retry() { flushSoon(true); }
 
   var timer = null;
-  function flushSoon() {
+  function flushSoon(now) {
     clearTimeout(timer);
-    return Outbox.flush().then(function () { return Outbox.nextAttemptIn(); }).then(function (wait) {
+    return Outbox.flush(now === true).then(function () { return Outbox.nextAttemptIn(); }).then(function (wait) {
       if (wait !== null) timer = setTimeout(flushSoon, Math.max(wait, 1000));
     }).catch(function () { timer = setTimeout(flushSoon, 30000); });
   }
+  function flushNow() { flushSoon(true); }
 
   if (Outbox.channel) Outbox.channel.addEventListener("message", renderOutbox);
   window.addEventListener("outbox:changed", renderOutbox);
-  window.addEventListener("online", flushSoon);
+  window.addEventListener("online", flushNow);  // signal is back: do not wait for the retry timer
   document.addEventListener("visibilitychange", function () { if (!document.hidden) flushSoon(); });
   renderOutbox();
-  if (document.querySelector(".logout")) flushSoon();  // only when logged in: sending needs a session
+  if (document.querySelector(".logout")) flushNow();  // the app was opened (logged in): send what waits
 
   // ---- Logging out: warn about reports still waiting; they stay on the phone. ----
   document.addEventListener("submit", function (event) {

@@ -178,10 +178,10 @@
     });
   }
 
-  function sendDue() {
+  function sendDue(now) {
     return all().then(function (items) {
       var due = items.filter(function (item) {
-        return (item.state === "queued" || item.state === "sending") && (item.nextAttemptAt || 0) <= Date.now();
+        return (item.state === "queued" || item.state === "sending") && (now || (item.nextAttemptAt || 0) <= Date.now());
       });
       if (!due.length) return;
       return sessionToken().then(function (token) {
@@ -195,13 +195,14 @@
     });
   }
 
-  function flush() {
-    // One flush at a time, across the pages and the service worker.
+  function flush(now) {
+    // One flush at a time, across the pages and the service worker. `now`: ignore the retry timers
+    // (the network has just come back, or the person asked).
     var locks = scope.navigator && scope.navigator.locks;
     if (locks) {
-      return locks.request("outbox-flush", { ifAvailable: true }, function (lock) { return lock ? sendDue() : null; });
+      return locks.request("outbox-flush", { ifAvailable: true }, function (lock) { return lock ? sendDue(now) : null; });
     }
-    if (!flushing) flushing = sendDue().finally(function () { flushing = null; });
+    if (!flushing) flushing = sendDue(now).finally(function () { flushing = null; });
     return flushing;
   }
 

@@ -84,7 +84,7 @@
   }
 
   function status(form, text, isError) {
-    var line = form.querySelector("[role=status]");
+    var line = form.querySelector("[data-form-status]");
     if (!line) return;
     line.textContent = text;
     line.classList.toggle("error", !!isError);

@@ -1,0 +1,243 @@
+"""Offline first: the app loads with no signal, and reports with photos reach the server exactly once."""
+import hashlib
+import io
+import time
+from contextlib import contextmanager
+
+import pytest
+from helpers import PASSWORD
+from PIL import Image
+from playwright.sync_api import expect
+
+from webapp.evidence.models import Evidence
+from webapp.evidence.service import originals
+from webapp.extensions import db
+from webapp.incidents.models import Incident
+from webapp.pwa.views import shell_version
+
+pytestmark = pytest.mark.browser
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True}
+
+
+def photo(colour, size=(800, 600)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+@pytest.fixture
+def phone(browser_type, browser_type_launch_args, tmp_path):
+    """Open a phone browser with a profile that outlives it (close and reopen = same phone)."""
+    opened = []
+
+    def launch(**options):
+        context = browser_type.launch_persistent_context(
+            str(tmp_path / "profile"), **browser_type_launch_args, **PHONE, **options)
+        opened.append(context)
+        return context, (context.pages[0] if context.pages else context.new_page())
+    yield launch
+    for context in opened:
+        try:
+            context.close()
+        except Exception:  # already closed by the test
+            pass
+
+
+def log_in(page, base, email="reporter@test.example"):
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Report an incident")).to_be_visible()
+
+
+def eventually(page, script: str, timeout: float = 15) -> None:
+    """Poll a script in the page until it is true. (wait_for_function compiles code in the page, which
+    the app's content security policy forbids.)"""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if page.evaluate(script):
+                return
+        except Exception:  # the page is navigating; try again
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"never true: {script}")
+
+
+def wait_for_offline_shell(page):
+    """The service worker controls the page and the report form is in its cache."""
+    eventually(page, "navigator.serviceWorker.controller !== null")
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        if page.evaluate("""async () => {
+              for (const name of await caches.keys()) {
+                if (name.startsWith('pages-') && await (await caches.open(name)).match('/report')) return true;
+              }
+              return false; }"""):
+            return
+        page.reload()
+        time.sleep(0.3)
+    raise AssertionError("the report form never reached the service worker's cache")
+
+
+def incidents():
+    db.session.commit()  # a fresh look at what the server committed
+    return list(db.session.scalars(db.select(Incident)))
+
+
+def test_after_one_visit_the_app_and_report_form_load_offline(phone, live_server):
+    context, page = phone()
+    page.goto(f"{live_server}/login")  # the first visit installs the service worker
+    expect(page.get_by_text("Ready to work offline.")).to_be_visible(timeout=10_000)
+    log_in(page, live_server)
+    wait_for_offline_shell(page)
+    context.set_offline(True)
+    page.reload()
+    expect(page.get_by_role("heading", name="Report an incident")).to_be_visible()
+    page.get_by_text("Someone was hurt or fell ill").tap()
+    expect(page.get_by_text("Who was hurt?")).to_be_visible()  # the guided questions work offline too
+    page.goto(f"{live_server}/incidents/INC-000999")
+    expect(page.get_by_role("heading", name="No connection")).to_be_visible()
+
+
+@contextmanager
+def server_unreachable(app):
+    """Every request fails with 503 as from a dead gateway, until the block ends."""
+    serve = app.wsgi_app
+
+    def gateway_down(environ, start_response):
+        start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+        return [b"no signal"]
+    app.wsgi_app = gateway_down
+    try:
+        yield
+    finally:
+        app.wsgi_app = serve
+
+
+def test_report_with_two_photos_made_offline_survives_a_restart_and_arrives_once(phone, live_server, app):
+    first, second = photo((200, 30, 30)), photo((30, 160, 60), (640, 960))
+    context, page = phone()
+    log_in(page, live_server)
+    wait_for_offline_shell(page)
+    context.set_offline(True)
+    page.reload()
+    page.get_by_text("A hazard I spotted").tap()
+    page.get_by_label("Describe what happened").fill("Hydraulic oil under press 4; floor slippery")
+    page.set_input_files("#photo_files", [{"name": "leak-1.jpg", "mimeType": "image/jpeg", "buffer": first},
+                                          {"name": "leak-2.jpg", "mimeType": "image/jpeg", "buffer": second}])
+    expect(page.locator("#photo-previews img")).to_have_count(2)
+    page.get_by_role("button", name="Submit report").tap()
+    expect(page.locator("#submit-status")).to_contain_text("Saved on this phone")
+    expect(page.locator("#outbox-list [data-state=queued]")).to_have_count(1)
+    context.close()
+    assert incidents() == []
+
+    # The same phone, reopened, still without signal. (Chromium fires a pending Background Sync as the
+    # profile starts, before offline emulation reaches the worker, so the server is made unreachable.)
+    with server_unreachable(app):
+        context, page = phone(offline=True)
+        page.goto(f"{live_server}/report")
+        expect(page.locator("#outbox-list [data-state=queued]")).to_contain_text("Hydraulic oil under press 4")
+        assert incidents() == []
+    context.set_offline(False)
+    expect(page.locator("#outbox-list [data-state=sent]")).to_have_count(1, timeout=30_000)
+    [incident] = incidents()
+    assert incident.description == "Hydraulic oil under press 4; floor slippery"
+    assert incident.submitted_at is not None and incident.aware_at == incident.submitted_at
+    stored = sorted(p.evidence.sha256 for p in incident.photos)
+    assert stored == sorted(hashlib.sha256(b).hexdigest() for b in (first, second))
+    for sha256 in stored:
+        with originals().open(sha256) as handle:
+            assert hashlib.sha256(handle.read()).hexdigest() == sha256
+    expect(page.locator("#outbox-list [data-state=sent]")).to_contain_text(incident.reference)
+
+
+def test_a_lost_response_is_retried_without_making_a_second_incident(browser, live_server):
+    context = browser.new_context(**PHONE, service_workers="block")  # so the page's own requests are routed
+    page = context.new_page()
+    log_in(page, live_server)
+    posts = []
+
+    def lose_first_response(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        posts.append(route.request.url)
+        if len(posts) == 1:
+            answer = route.fetch()  # the server gets the report and commits it...
+            assert answer.status == 201
+            return route.abort("connectionreset")  # ...but the phone never hears back
+        return route.continue_()
+
+    page.route("**/report", lose_first_response)
+    page.get_by_text("A hazard I spotted").tap()
+    page.get_by_label("Describe what happened").fill("Loose guard rail on the mezzanine")
+    page.get_by_role("button", name="Submit report").tap()
+    expect(page.locator("#submit-status")).to_contain_text("will be sent when there is signal")
+    assert len(incidents()) == 1
+    page.get_by_role("button", name="Send now").tap()
+    expect(page.locator("#outbox-list [data-state=sent]")).to_have_count(1, timeout=15_000)
+    [incident] = incidents()
+    assert len(posts) == 2
+    expect(page.locator("#outbox-list [data-state=sent]")).to_contain_text(incident.reference)
+    context.close()
+
+
+INJECT = """async ([blobSize, fill, shaOverride]) => {
+  const blob = new Blob([new Uint8Array(blobSize).fill(fill)], {type: 'image/jpeg'});
+  const id = crypto.randomUUID();
+  await Outbox.save({id, kind: 'report', reference: null, summary: 'injected ' + blobSize,
+    fields: [['client_id', id], ['description', 'Photo test'], ['what_happened', 'hazard'], ['site', 'SYD']],
+    photos: [{id: 'p1', name: 'evidence.jpg', type: 'image/jpeg', size: blob.size,
+              sha256: shaOverride || await Outbox.sha256Hex(blob), blob, uploaded: false}],
+    state: 'queued', attempts: 0, nextAttemptAt: 0});
+  await Outbox.flush();
+  return Outbox.get(id);
+}"""
+
+
+def test_bad_photos_through_the_outbox_are_refused_with_reasons_and_stay_on_the_phone(browser, live_server):
+    context = browser.new_context(**PHONE, service_workers="block")
+    page = context.new_page()
+    log_in(page, live_server)
+    # A text file named .jpg, chosen in the form: the server says why and stores nothing.
+    page.get_by_text("A hazard I spotted").tap()
+    page.get_by_label("Describe what happened").fill("Cracked sight glass")
+    page.set_input_files("#photo_files", [{"name": "scan.jpg", "mimeType": "image/jpeg", "buffer": b"not a photo"}])
+    page.get_by_role("button", name="Submit report").tap()
+    expect(page.locator("#submit-status")).to_contain_text("scan.jpg is not an image")
+    # An oversized photo is stopped at once on the phone, before it is queued.
+    page.set_input_files("#photo_files", [{"name": "huge.jpg", "mimeType": "image/jpeg",
+                                           "buffer": b"\xff" * (20 * 1024 * 1024 + 1)}])
+    expect(page.locator("#submit-status")).to_contain_text("at most 20 MB")
+    # The server refuses the same too, and a photo whose bytes do not match the device's hash.
+    oversized = page.evaluate(INJECT, [20 * 1024 * 1024 + 1, 7, None])
+    assert oversized["state"] == "failed" and "at most 20 MB" in oversized["error"]
+    tampered = page.evaluate(INJECT, [1000, 9, "0" * 64])
+    assert tampered["state"] == "failed" and "does not match the SHA-256" in tampered["error"]
+    assert incidents() == []
+    assert db.session.scalar(db.select(db.func.count(Evidence.id))) == 0 and originals().keys() == []
+    page.goto(f"{live_server}/reports/mine")
+    failed = page.locator("#outbox-list [data-state=failed]")
+    expect(failed).to_have_count(3)
+    expect(failed.filter(has_text="Cracked sight glass")).to_contain_text("scan.jpg is not an image")
+    expect(failed.filter(has_text="Cracked sight glass").get_by_role("link", name="Edit and resend")).to_be_visible()
+    context.close()
+
+
+def test_installable_and_offers_an_update_when_the_worker_changes(phone, live_server, app):
+    context, page = phone()
+    log_in(page, live_server)
+    wait_for_offline_shell(page)
+    errors = context.new_cdp_session(page).send("Page.getInstallabilityErrors")["installabilityErrors"]
+    assert errors == []
+    app.config["SHELL_VERSION_SALT"] = "the next release"
+    with app.test_request_context():
+        new_version = shell_version()
+    page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
+    expect(page.get_by_text("Update available.")).to_be_visible(timeout=15_000)
+    page.get_by_role("button", name="Reload").click()
+    eventually(page, f"caches.keys().then(keys => keys.includes('static-{new_version}'))")
+    eventually(page, "navigator.serviceWorker.controller !== null")
+    expect(page.get_by_role("heading", name="Report an incident")).to_be_visible()
