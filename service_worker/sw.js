@@ -1,7 +1,8 @@
 /* Field Incidents service worker. VERSION, PRECACHE and SHELL_PAGES are written above by /sw.js.
  *
  * Pages: network first (short timeout), then the cached copy, then the offline page.
- * Static files: from the cache, refreshed in the background. Only good responses are cached.
+ * Static files: from the cache, refreshed in the background (the shell's own files are versioned
+ * with this worker, so they need no refresh). Only good responses are cached.
  * The report outbox (IndexedDB, static/js/outbox.js) is flushed on Background Sync and on request.
  */
 /* global VERSION, PRECACHE, SHELL_PAGES, Outbox */
@@ -72,6 +73,9 @@ async function fromNetworkFirst(request) {
 async function fromCacheThenRefresh(event) {
   const cache = await caches.open(STATIC_CACHE);
   const cached = await cache.match(event.request, { ignoreSearch: true });
+  // Shell files are versioned with this worker (a change makes a new worker that precaches them
+  // again), so their cached copy is current: no network at all on a warm load.
+  if (cached && PRECACHE.includes(new URL(event.request.url).pathname)) return cached;
   const refresh = fetch(event.request).then(async (response) => {
     if (cacheable(response)) await cache.put(event.request, response.clone());
     return response;

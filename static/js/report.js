@@ -88,6 +88,7 @@
     if (!line) return;
     line.textContent = text;
     line.classList.toggle("error", !!isError);
+    if (text && line.scrollIntoView) line.scrollIntoView({ block: "nearest" });
   }
 
   function requestSync() {
@@ -104,10 +105,16 @@
   }
 
   // ---- The report form ----
-  function localNow() {
-    var now = new Date();
-    now.setMinutes(now.getMinutes() - now.getTimezoneOffset());
-    return now.toISOString().slice(0, 16);
+  function nowAtSite(form) {
+    // The server reads the time in the site's zone, so "now" must be the site's wall clock too.
+    var site = form.querySelector("[name=site]");
+    var option = site && site.options[site.selectedIndex];
+    var zone = (option && option.getAttribute("data-timezone")) || undefined;
+    var parts = {};
+    new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(new Date())
+      .forEach(function (part) { parts[part.type] = part.value; });
+    return parts.year + "-" + parts.month + "-" + parts.day + "T" + parts.hour + ":" + parts.minute;
   }
 
   function showFieldErrors(form, item) {
@@ -156,7 +163,7 @@
       // This page may come from the phone's cache: every new report gets its own id and time.
       form.querySelector("[name=client_id]").value = crypto.randomUUID();
       var when = form.querySelector("[name=occurred_at]");
-      if (when) when.value = localNow();
+      if (when) when.value = nowAtSite(form);
     }
     guide(form);
 
@@ -187,8 +194,11 @@
           showFieldErrors(form, item);
           status(form, "Not sent: " + item.error + " Fix it and tap Submit again; it stays on this phone.", true);
         } else {
-          status(form, "Saved on this phone. It will be sent when there is signal. You can report another.");
-          form.dispatchEvent(new CustomEvent("report:queued", { bubbles: true, detail: { id: id } }));
+          status(form, "Saved on this phone. It will be sent when there is signal. ");
+          var another = document.createElement("a");
+          another.href = "/report";
+          another.textContent = "Start another report";
+          form.querySelector("[data-form-status]").append(another);
         }
       }, function (error) {
         button.disabled = false;

@@ -2,6 +2,7 @@
 import hashlib
 import io
 import time
+from datetime import timedelta
 from contextlib import contextmanager
 
 import pytest
@@ -146,6 +147,8 @@ def test_report_with_two_photos_made_offline_survives_a_restart_and_arrives_once
     [incident] = incidents()
     assert incident.description == "Hydraulic oil under press 4; floor slippery"
     assert incident.submitted_at is not None and incident.aware_at == incident.submitted_at
+    # "When did it happen" defaulted to now at the site (Sydney), whatever the phone's own time zone.
+    assert timedelta(0) <= incident.submitted_at - incident.occurred_at < timedelta(minutes=5)
     stored = sorted(p.evidence.sha256 for p in incident.photos)
     assert stored == sorted(hashlib.sha256(b).hexdigest() for b in (first, second))
     for sha256 in stored:
