@@ -103,11 +103,13 @@ def test_after_one_visit_the_app_and_report_form_load_offline(phone, live_server
 
 
 @contextmanager
-def server_unreachable(app):
-    """Every request fails with 503 as from a dead gateway, until the block ends."""
+def server_unreachable(app, allow=()):
+    """Requests fail with 503 as from a dead gateway (but paths in `allow`), until the block ends."""
     serve = app.wsgi_app
 
     def gateway_down(environ, start_response):
+        if environ["PATH_INFO"] in allow or environ["PATH_INFO"].startswith("/static/"):
+            return serve(environ, start_response)
         start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
         return [b"no signal"]
     app.wsgi_app = gateway_down
@@ -244,3 +246,54 @@ def test_installable_and_offers_an_update_when_the_worker_changes(phone, live_se
     eventually(page, f"caches.keys().then(keys => keys.includes('static-{new_version}'))")
     eventually(page, "navigator.serviceWorker.controller !== null")
     expect(page.get_by_role("heading", name="Report an incident")).to_be_visible()
+
+
+def test_logging_out_with_reports_waiting_warns_and_keeps_them(phone, live_server, app):
+    context, page = phone()
+    log_in(page, live_server)
+    wait_for_offline_shell(page)
+    with server_unreachable(app, allow=("/logout", "/login")):
+        page.get_by_text("Near miss: it nearly happened").tap()
+        page.get_by_label("Describe what happened").fill("Reversing truck nearly hit a pedestrian")
+        page.get_by_role("button", name="Submit report").tap()
+        expect(page.locator("#outbox-list [data-state=queued]")).to_have_count(1)
+        warnings = []
+        page.once("dialog", lambda dialog: (warnings.append(dialog.message), dialog.accept()))
+        page.get_by_role("button", name="Log out").click()
+        expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+        assert page.evaluate("Outbox.all().then(items => items.map(i => i.state))") == ["queued"]
+    assert "1 report(s) have not been sent yet" in warnings[0]
+    eventually(page, """caches.keys().then(async names => {
+        for (const name of names.filter(n => n.startsWith('pages-'))) {
+          if (await (await caches.open(name)).match('/report')) return false;
+        }
+        return true; })""")  # the logged-out person's pages are not kept
+    assert incidents() == []
+    log_in(page, live_server)
+    expect(page.locator("#outbox-list [data-state=sent]")).to_have_count(1, timeout=15_000)
+    assert len(incidents()) == 1
+
+
+def test_a_rejected_report_can_be_edited_and_sent_again(browser, live_server):
+    context = browser.new_context(**PHONE, service_workers="block")
+    page = context.new_page()
+    log_in(page, live_server)
+    page.get_by_text("A hazard I spotted").tap()
+    page.get_by_label("Describe what happened").fill("Frayed sling on the gantry crane")
+    page.set_input_files("#photo_files", [{"name": "sling.jpg", "mimeType": "image/jpeg", "buffer": b"garbage"}])
+    page.get_by_role("button", name="Submit report").tap()
+    expect(page.locator("#submit-status")).to_contain_text("sling.jpg is not an image")
+    page.goto(f"{live_server}/reports/mine")
+    page.get_by_role("link", name="Edit and resend").click()
+    expect(page.get_by_label("Describe what happened")).to_have_value("Frayed sling on the gantry crane")
+    expect(page.locator("#submit-status")).to_contain_text("sling.jpg is not an image")
+    page.get_by_role("button", name="Remove photo 1").click()
+    page.set_input_files("#photo_files", [{"name": "sling-2.jpg", "mimeType": "image/jpeg", "buffer": photo((90, 90, 200))}])
+    page.get_by_role("button", name="Submit report").tap()
+    expect(page.get_by_role("heading", name="Report sent")).to_be_visible()
+    [incident] = incidents()
+    assert incident.description == "Frayed sling on the gantry crane" and len(incident.photos) == 1
+    page.goto(f"{live_server}/reports/mine")
+    expect(page.locator("#outbox-list [data-state=sent]")).to_have_count(1)
+    expect(page.locator("#outbox-list [data-state=failed]")).to_have_count(0)
+    context.close()
