@@ -38,6 +38,15 @@ def record_transfers(cdp) -> dict:
     return seen
 
 
+def until(page, script: str, tries: int = 75) -> None:
+    """Poll a script in the page until it is true (about 15 s at most)."""
+    for _ in range(tries):
+        if page.evaluate(script):
+            return
+        page.wait_for_timeout(200)
+    raise RuntimeError(f"never true: {script}")
+
+
 def first_render_ms(page) -> float:
     return page.evaluate("""() => {
         const paint = performance.getEntriesByName('first-contentful-paint')[0];
@@ -71,10 +80,7 @@ def warm_load(browser, base: str) -> tuple[int, int]:
     context = browser.new_context(**PHONE)
     page = context.new_page()
     log_in(page, base, "reporter")
-    for _ in range(50):
-        if page.evaluate("navigator.serviceWorker.controller !== null"):
-            break
-        page.wait_for_timeout(200)
+    until(page, "navigator.serviceWorker.controller !== null")
     page.goto(f"{base}/report")
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
@@ -92,10 +98,7 @@ def saved_offline_ms(browser, base: str, runs: int) -> list[float]:
     context = browser.new_context(**PHONE)
     page = context.new_page()
     log_in(page, base, "reporter")
-    for _ in range(50):
-        if page.evaluate("caches.keys().then(k => k.some(n => n.startsWith('pages-')))"):
-            break
-        page.wait_for_timeout(200)
+    until(page, "caches.keys().then(k => k.some(n => n.startsWith('pages-')))")
     context.set_offline(True)
     times = []
     for n in range(runs):

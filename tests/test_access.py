@@ -37,7 +37,7 @@ def test_every_view_declares_who_may_call_it(app):
 def test_access_matrix(app, world, demo, as_user, endpoint):
     method, url, body, expected = ROUTES[endpoint]
     url = url.format(**world)
-    for role, status in zip(ROLES_IN_ORDER, expected):
+    for role, status in zip(ROLES_IN_ORDER, expected, strict=True):
         client = app.test_client() if role == "anonymous" else as_user(role)
         kwargs = {"json": body} if url.startswith("/api/") and method in ("POST", "PATCH") else {"data": body}
         response = client.open(url, method=method, **kwargs)

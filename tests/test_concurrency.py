@@ -19,7 +19,7 @@ def test_simultaneous_copies_of_one_report_make_one_incident(live_server, demo):
         body = json.dumps(report(client_id=str(uuid.uuid4()))).encode()
         start = threading.Barrier(8)
 
-        def send():
+        def send(body=body, start=start):
             request = urllib.request.Request(f"{live_server}/api/v1/incidents", data=body, method="POST", headers={
                 "Authorization": f"Bearer {secret}", "Content-Type": "application/json"})
             start.wait()

@@ -18,8 +18,11 @@ def sha(data: bytes) -> str:
 
 
 def upload(client, data: bytes, name="photo.jpg", digest=None, **headers):
-    return client.post("/api/v1/photos", data={"photo": (io.BytesIO(data), name), "sha256": digest or sha(data)},
-                       headers={"Accept": "application/json", **headers})
+    response = client.post("/api/v1/photos", data={"photo": (io.BytesIO(data), name), "sha256": digest or sha(data)},
+                           headers={"Accept": "application/json", **headers})
+    # Werkzeug's test client spools a large multipart body to a temporary file and leaves it open.
+    response.request.environ["wsgi.input"].close()
+    return response
 
 
 def jpeg_with_gps_and_rotation() -> bytes:
@@ -145,9 +148,9 @@ def test_photos_only_for_people_who_may_see_the_incident_and_downloads_are_logge
     assert as_user("reporter2").get(f"{base}/display").status_code == 404
     assert as_user("reporter2").get(f"{base}/original").status_code == 404
     assert as_user("responder").get(f"{base}/thumbnail").status_code == 200
-    original = as_user("supervisor").get(f"{base}/original")
-    assert original.get_data() == data
-    assert original.headers["Content-Disposition"].startswith("attachment")
+    with as_user("supervisor").get(f"{base}/original") as original:
+        assert original.get_data() == data
+        assert original.headers["Content-Disposition"].startswith("attachment")
     incident = db.session.scalar(db.select(Incident))
     assert incident.timeline[-1].what == "evidence_download"
     assert "downloaded by Supervisor" in incident.timeline[-1].summary

@@ -6,7 +6,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import DateTime, TypeDecorator
 
-from .extensions import db
 
 
 def utcnow() -> datetime:

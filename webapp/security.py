@@ -115,6 +115,18 @@ def _unauthorised():
     return redirect(url_for("auth.login", next=safe_next(request.full_path.rstrip("?"))))
 
 
+def _buffer_static(response):
+    """Read a static file into the response before it is compressed.
+
+    Flask-Compress compresses a streamed file through a generator that never closes the file; a
+    buffered body is compressed whole and Werkzeug closes the file at once. Static files are small.
+    """
+    if request.endpoint == "static" and response.direct_passthrough and response.status_code == 200:
+        response.direct_passthrough = False
+        response.make_sequence()  # reads the file and closes it when the response closes
+    return response
+
+
 def _headers(response):
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -137,3 +149,4 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Please log in to continue."
     login_manager.session_protection = "basic"
     app.after_request(_headers)
+    app.after_request(_buffer_static)  # after_request runs last-registered first: before compression

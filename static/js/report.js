@@ -27,12 +27,13 @@
   }
 
   // ---- Photos: previews, limits, and each original's SHA-256 computed when it is chosen. ----
-  function photoPicker(form) {
+  function photoPicker(form, onChange) {
     var input = form.querySelector("input[type=file]");
     var list = form.querySelector(".photo-previews");
     var photos = [];
 
     function render() {
+      if (onChange) onChange(photos.length);
       list.textContent = "";
       photos.forEach(function (photo, index) {
         var item = document.createElement("li");
@@ -209,7 +210,9 @@
 
   // ---- "Add photos" on an incident: the same outbox, as a photos-only item. ----
   function setUpPhotoForm(form) {
-    var picker = photoPicker(form);
+    var attach = form.querySelector("button[type=submit]");
+    var picker = photoPicker(form, function (count) { attach.hidden = count === 0; });
+    attach.hidden = true;  // shown once photos are chosen
     var reference = form.getAttribute("data-outbox-photos");
     form.addEventListener("submit", function (event) {
       event.preventDefault();

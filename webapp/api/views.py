@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user
 
 from ..database import utcnow
@@ -12,6 +12,7 @@ from ..extensions import db
 from ..incidents.lifecycle import ALL_STATUSES
 from ..incidents.models import Incident
 from ..incidents.queries import incident_query
+from ..incidents.views import visible_incident
 from ..organisation.models import Organisation, Site
 from ..organisation.rules import validate_profile, validate_site
 from ..reporting.service import ClientIdTaken, submit_report
@@ -67,9 +68,7 @@ def create_incident():
 @bp.get("/incidents/<reference>")
 @any_user_required
 def get_incident(reference: str):
-    incident = Incident.by_reference(reference)
-    if incident is None or not incident.can_view(current_user):
-        abort(404, f"no incident {reference}")
+    incident = visible_incident(reference)
     return jsonify({**incident.to_json(), "timeline": [e.to_json() for e in incident.timeline]})
 
 

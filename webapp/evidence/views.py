@@ -1,13 +1,14 @@
 """Photo upload (the outbox sends each one on its own), attaching photos, and showing them."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, redirect, request, send_file, url_for
+from flask import Blueprint, Response, abort, jsonify, redirect, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ..database import utcnow
 from ..extensions import csrf, db
 from ..incidents.models import Incident
+from ..incidents.views import render_detail, visible_incident
 from ..rules.errors import Invalid
 from ..security import any_user_required, check_csrf, is_htmx, wants_json
 from .images import MAX_BYTES, PhotoRejected
@@ -46,13 +47,6 @@ def upload():
     return jsonify(evidence.to_json()), 201 if created else 200
 
 
-def _visible_incident(reference: str) -> Incident:
-    incident = Incident.by_reference(reference)
-    if incident is None or not incident.can_view(current_user):
-        abort(404)
-    return incident
-
-
 @bp.post("/incidents/<reference>/photos")
 @any_user_required
 @csrf.exempt
@@ -65,7 +59,7 @@ def add_photos(reference: str):
         if wants_json():
             return _error("your session's security token is missing or old: reload and try again", 400, "")
         raise
-    incident = _visible_incident(reference)
+    incident = visible_incident(reference)
     try:
         evidence = held_evidence(request.form.getlist("photos"), current_user)
         files = [f for f in request.files.getlist("photo_files") if f and f.filename]
@@ -83,7 +77,6 @@ def add_photos(reference: str):
         db.session.rollback()
         if wants_json():
             return jsonify(error=next(iter(invalid.fields.values())), fields=invalid.fields), invalid.status
-        from ..incidents.views import render_detail
         return render_detail(incident, next(iter(invalid.fields.values())), "photos", invalid.status)
     added = attach(incident, evidence, current_user, utcnow())
     db.session.commit()
@@ -91,14 +84,13 @@ def add_photos(reference: str):
         return jsonify(reference=incident.reference, added=added,
                        photos=[p.evidence.sha256 for p in incident.photos])
     if is_htmx():
-        from ..incidents.views import render_detail
         return render_detail(incident)
     return redirect(url_for("incidents.detail", reference=reference), code=303)
 
 
 def _photo(reference: str, sha256: str) -> tuple[Incident, Evidence]:
     """The photo, only through an incident this user may see that holds it."""
-    incident = _visible_incident(reference)
+    incident = visible_incident(reference)
     link = db.session.scalar(db.select(IncidentPhoto).join(Evidence).where(
         IncidentPhoto.incident_id == incident.id, Evidence.sha256 == sha256))
     if link is None:
@@ -114,9 +106,9 @@ def show(reference: str, sha256: str, size: str):
         abort(404)
     _incident, evidence = _photo(reference, sha256)
     key = evidence.display_key if size == "display" else evidence.thumbnail_key
-    response = send_file(derived().open(key), mimetype="image/jpeg", max_age=3600, conditional=False)
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    with derived().open(key) as handle:  # display copies are small: read, close, send
+        body = handle.read()
+    return Response(body, mimetype="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
 
 
 @bp.get("/incidents/<reference>/photos/<sha256>/original")
@@ -137,7 +129,7 @@ def original(reference: str, sha256: str):
 @any_user_required
 def use_photo_location(reference: str):
     """Take the incident's location from a photo's GPS when the device gave none."""
-    incident = _visible_incident(reference)
+    incident = visible_incident(reference)
     if not (current_user.is_staff or incident.reporter_id == current_user.id):
         abort(403)
     place = incident.photo_location()
@@ -147,6 +139,5 @@ def use_photo_location(reference: str):
                         current_user, **place)
         db.session.commit()
     if is_htmx():
-        from ..incidents.views import render_detail
         return render_detail(incident)
     return redirect(url_for("incidents.detail", reference=reference), code=303)

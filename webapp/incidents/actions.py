@@ -6,7 +6,7 @@ from datetime import datetime
 from ..auth.models import STAFF_ROLES, User
 from ..extensions import db
 from ..rules.classification import SEVERITIES
-from .lifecycle import STATUS_LABELS, TransitionRefused, cleared_timestamps, plan_transition
+from .lifecycle import TransitionRefused, cleared_timestamps, plan_transition
 from .models import INCIDENT_ROLES, Incident
 
 
@@ -95,6 +95,3 @@ def correct_aware_at(incident: Incident, aware_at: datetime, reason: str | None,
     incident.record("aware_at", f"Aware-at corrected: {reason}", actor,
                     previous=previous.isoformat(), aware_at=aware_at.isoformat(), reason=reason)
 
-
-def status_label(status: str) -> str:
-    return STATUS_LABELS.get(status, status)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text, event, or_, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -15,6 +15,9 @@ from ..organisation.models import Site
 from ..rules.answers import describe_answers
 from ..rules.classification import CATEGORIES
 from .lifecycle import OPEN_STATUSES
+
+if TYPE_CHECKING:
+    from ..evidence.models import IncidentPhoto
 
 INCIDENT_ROLES = {
     "commander": "Incident commander",

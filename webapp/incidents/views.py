@@ -49,7 +49,7 @@ def queue():
                            severities=SEVERITIES, categories=CATEGORIES, **context)
 
 
-def _visible_incident(reference: str) -> Incident:
+def visible_incident(reference: str) -> Incident:
     """The incident, or 404 for one that does not exist or that this user may not see."""
     incident = Incident.by_reference(reference)
     if incident is None or not incident.can_view(current_user):
@@ -67,7 +67,7 @@ def _detail_context(incident: Incident, error: str | None = None, failed_form: s
 @bp.get("/<reference>")
 @any_user_required
 def detail(reference: str):
-    return render_detail(_visible_incident(reference))
+    return render_detail(visible_incident(reference))
 
 
 def render_detail(incident: Incident, error: str | None = None, failed_form: str = "", status: int = 200):
@@ -80,7 +80,7 @@ def render_detail(incident: Incident, error: str | None = None, failed_form: str
 
 def _act(reference: str, form: str, action) -> object:
     """Run `form`'s action on a visible incident, commit, and show the incident again (or the error)."""
-    incident = _visible_incident(reference)
+    incident = visible_incident(reference)
     try:
         action(incident)
     except actions.ActionRefused as refused:

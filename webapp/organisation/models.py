@@ -3,8 +3,6 @@ from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..rules.answers import JURISDICTIONS
-
 PROFILE_LABELS = {
     "privacy_act_covered": "Covered by the Australian Privacy Act (turnover over A$3M)",
     "apra_regulated": "APRA-regulated entity (CPS 234 applies)",
@@ -63,7 +61,3 @@ class Site(db.Model):
             "jurisdiction": self.jurisdiction,
             "timezone": self.timezone,
         }
-
-    @staticmethod
-    def jurisdictions() -> tuple[str, ...]:
-        return JURISDICTIONS

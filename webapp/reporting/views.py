@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from jinja2_fragments.flask import render_block
 
 from ..database import utcnow
 from ..extensions import csrf, db
@@ -18,7 +17,7 @@ from ..rules.answers import ReportInvalid, validate_report
 from ..evidence.images import MAX_BYTES, PhotoRejected
 from ..evidence.service import MAX_PHOTOS_PER_REQUEST, held_evidence, receive_photo
 from ..evidence.storage import sha256_of
-from ..security import any_user_required, check_csrf, is_htmx, wants_json
+from ..security import any_user_required, check_csrf, wants_json
 from .form import answers_from_form, local_input_value
 from .guide import SHOW_WHEN, follow_up_keys, prune, show_when_attribute
 from .service import ClientIdTaken, submit_report
@@ -148,6 +147,4 @@ def mine():
     """Everything I reported, newest first, with its status."""
     incidents = db.session.scalars(
         db.select(Incident).filter_by(reporter_id=current_user.id).order_by(Incident.reported_at.desc()))
-    if is_htmx():
-        return render_block("reporting/mine.html", "rows", incidents=list(incidents))
     return render_template("reporting/mine.html", incidents=list(incidents))

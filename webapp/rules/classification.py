@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .answers import DANGEROUS_EVENTS, SERVICE_IMPACT
+from .answers import DANGEROUS_EVENTS
 from .injuries import notifiable_injury
 
 SEVERITIES = ("P1", "P2", "P3", "P4")
@@ -123,6 +123,3 @@ def classify(answers: dict[str, Any], jurisdiction: str, confidential: bool = Fa
         confidential=confidential or "privacy" in cats,
     )
 
-
-def impact_label(value: str) -> str:
-    return SERVICE_IMPACT.get(value, value)
