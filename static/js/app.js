@@ -70,6 +70,7 @@
         document.getElementById("app-status-reload").onclick = function () {
           reloading = true;
           worker.postMessage({ type: "skip-waiting" });
+          setTimeout(function () { location.reload(); }, 3000);  // if the new worker is slow to take over
         };
       }
       function track(worker) {

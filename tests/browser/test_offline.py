@@ -244,7 +244,13 @@ def test_installable_and_offers_an_update_when_the_worker_changes(phone, live_se
     expect(page.get_by_text("Update available.")).to_be_visible(timeout=15_000)
     page.get_by_role("button", name="Reload").click()
     eventually(page, f"caches.keys().then(keys => keys.includes('static-{new_version}'))")
-    eventually(page, "navigator.serviceWorker.controller !== null")
+    try:
+        eventually(page, "navigator.serviceWorker.controller !== null")
+    except AssertionError:
+        state = page.evaluate("""navigator.serviceWorker.getRegistration().then(r => ({url: location.href,
+            active: r && r.active && r.active.state, waiting: r && r.waiting && r.waiting.state,
+            installing: r && r.installing && r.installing.state}))""")
+        raise AssertionError(f"the page is not controlled after the update: {state}") from None
     expect(page.get_by_role("heading", name="Report an incident")).to_be_visible()
 
 
@@ -297,3 +303,44 @@ def test_a_rejected_report_can_be_edited_and_sent_again(browser, live_server):
     expect(page.locator("#outbox-list [data-state=sent]")).to_have_count(1)
     expect(page.locator("#outbox-list [data-state=failed]")).to_have_count(0)
     context.close()
+
+
+def test_device_location_with_its_accuracy_reaches_the_incident(browser, live_server):
+    context = browser.new_context(**PHONE, geolocation={"latitude": -33.86882, "longitude": 151.20929, "accuracy": 12},
+                                  permissions=["geolocation"])
+    page = context.new_page()
+    log_in(page, live_server)
+    page.get_by_text("A hazard I spotted").tap()
+    page.get_by_label("Describe what happened").fill("Unsecured load on a parked trailer")
+    page.get_by_role("button", name="Add my location").tap()
+    expect(page.locator("#location-status")).to_contain_text("±12 m")
+    page.get_by_role("button", name="Submit report").tap()
+    expect(page.get_by_role("heading", name="Report sent")).to_be_visible()
+    [incident] = incidents()
+    assert incident.location == {"lat": pytest.approx(-33.86882), "lon": pytest.approx(151.20929), "accuracy_m": 12}
+    page.goto(f"{live_server}/incidents/{incident.reference}")
+    expect(page.get_by_role("link", name="Open in maps")).to_have_attribute("href", "geo:-33.86882,151.20929")
+    context.close()
+
+
+def test_photos_added_to_an_incident_offline_arrive_when_the_signal_returns(phone, live_server):
+    context, page = phone()
+    log_in(page, live_server)
+    page.get_by_text("A hazard I spotted").tap()
+    page.get_by_label("Describe what happened").fill("Broken ladder rung, store room")
+    page.get_by_role("button", name="Submit report").tap()
+    expect(page.get_by_role("heading", name="Report sent")).to_be_visible()
+    [incident] = incidents()
+    page.goto(f"{live_server}/incidents/{incident.reference}")  # visited online: now on the phone
+    eventually(page, "navigator.serviceWorker.controller !== null")
+    context.set_offline(True)
+    later = photo((120, 120, 20))
+    page.set_input_files(f"#add-photos-{incident.id}", [{"name": "rung.jpg", "mimeType": "image/jpeg", "buffer": later}])
+    page.get_by_role("button", name="Attach chosen photos").tap()
+    expect(page.get_by_text("the photos will be added when there is signal")).to_be_visible()
+    assert incidents()[0].photos == []
+    context.set_offline(False)
+    eventually(page, "Outbox.all().then(items => items.some(i => i.kind === 'photos' && i.state === 'sent'))",
+               timeout=30)
+    [incident] = incidents()
+    assert [p.evidence.sha256 for p in incident.photos] == [hashlib.sha256(later).hexdigest()]
