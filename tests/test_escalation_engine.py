@@ -1,0 +1,150 @@
+"""The escalation engine with a controllable clock: page, wait, escalate; acknowledgement stops it."""
+import threading
+from datetime import date, time, timedelta
+
+import pytest
+from helpers import report
+
+from webapp.database import utcnow
+from webapp.escalation.engine import run_due, start_new
+from webapp.escalation.models import (Escalation, EscalationPolicy, Notification, PolicyChoice, PolicyLevel,
+                                      Schedule, ScheduleMember)
+from webapp.extensions import db
+from webapp.incidents import actions
+from webapp.reporting.service import submit_report
+from webapp.rules.answers import validate_report
+
+T0 = utcnow().replace(microsecond=0)
+
+
+@pytest.fixture
+def app_config():
+    return {"MAIL_SERVER": "localhost"}  # everyone can be paged by email
+
+
+@pytest.fixture
+def p1_policy(demo):
+    """P1: the on-call responder at once, the site supervisor after 5 min, the admin (safety) after 15."""
+    schedule = Schedule(name="Sydney responders", timezone="Australia/Sydney", period="weekly",
+                        handoff=time(8, 0), first_day=date(2026, 1, 5))
+    schedule.members = [ScheduleMember(position=0, user_id=demo["responder"].id)]
+    policy = EscalationPolicy(name="P1 safety", repeats=0)
+    policy.levels = [
+        PolicyLevel(position=0, delay_minutes=5, targets=[{"kind": "schedule", "ref": None}]),
+        PolicyLevel(position=1, delay_minutes=10, targets=[{"kind": "user", "ref": demo["supervisor"].id}]),
+        PolicyLevel(position=2, delay_minutes=15, targets=[{"kind": "user", "ref": demo["admin"].id}]),
+    ]
+    db.session.add_all([schedule, policy])
+    db.session.flush()
+    policy.levels[0].targets = [{"kind": "schedule", "ref": schedule.id}]
+    db.session.add(PolicyChoice(position=0, policy_id=policy.id, severities=["P1"]))
+    db.session.commit()
+    return policy
+
+
+def file_incident(demo, **answers):
+    body = report(**{"what_happened": ["injury"], "treatment": "hospital_admitted", **answers})
+    body["occurred_at"] = (T0 - timedelta(minutes=2)).isoformat()
+    checked = validate_report(body, now=T0, site_codes={"SYD", "MAN"}, default_site="SYD")
+    return submit_report(checked, demo["reporter"], T0)[0]
+
+
+def paged(incident_id=None):
+    query = db.select(Notification).order_by(Notification.id)
+    if incident_id:
+        query = query.where(Notification.incident_id == incident_id)
+    return [(n.user.email.split("@")[0], n.step) for n in db.session.scalars(query)]
+
+
+def test_unacknowledged_page_escalates_to_the_next_level_and_acknowledgement_stops_it(demo, p1_policy):
+    incident = file_incident(demo)
+    assert start_new(T0) == 1
+    run_due(T0)
+    assert paged() == [("responder", 0)]
+    run_due(T0 + timedelta(minutes=4, seconds=59))
+    assert paged() == [("responder", 0)]  # level 2 waits its five minutes
+    run_due(T0 + timedelta(minutes=5))
+    assert paged() == [("responder", 0), ("supervisor", 1)]
+    actions.acknowledge(incident, demo["supervisor"], T0 + timedelta(minutes=6))
+    db.session.commit()
+    run_due(T0 + timedelta(hours=1))
+    assert paged() == [("responder", 0), ("supervisor", 1)]  # nobody else is woken
+    escalation = db.session.scalar(db.select(Escalation))
+    assert escalation.state == "acknowledged" and escalation.next_due_at is None
+    assert [e.summary for e in incident.timeline if e.what == "page"] == [
+        "Paged Responder (level 1)", "Paged Supervisor (level 2)"]
+
+
+def test_running_again_never_pages_twice(demo, p1_policy):
+    file_incident(demo)
+    start_new(T0)
+    start_new(T0)
+    for _ in range(3):
+        run_due(T0)
+    assert paged() == [("responder", 0)]
+
+
+def test_the_whole_policy_runs_out_and_says_so(demo, p1_policy):
+    file_incident(demo)
+    start_new(T0)
+    for minutes in (0, 5, 15, 30, 60):
+        run_due(T0 + timedelta(minutes=minutes))
+    assert [u for u, _ in paged()] == ["responder", "supervisor", "admin"]
+    assert db.session.scalar(db.select(Escalation)).state == "exhausted"
+
+
+def test_a_level_with_nobody_on_call_is_skipped_at_once_and_shown(demo, p1_policy):
+    schedule = db.session.scalar(db.select(Schedule))
+    schedule.members = []
+    db.session.commit()
+    incident = file_incident(demo)
+    start_new(T0)
+    run_due(T0)
+    assert paged() == [("supervisor", 1)]  # straight to level 2, without waiting five minutes
+    warnings = [e.summary for e in incident.timeline if e.what == "escalation_warning"]
+    assert warnings == ["Escalation: level 1 skipped: nobody on call or assigned"]
+
+
+def test_an_incident_no_policy_matches_is_flagged(demo, p1_policy):
+    incident = file_incident(demo, what_happened=["hazard"], treatment=None)
+    assert incident.severity == "P4"
+    start_new(T0)
+    run_due(T0)
+    assert paged() == []
+    assert db.session.scalar(db.select(Escalation)).state == "exhausted"
+    assert "no escalation policy matches" in incident.timeline[-1].summary
+
+
+def test_without_any_alert_channel_nobody_can_be_paged(app, demo, p1_policy):
+    app.config["MAIL_SERVER"] = ""
+    incident = file_incident(demo)
+    start_new(T0)
+    run_due(T0)
+    assert paged() == []
+    assert len([e for e in incident.timeline if e.what == "escalation_warning"]) == 3
+
+
+def test_two_workers_at_once_run_each_step_once(app, demo, p1_policy):
+    for _ in range(6):
+        file_incident(demo)
+    start_new(T0)
+    db.session.commit()
+    errors = []
+
+    def worker():
+        try:
+            with app.app_context():
+                run_due(T0)
+                db.session.remove()
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    db.session.commit()
+    assert paged() == [("responder", 0)] * 6
+    assert len({n.key for n in db.session.scalars(db.select(Notification))}) == 6

@@ -1,0 +1,133 @@
+"""The escalation engine: start escalations for new incidents and run the steps that are due.
+
+Each escalation step runs in its own short transaction, with the row locked (`FOR UPDATE SKIP LOCKED`
+on PostgreSQL, so several workers share the work; SQLite lets one writer in at a time). A page is a row
+in the Notification outbox whose unique key (escalation, step, person, channel) makes a repeated step
+harmless. Every function takes `now`, so tests drive the clock.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from ..auth.models import User
+from ..extensions import db
+from ..incidents.lifecycle import OPEN_STATUSES
+from ..incidents.models import INCIDENT_ROLES, Incident
+from .models import Escalation, Notification, PolicyChoice, Schedule
+from .oncall import on_call
+from .policy import Position, Target, advance, choose_policy
+
+
+def _locked(query):
+    """Lock the rows a worker takes, skipping rows another worker holds (PostgreSQL)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+def channels_for(user: User) -> list[str]:
+    """How a person can be paged. Email needs a mail server configured."""
+    channels = []
+    if current_app.config.get("MAIL_SERVER"):
+        channels.append("email")
+    return channels
+
+
+def reachable(user_id: int) -> bool:
+    user = db.session.get(User, user_id)
+    return bool(user and user.active and channels_for(user))
+
+
+def resolver(incident: Incident):
+    def resolve(target: Target, at: datetime) -> list[int]:
+        if target.kind == "user":
+            return [int(target.ref)]
+        if target.kind == "role":
+            holder = getattr(incident, f"{target.ref}_id", None) if target.ref in INCIDENT_ROLES else None
+            return [holder] if holder else []
+        schedule = db.session.get(Schedule, int(target.ref))
+        if schedule is None or not schedule.members:
+            return []
+        user_id = on_call(schedule.rotation(), schedule.override_rules(), at)
+        return [user_id] if user_id else []
+    return resolve
+
+
+def start_new(now: datetime, limit: int = 50) -> int:
+    """Give each open, unacknowledged incident without an escalation the policy its rules choose."""
+    incidents = db.session.scalars(
+        db.select(Incident).outerjoin(Escalation, Escalation.incident_id == Incident.id)
+        .where(Escalation.id.is_(None), Incident.status.in_(OPEN_STATUSES), Incident.acknowledged_at.is_(None))
+        .order_by(Incident.id).limit(limit)).all()
+    if not incidents:
+        return 0
+    rules = [choice.rule() for choice in db.session.scalars(db.select(PolicyChoice).order_by(PolicyChoice.position))]
+    started = 0
+    for incident in incidents:
+        policy_id = choose_policy(rules, incident.site.code, incident.categories, incident.severity)
+        escalation = Escalation(incident_id=incident.id, policy_id=policy_id, started_at=now,
+                                state="active" if policy_id else "exhausted",
+                                next_due_at=now if policy_id else None, step=0,
+                                warnings=[] if policy_id else ["no escalation policy matches this incident"])
+        db.session.add(escalation)
+        if policy_id is None:
+            incident.record("escalation", "Nobody was paged: no escalation policy matches this incident", None)
+        try:
+            db.session.commit()
+            started += 1
+        except IntegrityError:  # another worker started it first
+            db.session.rollback()
+    return started
+
+
+def run_due(now: datetime, limit: int = 50) -> int:
+    """Run due escalation steps, one short transaction each; return how many ran."""
+    ran = 0
+    while ran < limit:
+        escalation = db.session.scalar(_locked(
+            db.select(Escalation).where(Escalation.state == "active", Escalation.next_due_at <= now)
+            .order_by(Escalation.next_due_at, Escalation.id).limit(1)))
+        if escalation is None:
+            break
+        try:
+            _run_step(escalation, now)
+            db.session.commit()
+            ran += 1
+        except IntegrityError:
+            # Another worker ran this step at the same moment (SQLite has no row locks): its pages
+            # stand, ours are dropped by the unique key, and nobody is paged twice.
+            db.session.rollback()
+    return ran
+
+
+def _run_step(escalation: Escalation, now: datetime) -> None:
+    incident = db.session.get(Incident, escalation.incident_id)
+    if incident.acknowledged_at is not None or not incident.is_open:
+        escalation.state = "acknowledged" if incident.acknowledged_at else "stopped"
+        escalation.next_due_at = None
+        return
+    outcome = advance(escalation.policy.rules(), Position(escalation.step, escalation.next_due_at), now,
+                      resolver(incident), reachable)
+    paged = []
+    for user_id, step in outcome.pages:
+        user = db.session.get(User, user_id)
+        for channel in channels_for(user):
+            key = f"e{escalation.id}:s{step}:u{user_id}:{channel}"
+            if db.session.scalar(db.select(Notification.id).filter_by(key=key)) is None:
+                db.session.add(Notification(key=key, incident_id=incident.id, user_id=user_id, step=step,
+                                            channel=channel, next_attempt_at=now, created_at=now))
+        paged.append(user.name)
+    if paged:
+        level = outcome.pages[0][1] % len(escalation.policy.levels) + 1
+        incident.record("page", f"Paged {', '.join(paged)} (level {level})", None,
+                        users=[u for u, _ in outcome.pages], step=outcome.pages[0][1])
+    for warning in outcome.warnings:
+        incident.record("escalation_warning", f"Escalation: {warning}", None)
+    escalation.warnings = list(escalation.warnings) + outcome.warnings
+    if outcome.next is None:
+        escalation.state, escalation.next_due_at = "exhausted", None
+    else:
+        escalation.step, escalation.next_due_at = outcome.next.step, outcome.next.due

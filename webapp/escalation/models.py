@@ -1,0 +1,128 @@
+"""On-call schedules, escalation policies, each incident's escalation state, and the page outbox.
+
+Everything the escalation engine knows lives here, in the database, so a worker that restarts (or a
+second worker) carries on where the last one stopped.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..auth.models import User
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+from .oncall import Override, Rotation
+from .policy import Level, Policy, PolicyRule, Target
+
+
+class Schedule(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(10))  # daily or weekly
+    handoff: Mapped[time] = mapped_column(Time)
+    first_day: Mapped[date] = mapped_column(Date)
+
+    members: Mapped[list["ScheduleMember"]] = relationship(order_by="ScheduleMember.position",
+                                                           cascade="all, delete-orphan")
+    overrides: Mapped[list["ScheduleOverride"]] = relationship(cascade="all, delete-orphan")
+
+    def rotation(self) -> Rotation:
+        return Rotation(tuple(m.user_id for m in self.members), self.period, self.handoff, self.first_day,
+                        self.timezone)
+
+    def override_rules(self) -> tuple[Override, ...]:
+        return tuple(Override(o.user_id, o.start, o.end, o.id) for o in self.overrides)
+
+
+class ScheduleMember(db.Model):
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("schedule.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+
+
+class ScheduleOverride(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("schedule.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EscalationPolicy(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    repeats: Mapped[int] = mapped_column(Integer, default=0)
+
+    levels: Mapped[list["PolicyLevel"]] = relationship(order_by="PolicyLevel.position",
+                                                       cascade="all, delete-orphan")
+
+    def rules(self) -> Policy:
+        levels = tuple(Level(tuple(Target(t["kind"], t["ref"]) for t in level.targets),
+                             timedelta(minutes=level.delay_minutes))
+                       for level in self.levels)
+        return Policy(levels, self.repeats)
+
+
+class PolicyLevel(db.Model):
+    policy_id: Mapped[int] = mapped_column(ForeignKey("escalation_policy.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delay_minutes: Mapped[int] = mapped_column(Integer)
+    targets: Mapped[list[dict]] = mapped_column(JSON)  # [{"kind": "schedule", "ref": 3}, ...]
+
+
+class PolicyChoice(db.Model):
+    """One row of the table that picks a policy for an incident (first match by position wins)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("escalation_policy.id"))
+    sites: Mapped[list[str] | None] = mapped_column(JSON)
+    categories: Mapped[list[str] | None] = mapped_column(JSON)
+    severities: Mapped[list[str] | None] = mapped_column(JSON)
+
+    def rule(self) -> PolicyRule:
+        def as_set(values):
+            return None if values is None else frozenset(values)
+        return PolicyRule(self.policy_id, as_set(self.sites), as_set(self.categories), as_set(self.severities))
+
+
+class Escalation(db.Model):
+    """One incident's place in its policy: the next step and when it is due."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), unique=True)
+    policy_id: Mapped[int | None] = mapped_column(ForeignKey("escalation_policy.id"))
+    state: Mapped[str] = mapped_column(String(20), default="active")  # active, acknowledged, exhausted
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    policy: Mapped[EscalationPolicy | None] = relationship()
+
+
+class Notification(db.Model):
+    """A page to one person on one channel: the outbox the worker sends from.
+
+    `key` is unique (escalation, step, person, channel), so running a step twice never pages twice.
+    """
+
+    __table_args__ = (UniqueConstraint("key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    step: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(10))  # push or email
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending sending sent delivered shown failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
