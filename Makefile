@@ -36,8 +36,10 @@ seed: install
 	@echo "Demo logins (email  password  role):"
 	@$(FLASK) seed-demo
 
+# The escalation worker runs beside the web server; Ctrl-C stops both.
 serve: install assets
-	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	@echo "Serving on http://$(HOST):$(PORT) with an escalation worker  (Ctrl-C to stop)"
+	@$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-0} $(FLASK) run --host $(HOST) --port $(PORT)
 
 # Debian's Chromium drives the browser tests; Playwright cannot download its own browser here.

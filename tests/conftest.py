@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
+from datetime import date, time
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +16,13 @@ from werkzeug.serving import make_server
 
 from webapp import create_app
 from webapp.auth.models import User
+from webapp.escalation.models import (
+    EscalationPolicy,
+    PolicyChoice,
+    PolicyLevel,
+    Schedule,
+    ScheduleMember,
+)
 from webapp.extensions import db
 from webapp.organisation.models import Organisation, Site
 
@@ -149,3 +157,23 @@ def live_server(app, demo):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def p1_policy(demo):
+    """P1: the on-call responder at once, the site supervisor after 5 min, the admin (safety) after 15."""
+    schedule = Schedule(name="Sydney responders", timezone="Australia/Sydney", period="weekly",
+                        handoff=time(8, 0), first_day=date(2026, 1, 5))
+    schedule.members = [ScheduleMember(position=0, user_id=demo["responder"].id)]
+    policy = EscalationPolicy(name="P1 safety", repeats=0)
+    policy.levels = [
+        PolicyLevel(position=0, delay_minutes=5, targets=[{"kind": "schedule", "ref": None}]),
+        PolicyLevel(position=1, delay_minutes=10, targets=[{"kind": "user", "ref": demo["supervisor"].id}]),
+        PolicyLevel(position=2, delay_minutes=15, targets=[{"kind": "user", "ref": demo["admin"].id}]),
+    ]
+    db.session.add_all([schedule, policy])
+    db.session.flush()
+    policy.levels[0].targets = [{"kind": "schedule", "ref": schedule.id}]
+    db.session.add(PolicyChoice(position=0, policy_id=policy.id, severities=["P1"]))
+    db.session.commit()
+    return policy

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -70,3 +71,26 @@ def png_bytes(width: int = 64, height: int = 48, colour=(200, 40, 40), **save) -
     out = io.BytesIO()
     Image.new("RGB", (width, height), colour).save(out, save.pop("format", "PNG"), **save)
     return out.getvalue()
+
+
+T0 = datetime.now(timezone.utc).replace(microsecond=0)  # the tests' fixed "now" for the escalation clock
+
+
+def file_incident(demo, **answers):
+    """A P1 report (a hospital admission) by the demo reporter, received at T0."""
+    from webapp.reporting.service import submit_report
+    from webapp.rules.answers import validate_report
+    body = report(**{"what_happened": ["injury"], "treatment": "hospital_admitted", **answers})
+    body["occurred_at"] = (T0 - timedelta(minutes=2)).isoformat()
+    checked = validate_report(body, now=T0, site_codes={"SYD", "MAN"}, default_site="SYD")
+    return submit_report(checked, demo["reporter"], T0)[0]
+
+
+def paged(incident_id=None):
+    """The pages in the outbox as (user name, step), oldest first."""
+    from webapp.escalation.models import Notification
+    from webapp.extensions import db
+    query = db.select(Notification).order_by(Notification.id)
+    if incident_id:
+        query = query.where(Notification.incident_id == incident_id)
+    return [(n.user.email.split("@")[0], n.step) for n in db.session.scalars(query)]

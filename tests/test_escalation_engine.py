@@ -1,59 +1,19 @@
 """The escalation engine with a controllable clock: page, wait, escalate; acknowledgement stops it."""
 import threading
-from datetime import date, time, timedelta
+from datetime import timedelta
 
 import pytest
-from helpers import report
+from helpers import T0, file_incident, paged
 
-from webapp.database import utcnow
 from webapp.escalation.engine import run_due, start_new
-from webapp.escalation.models import (Escalation, EscalationPolicy, Notification, PolicyChoice, PolicyLevel,
-                                      Schedule, ScheduleMember)
+from webapp.escalation.models import Escalation, Notification, Schedule
 from webapp.extensions import db
 from webapp.incidents import actions
-from webapp.reporting.service import submit_report
-from webapp.rules.answers import validate_report
-
-T0 = utcnow().replace(microsecond=0)
 
 
 @pytest.fixture
 def app_config():
     return {"MAIL_SERVER": "localhost"}  # everyone can be paged by email
-
-
-@pytest.fixture
-def p1_policy(demo):
-    """P1: the on-call responder at once, the site supervisor after 5 min, the admin (safety) after 15."""
-    schedule = Schedule(name="Sydney responders", timezone="Australia/Sydney", period="weekly",
-                        handoff=time(8, 0), first_day=date(2026, 1, 5))
-    schedule.members = [ScheduleMember(position=0, user_id=demo["responder"].id)]
-    policy = EscalationPolicy(name="P1 safety", repeats=0)
-    policy.levels = [
-        PolicyLevel(position=0, delay_minutes=5, targets=[{"kind": "schedule", "ref": None}]),
-        PolicyLevel(position=1, delay_minutes=10, targets=[{"kind": "user", "ref": demo["supervisor"].id}]),
-        PolicyLevel(position=2, delay_minutes=15, targets=[{"kind": "user", "ref": demo["admin"].id}]),
-    ]
-    db.session.add_all([schedule, policy])
-    db.session.flush()
-    policy.levels[0].targets = [{"kind": "schedule", "ref": schedule.id}]
-    db.session.add(PolicyChoice(position=0, policy_id=policy.id, severities=["P1"]))
-    db.session.commit()
-    return policy
-
-
-def file_incident(demo, **answers):
-    body = report(**{"what_happened": ["injury"], "treatment": "hospital_admitted", **answers})
-    body["occurred_at"] = (T0 - timedelta(minutes=2)).isoformat()
-    checked = validate_report(body, now=T0, site_codes={"SYD", "MAN"}, default_site="SYD")
-    return submit_report(checked, demo["reporter"], T0)[0]
-
-
-def paged(incident_id=None):
-    query = db.select(Notification).order_by(Notification.id)
-    if incident_id:
-        query = query.where(Notification.incident_id == incident_id)
-    return [(n.user.email.split("@")[0], n.step) for n in db.session.scalars(query)]
 
 
 def test_unacknowledged_page_escalates_to_the_next_level_and_acknowledgement_stops_it(demo, p1_policy):

@@ -91,6 +91,16 @@ def init_app(app: Flask) -> None:
         click.echo(f"created {User.normalise_email(email)} ({role})")
         click.echo(f"password: {password}")
 
+    @app.cli.command("worker")
+    @click.option("--interval", type=float, default=None, help="Seconds between passes (default: config)")
+    @click.option("--once", is_flag=True, help="Run one pass and exit")
+    def worker_command(interval, once):
+        """Run the escalation engine: start escalations, page people, escalate when nobody acknowledges."""
+        from .escalation.worker import run_forever
+        run_forever(current_app._get_current_object(),
+                    interval or current_app.config["WORKER_INTERVAL_SECONDS"], once=once,
+                    log=lambda line: click.echo(line, err=True))
+
     @app.cli.command("verify-evidence")
     def verify_evidence_command():
         """Recompute the SHA-256 of every stored original and report any that is missing or changed."""

@@ -36,7 +36,24 @@ def category_names(codes: list[str]) -> str:
     return ", ".join(CATEGORIES.get(c, c) for c in codes)
 
 
+def engine_warning() -> str | None:
+    """For supervisors: a warning when the escalation worker has stopped reporting."""
+    from flask_login import current_user
+
+    from .escalation.worker import engine_status
+    if not (current_user.is_authenticated and current_user.is_supervisor):
+        return None
+    status = engine_status(utcnow())
+    if not status["stale"]:
+        return None
+    if status["last_beat"] is None:
+        return "Alerts are not being sent: no escalation worker has run yet."
+    minutes = int(status["age_seconds"] // 60)
+    return f"Alerts are not being sent: the escalation worker last reported {minutes} min ago."
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals["engine_warning"] = engine_warning
     app.jinja_env.filters["category_names"] = category_names
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_input"] = lambda moment, zone: local_input_value(moment, ZoneInfo(zone))

@@ -104,7 +104,7 @@ def upcoming(rotation: Rotation, overrides, at: datetime, count: int = 2) -> lis
         boundaries.update(t for t in (o.start, o.end) if at <= t <= horizon)
     points = sorted(t for t in boundaries if at <= t <= horizon)
     shifts: list[Shift] = []
-    for start, end in zip(points, points[1:]):
+    for start, end in zip(points, points[1:], strict=False):
         override = _override_at(overrides, start)
         user = override.user_id if override else on_call(rotation, (), start)
         if user is None:

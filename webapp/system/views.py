@@ -1,7 +1,9 @@
-"""Health check for load balancers and monitoring."""
+"""Health check for load balancers and monitoring: the database and the escalation worker."""
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
+from ..database import utcnow
+from ..escalation.worker import engine_status
 from ..extensions import db
 from ..security import public
 
@@ -16,4 +18,6 @@ def healthz():
         db.session.execute(text("SELECT 1"))
     except Exception as exc:  # any database failure means unhealthy
         return jsonify(status="error", database=f"unreachable: {type(exc).__name__}"), 503
-    return jsonify(status="ok", database="ok")
+    worker = engine_status(utcnow())
+    # The web app still serves with a stale worker, so this stays 200; monitoring reads "worker".
+    return jsonify(status="degraded" if worker["stale"] else "ok", database="ok", worker=worker)

@@ -1,0 +1,71 @@
+"""The worker process: runs the escalation engine in a loop and says it is alive (a heartbeat row)."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app
+from ..database import utcnow
+from ..extensions import db
+from .engine import run_due, start_new
+from .models import WorkerHeartbeat
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:120]
+
+
+def beat(name: str, now: datetime, started: datetime) -> None:
+    row = db.session.get(WorkerHeartbeat, name)
+    if row is None:
+        db.session.add(WorkerHeartbeat(name=name, started_at=started, beat_at=now))
+    else:
+        row.beat_at = now
+    db.session.commit()
+
+
+def work_once(now: datetime) -> tuple[int, int]:
+    """One pass: start escalations for new incidents, run due steps. Returns (started, steps run)."""
+    return start_new(now), run_due(now)
+
+
+def last_beat() -> datetime | None:
+    return db.session.scalar(db.select(db.func.max(WorkerHeartbeat.beat_at)))
+
+
+def engine_status(now: datetime) -> dict:
+    """What /healthz and the supervisors' banner say about the worker."""
+    beat_at = last_beat()
+    limit = timedelta(seconds=current_app.config["WORKER_STALE_SECONDS"])
+    if beat_at is None:
+        return {"last_beat": None, "age_seconds": None, "stale": True}
+    age = (now - beat_at).total_seconds()
+    return {"last_beat": beat_at.isoformat(), "age_seconds": round(age, 1), "stale": age > limit.total_seconds()}
+
+
+def run_forever(app: Flask, interval: float, once: bool = False, log=print) -> None:
+    """Loop until SIGTERM/SIGINT; each pass is short transactions, so a kill at any point loses nothing."""
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    name, started = worker_name(), utcnow()
+    log(f"worker {name} running every {interval:g}s")
+    while not stopping:
+        with app.app_context():
+            try:
+                now = utcnow()
+                began, steps = work_once(now)
+                beat(name, now, started)
+                if began or steps:
+                    log(f"{now:%H:%M:%S} started {began} escalation(s), ran {steps} step(s)")
+            except Exception as exc:  # a database hiccup must not kill the loop; log it and try again
+                db.session.rollback()
+                log(f"worker error: {type(exc).__name__}: {exc}")
+            finally:
+                db.session.remove()
+        if once:
+            return
+        time.sleep(interval)
+    log(f"worker {name} stopped")
