@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import uuid
 from datetime import date, time
@@ -177,3 +178,28 @@ def p1_policy(demo):
     db.session.add(PolicyChoice(position=0, policy_id=policy.id, severities=["P1"]))
     db.session.commit()
     return policy
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on a loopback port (aiosmtpd) that keeps every message it receives."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    class Inbox(Message):
+        def __init__(self):
+            super().__init__()
+            self.messages = []
+
+        def handle_message(self, message):
+            self.messages.append(message)
+
+    with socket.socket() as probe:  # the controller checks its own port, so it needs a real one
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    inbox.port = port
+    yield inbox
+    controller.stop()

@@ -4,9 +4,10 @@ import io
 
 import pytest
 from helpers import png_bytes
+from tests_support import ROLES_IN_ORDER, ROUTES
+
 from webapp.auth.models import ApiToken
 from webapp.extensions import db
-from tests_support import ROLES_IN_ORDER, ROUTES
 
 
 @pytest.fixture

@@ -24,8 +24,8 @@ def test_follow_up_questions(answers, expected):
 
 
 def test_every_answer_key_is_asked_by_some_path():
-    from webapp.rules.answers import ANSWER_KEYS
     from webapp.reporting.guide import ALWAYS
+    from webapp.rules.answers import ANSWER_KEYS
     everything = {"what_happened": ["injury", "dangerous_event", "security", "environmental"],
                   "treatment": "medical", "personal_data": "yes", "ransomware": True, "ransom_paid": True}
     asked = set(ALWAYS) | set(follow_up_keys({**everything, "injured_person": "worker"})) | \

@@ -1,8 +1,7 @@
 """Triage and work on incidents: queue, visibility, lifecycle, severity override, roles, notes, timeline."""
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
-
-import re
 
 import pytest
 from helpers import report

@@ -3,7 +3,6 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-
 from helpers import make_app
 
 from webapp.extensions import db

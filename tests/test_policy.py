@@ -3,8 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from webapp.escalation.policy import (Level, Policy, PolicyRule, Position, Target, advance, choose_policy,
-                                      coverage_gaps)
+from webapp.escalation.policy import Level, Policy, PolicyRule, Position, Target, advance, choose_policy, coverage_gaps
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
 ON_CALL, SUPERVISOR, SAFETY, NO_PUSH = 1, 2, 3, 4

@@ -2,12 +2,10 @@
 import re
 
 import pytest
-from helpers import form_report, input_tag, make_app
-
+from helpers import PASSWORD, form_report, input_tag, make_app
 
 from webapp.extensions import db
 from webapp.incidents.models import Incident
-from helpers import PASSWORD
 
 CSRF_ON = {"WTF_CSRF_ENABLED": True}
 

@@ -19,15 +19,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def app_config():
-    return {"MAIL_SERVER": "localhost", "WORKER_STALE_SECONDS": 30}
+def app_config(smtp_server):
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "WORKER_STALE_SECONDS": 30}
 
 
 def test_a_pass_starts_escalations_and_pages(demo, p1_policy):
     file_incident(demo)
-    assert work_once(T0) == (1, 1)
+    assert work_once(T0)[:2] == (1, 1)
     assert paged() == [("responder", 0)]
-    assert work_once(T0) == (0, 0)
+    assert work_once(T0)[:2] == (0, 0)
 
 
 def test_health_reports_the_worker_and_goes_stale(client, demo):
@@ -61,9 +61,9 @@ def test_worker_command_runs_a_pass(runner, demo, p1_policy):
     assert db.session.scalar(db.select(WorkerHeartbeat)) is not None
 
 
-def start_worker(database_url: str, instance: Path) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test", "MAIL_SERVER": "localhost",
-           "WORKER_INTERVAL_SECONDS": "0.2"}
+def start_worker(database_url: str, smtp_port: int) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test", "MAIL_SERVER": "127.0.0.1",
+           "MAIL_PORT": str(smtp_port), "WORKER_INTERVAL_SECONDS": "0.2"}
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "webapp", "worker"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -78,20 +78,20 @@ def wait_for(predicate, seconds=20):
     raise AssertionError("the worker did not get there in time")
 
 
-def test_a_killed_worker_loses_nothing_and_a_new_one_carries_on(database_url, tmp_path, demo, p1_policy):
+def test_a_killed_worker_loses_nothing_and_a_new_one_carries_on(database_url, smtp_server, demo, p1_policy):
     first = file_incident(demo)
     db.session.commit()
-    worker = start_worker(database_url, tmp_path)
+    worker = start_worker(database_url, smtp_server.port)
     try:
-        wait_for(lambda: len(paged()) == 1)
+        wait_for(lambda: len(smtp_server.messages) == 1)
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
     second = file_incident(demo)
     db.session.commit()
-    replacement = start_worker(database_url, tmp_path)
+    replacement = start_worker(database_url, smtp_server.port)
     try:
-        wait_for(lambda: len(paged()) == 2)
+        wait_for(lambda: len(smtp_server.messages) == 2)
         time.sleep(1)  # a few more passes: nothing may be paged again
     finally:
         replacement.send_signal(signal.SIGTERM)
@@ -99,4 +99,6 @@ def test_a_killed_worker_loses_nothing_and_a_new_one_carries_on(database_url, tm
     db.session.commit()
     by_incident = sorted((n.incident_id, n.step) for n in db.session.scalars(db.select(Notification)))
     assert by_incident == [(first.id, 0), (second.id, 0)]
+    subjects = sorted(m["Subject"].split(" at ")[0] for m in smtp_server.messages)
+    assert subjects == [f"[P1] {first.reference}", f"[P1] {second.reference}"]  # each emailed once
     assert replacement.returncode == 0  # SIGTERM: a clean stop

@@ -39,8 +39,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .evidence.views import bp as evidence_bp
     from .incidents.views import bp as incidents_bp
     from .pwa.views import bp as pwa_bp
-    from .system.views import bp as system_bp
     from .reporting.views import bp as reporting_bp
+    from .system.views import bp as system_bp
 
     for blueprint in (auth_bp, reporting_bp, incidents_bp, admin_bp, api_bp, evidence_bp, pwa_bp, system_bp):
         app.register_blueprint(blueprint)

@@ -58,6 +58,13 @@ def configure(app: Flask, overrides: dict | None) -> None:
         WORKER_STALE_SECONDS=int(os.environ.get("WORKER_STALE_SECONDS", "30")),
         WORKER_INTERVAL_SECONDS=float(os.environ.get("WORKER_INTERVAL_SECONDS", "1")),
         MAIL_SERVER=os.environ.get("MAIL_SERVER", ""),
+        MAIL_PORT=int(os.environ.get("MAIL_PORT", "25")),
+        MAIL_USE_TLS=env_flag("MAIL_USE_TLS", False),
+        MAIL_USERNAME=os.environ.get("MAIL_USERNAME", ""),
+        MAIL_PASSWORD=os.environ.get("MAIL_PASSWORD", ""),
+        MAIL_FROM=os.environ.get("MAIL_FROM", "Field Incidents <alerts@localhost>"),
+        MAIL_MESSAGE_DOMAIN=os.environ.get("MAIL_MESSAGE_DOMAIN", "field-incidents.local"),
+        PUBLIC_URL=os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         SHELL_VERSION_SALT=os.environ.get("SHELL_VERSION_SALT", ""),
         API_PAGE_SIZE=50,
     )

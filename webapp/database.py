@@ -7,7 +7,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.types import DateTime, TypeDecorator
 
 
-
 def utcnow() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(timezone.utc)

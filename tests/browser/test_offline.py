@@ -2,8 +2,8 @@
 import hashlib
 import io
 import time
-from datetime import timedelta
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 from helpers import PASSWORD

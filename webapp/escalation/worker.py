@@ -8,8 +8,10 @@ import time
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app
+
 from ..database import utcnow
 from ..extensions import db
+from .delivery import deliver_due
 from .engine import run_due, start_new
 from .models import WorkerHeartbeat
 
@@ -27,9 +29,11 @@ def beat(name: str, now: datetime, started: datetime) -> None:
     db.session.commit()
 
 
-def work_once(now: datetime) -> tuple[int, int]:
-    """One pass: start escalations for new incidents, run due steps. Returns (started, steps run)."""
-    return start_new(now), run_due(now)
+def work_once(now: datetime) -> tuple[int, int, int]:
+    """One pass: start escalations for new incidents, run due steps, send due pages.
+
+    Returns (escalations started, steps run, pages attempted)."""
+    return start_new(now), run_due(now), deliver_due(now)
 
 
 def last_beat() -> datetime | None:
@@ -56,10 +60,10 @@ def run_forever(app: Flask, interval: float, once: bool = False, log=print) -> N
         with app.app_context():
             try:
                 now = utcnow()
-                began, steps = work_once(now)
+                began, steps, sent = work_once(now)
                 beat(name, now, started)
-                if began or steps:
-                    log(f"{now:%H:%M:%S} started {began} escalation(s), ran {steps} step(s)")
+                if began or steps or sent:
+                    log(f"{now:%H:%M:%S} started {began} escalation(s), ran {steps} step(s), sent {sent} page(s)")
             except Exception as exc:  # a database hiccup must not kill the loop; log it and try again
                 db.session.rollback()
                 log(f"worker error: {type(exc).__name__}: {exc}")

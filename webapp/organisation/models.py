@@ -3,6 +3,7 @@ from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+
 PROFILE_LABELS = {
     "privacy_act_covered": "Covered by the Australian Privacy Act (turnover over A$3M)",
     "apra_regulated": "APRA-regulated entity (CPS 234 applies)",

@@ -9,14 +9,14 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ..database import utcnow
+from ..evidence.images import MAX_BYTES, PhotoRejected
+from ..evidence.service import MAX_PHOTOS_PER_REQUEST, held_evidence, receive_photo
+from ..evidence.storage import sha256_of
 from ..extensions import csrf, db
 from ..incidents.models import Incident
 from ..organisation.models import Site
 from ..rules import answers as keys
 from ..rules.answers import ReportInvalid, validate_report
-from ..evidence.images import MAX_BYTES, PhotoRejected
-from ..evidence.service import MAX_PHOTOS_PER_REQUEST, held_evidence, receive_photo
-from ..evidence.storage import sha256_of
 from ..security import any_user_required, check_csrf, wants_json
 from .form import answers_from_form, local_input_value
 from .guide import SHOW_WHEN, follow_up_keys, prune, show_when_attribute

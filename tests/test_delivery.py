@@ -1,0 +1,67 @@
+"""Sending pages: by email through a real SMTP server, with retries, leases and no page lost."""
+from datetime import timedelta
+
+import pytest
+from helpers import T0, file_incident
+
+from webapp.escalation.delivery import LEASE, MAX_ATTEMPTS, claim, deliver_due
+from webapp.escalation.engine import run_due, start_new
+from webapp.escalation.models import Notification
+from webapp.extensions import db
+
+
+@pytest.fixture
+def app_config(smtp_server):
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "PUBLIC_URL": "https://incidents.example"}
+
+
+def pages():
+    db.session.commit()
+    return list(db.session.scalars(db.select(Notification).order_by(Notification.id)))
+
+
+def test_a_page_is_emailed_once_with_what_the_responder_needs(demo, p1_policy, smtp_server):
+    incident = file_incident(demo)
+    start_new(T0)
+    run_due(T0)
+    assert deliver_due(T0) == 1
+    assert deliver_due(T0) == 0
+    [message] = smtp_server.messages
+    assert message["To"] == "responder@test.example"
+    assert message["Subject"].startswith(f"[P1] {incident.reference} at Sydney depot:")
+    body = message.get_payload()
+    assert "P1: a person was admitted to hospital" in body
+    assert f"https://incidents.example/incidents/{incident.reference}" in body
+    [page] = pages()
+    assert page.state == "sent" and page.sent_at == T0 and page.attempts == 1
+
+
+def test_a_failing_mail_server_is_retried_with_backoff_then_given_up(app, demo, p1_policy):
+    app.config["MAIL_PORT"] = 1  # nothing listens there
+    file_incident(demo)
+    start_new(T0)
+    run_due(T0)
+    deliver_due(T0)
+    [page] = pages()
+    assert page.state == "pending" and "email: ConnectionRefusedError" in page.last_error
+    assert page.next_attempt_at == T0 + timedelta(seconds=15)
+    assert deliver_due(T0 + timedelta(seconds=14)) == 0  # not before its time
+    clock = T0
+    for _ in range(MAX_ATTEMPTS):
+        clock += timedelta(hours=1)
+        deliver_due(clock)
+    [page] = pages()
+    assert page.state == "failed" and page.attempts == MAX_ATTEMPTS
+
+
+def test_a_page_whose_sender_died_is_sent_again_after_its_lease(demo, p1_policy, smtp_server):
+    file_incident(demo)
+    start_new(T0)
+    run_due(T0)
+    assert len(claim(T0)) == 1  # a worker took it... and was killed before sending
+    assert deliver_due(T0 + LEASE - timedelta(seconds=1)) == 0  # still leased
+    assert deliver_due(T0 + LEASE) == 1
+    [page] = pages()
+    assert page.state == "sent" and page.attempts == 2
+    assert len(smtp_server.messages) == 1
+    assert "page-" in smtp_server.messages[0]["Message-ID"]  # the same id on every attempt

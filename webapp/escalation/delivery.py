@@ -1,0 +1,106 @@
+"""Sending pages from the outbox: claim in a short transaction, send outside it, record the result.
+
+A page is claimed by moving it to `sending` (rows locked with SKIP LOCKED on PostgreSQL). If the worker
+dies while sending, the page stays `sending` until its lease runs out and is then sent again: delivery
+is at least once, and each message carries the page's id (Message-ID for email) so a receiver can tell
+a repeat. Failures are retried with backoff; after MAX_ATTEMPTS the page is `failed` with its error.
+"""
+from __future__ import annotations
+
+import smtplib
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app
+
+from ..extensions import db
+from ..incidents.models import Incident
+from .engine import _locked
+from .models import Notification
+
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=2)
+
+
+class SendFailed(Exception):
+    """The channel refused or could not be reached; the message says why."""
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(15 * 2 ** (attempts - 1), 30 * 60))
+
+
+def page_text(incident: Incident) -> tuple[str, str]:
+    """Subject and body of a page, in words a responder reads on a lock screen."""
+    subject = f"[{incident.severity}] {incident.reference} at {incident.site.name}: {incident.description[:80]}"
+    # The worker has no request to build URLs from: links start at the configured public address.
+    link = f"{current_app.config['PUBLIC_URL'].rstrip('/')}/incidents/{incident.reference}"
+    body = (f"{incident.severity} incident {incident.reference} at {incident.site.name}\n\n"
+            f"{incident.description}\n\nWhy {incident.severity}:\n"
+            + "".join(f"- {reason}\n" for reason in incident.severity_reasons)
+            + f"\nOpen and acknowledge: {link}\n")
+    return subject, body
+
+
+def send_email(notification: Notification) -> None:
+    config = current_app.config
+    incident = db.session.get(Incident, notification.incident_id)
+    subject, body = page_text(incident)
+    message = EmailMessage()
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = notification.user.email
+    message["Subject"] = subject
+    # The same id on every attempt: a repeat after a crash is recognisably the same page.
+    message["Message-ID"] = make_msgid(idstring=f"page-{notification.id}", domain=config["MAIL_MESSAGE_DOMAIN"])
+    message.set_content(body)
+    try:
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=15) as smtp:
+            if config["MAIL_USE_TLS"]:
+                smtp.starttls()
+            if config["MAIL_USERNAME"]:
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise SendFailed(f"email: {type(exc).__name__}: {exc}") from exc
+
+
+SENDERS = {"email": send_email}
+
+
+def claim(now: datetime, limit: int = 20) -> list[int]:
+    """Take due pages (and pages whose sender died) for this worker; returns their ids."""
+    rows = db.session.scalars(_locked(
+        db.select(Notification)
+        .where(((Notification.state == "pending") & (Notification.next_attempt_at <= now))
+               | ((Notification.state == "sending") & (Notification.next_attempt_at <= now - LEASE)))
+        .order_by(Notification.next_attempt_at, Notification.id).limit(limit))).all()
+    for row in rows:
+        row.state, row.attempts, row.next_attempt_at = "sending", row.attempts + 1, now
+    db.session.commit()
+    return [row.id for row in rows]
+
+
+def deliver(notification_id: int, now: datetime) -> str:
+    """Send one claimed page and record the outcome; returns the new state."""
+    notification = db.session.get(Notification, notification_id)
+    try:
+        SENDERS[notification.channel](notification)
+    except SendFailed as failure:
+        notification.last_error = str(failure)[:500]
+        if notification.attempts >= MAX_ATTEMPTS:
+            notification.state = "failed"
+        else:
+            notification.state, notification.next_attempt_at = "pending", now + backoff(notification.attempts)
+    else:
+        notification.state, notification.sent_at, notification.last_error = "sent", now, None
+    db.session.commit()
+    return notification.state
+
+
+def deliver_due(now: datetime, limit: int = 20) -> int:
+    """Claim and send due pages; return how many were attempted."""
+    ids = claim(now, limit)
+    for notification_id in ids:
+        deliver(notification_id, now)
+    return len(ids)
