@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from helpers import T0, file_incident, paged
 
-from webapp.escalation.engine import run_due, start_new
+from webapp.escalation.engine import repage_stalled, run_due, start_new
 from webapp.escalation.models import Escalation, Notification, Schedule
 from webapp.extensions import db
 from webapp.incidents import actions
@@ -108,3 +108,23 @@ def test_two_workers_at_once_run_each_step_once(app, demo, p1_policy):
     db.session.commit()
     assert paged() == [("responder", 0)] * 6
     assert len({n.key for n in db.session.scalars(db.select(Notification))}) == 6
+
+
+def test_an_acknowledged_incident_with_no_progress_is_paged_again(app, demo, p1_policy):
+    app.config["REPAGE_AFTER_MINUTES"] = 30
+    incident = file_incident(demo)
+    start_new(T0)
+    run_due(T0)
+    actions.acknowledge(incident, demo["responder"], T0 + timedelta(minutes=2))
+    db.session.commit()
+    run_due(T0 + timedelta(minutes=3))
+    assert repage_stalled(T0 + timedelta(minutes=31)) == 0  # 29 minutes since the acknowledgement
+    assert repage_stalled(T0 + timedelta(minutes=32)) == 1
+    assert paged() == [("responder", 0), ("responder", None)]
+    assert "Paged Responder again: no progress for 30 min" in incident.timeline[-1].summary
+    assert repage_stalled(T0 + timedelta(minutes=40)) == 0  # not again until another quiet half hour
+    note = incident.record("note", "Isolated the conveyor; waiting for the electrician", demo["responder"])
+    note.at = T0 + timedelta(minutes=45)  # progress, on the test's clock
+    db.session.commit()
+    assert repage_stalled(T0 + timedelta(minutes=74)) == 0  # 29 minutes after the note
+    assert repage_stalled(T0 + timedelta(minutes=75)) == 1

@@ -180,3 +180,16 @@ def test_timeline_entries_cannot_be_edited_or_deleted(demo):
         db.session.commit()
     db.session.rollback()
     assert db.session.get(TimelineEntry, entry.id).summary.startswith("Reported by")
+
+
+def test_responders_say_they_are_on_the_way_and_on_scene(demo, as_user):
+    incident = file(demo)
+    client = as_user("responder")
+    url = f"/incidents/{incident.reference}/progress"
+    fragment = client.post(url, data={"progress": "on_my_way"}, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Responder is on the way" in fragment
+    assert client.post(url, data={"progress": "on_scene"}).status_code == 303
+    assert client.post(url, data={"progress": "at_lunch"}).status_code == 422
+    db.session.refresh(incident)
+    assert [e.what for e in incident.timeline][-2:] == ["on_my_way", "on_scene"]
+    assert as_user("reporter").post(url, data={"progress": "on_scene"}).status_code == 403

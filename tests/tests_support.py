@@ -26,6 +26,7 @@ ROUTES = {
     "incidents.assign_role": ("POST", f"{INC}/roles", {}, (302, 403, 403, 422, 422)),
     "incidents.add_note": ("POST", f"{INC}/notes", {}, (302, 403, 422, 422, 422)),
     "incidents.acknowledge": ("POST", f"{INC}/acknowledge", {}, (302, 403, 303, 303, 303)),
+    "incidents.report_progress": ("POST", f"{INC}/progress", {}, (302, 403, 422, 422, 422)),
     "incidents.correct_aware_at": ("POST", f"{INC}/aware-at", {}, (302, 403, 403, 422, 422)),
     "admin.users": ("GET", "/admin/users", None, (302, 403, 403, 403, 200)),
     "admin.invite_user": ("POST", "/admin/users", {}, (302, 403, 403, 403, 422)),

@@ -55,6 +55,7 @@ def configure(app: Flask, overrides: dict | None) -> None:
         QUEUE_POLL_SECONDS=int(os.environ.get("QUEUE_POLL_SECONDS", "10")),
         TRUSTED_PROXIES=int(os.environ.get("TRUSTED_PROXIES", "0")),
         PASSWORD_MIN_LENGTH=10,
+        REPAGE_AFTER_MINUTES=int(os.environ.get("REPAGE_AFTER_MINUTES", "30")),
         WORKER_STALE_SECONDS=int(os.environ.get("WORKER_STALE_SECONDS", "30")),
         WORKER_INTERVAL_SECONDS=float(os.environ.get("WORKER_INTERVAL_SECONDS", "1")),
         MAIL_SERVER=os.environ.get("MAIL_SERVER", ""),

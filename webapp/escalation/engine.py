@@ -7,7 +7,7 @@ harmless. Every function takes `now`, so tests drive the clock.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
@@ -101,6 +101,42 @@ def run_due(now: datetime, limit: int = 50) -> int:
             # stand, ours are dropped by the unique key, and nobody is paged twice.
             db.session.rollback()
     return ran
+
+
+PROGRESS = ("status", "note")  # what counts as progress on an acknowledged incident
+
+
+def repage_stalled(now: datetime, limit: int = 50) -> int:
+    """Page the acknowledger again when an acknowledged incident has shown no progress for a while."""
+    quiet = timedelta(minutes=current_app.config["REPAGE_AFTER_MINUTES"])
+    candidates = db.session.scalars(_locked(
+        db.select(Escalation).join(Incident, Incident.id == Escalation.incident_id)
+        .where(Incident.status.in_(OPEN_STATUSES), Incident.acknowledged_at <= now - quiet)
+        .order_by(Escalation.id).limit(limit))).all()
+    repaged = 0
+    for escalation in candidates:
+        incident = db.session.get(Incident, escalation.incident_id)
+        entries = [e for e in incident.timeline if e.what in PROGRESS + ("acknowledged",)]
+        last = max([incident.acknowledged_at, escalation.repaged_at or incident.acknowledged_at]
+                   + [e.at for e in entries if e.what in PROGRESS])
+        acknowledgers = [e.actor_id for e in entries if e.what == "acknowledged" and e.actor_id]
+        # Acknowledged: no more escalation steps, whether or not the next one has come due yet.
+        escalation.state, escalation.next_due_at = "acknowledged", None
+        if now - last < quiet or not acknowledgers:
+            continue
+        user = db.session.get(User, acknowledgers[-1])
+        round_ = f"r{int(now.timestamp())}"
+        for channel in channels_for(user):
+            db.session.add(Notification(key=f"e{escalation.id}:{round_}:u{user.id}:{channel}",
+                                        incident_id=incident.id, user_id=user.id, step=None, channel=channel,
+                                        next_attempt_at=now, created_at=now))
+        minutes = int((now - last).total_seconds() // 60)
+        incident.record("page", f"Paged {user.name} again: no progress for {minutes} min since it was "
+                        "acknowledged", None, users=[user.id], repage=True)
+        escalation.repaged_at = now
+        repaged += 1
+    db.session.commit()
+    return repaged
 
 
 def _run_step(escalation: Escalation, now: datetime) -> None:

@@ -100,6 +100,7 @@ class Escalation(db.Model):
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    repaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last "no progress" re-page
 
     policy: Mapped[EscalationPolicy | None] = relationship()
 

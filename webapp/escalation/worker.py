@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from ..database import utcnow
 from ..extensions import db
 from .delivery import deliver_due
-from .engine import run_due, start_new
+from .engine import repage_stalled, run_due, start_new
 from .models import WorkerHeartbeat
 
 
@@ -33,7 +33,9 @@ def work_once(now: datetime) -> tuple[int, int, int]:
     """One pass: start escalations for new incidents, run due steps, send due pages.
 
     Returns (escalations started, steps run, pages attempted)."""
-    return start_new(now), run_due(now), deliver_due(now)
+    started = start_new(now)  # first, so a new incident's first page goes out in this same pass
+    steps = run_due(now) + repage_stalled(now)
+    return started, steps, deliver_due(now)
 
 
 def last_beat() -> datetime | None:

@@ -83,6 +83,16 @@ def acknowledge(incident: Incident, actor: User, now: datetime) -> None:
     incident.record("acknowledged", f"Acknowledged by {actor.name}", actor)
 
 
+RESPONDER_PROGRESS = {"on_my_way": "on the way", "on_scene": "on scene"}
+
+
+def report_progress(incident: Incident, progress: str, actor: User) -> None:
+    """A responder says they are on the way, or on scene."""
+    if progress not in RESPONDER_PROGRESS:
+        raise ActionRefused("Say whether you are on your way or on scene")
+    incident.record(progress, f"{actor.name} is {RESPONDER_PROGRESS[progress]}", actor)
+
+
 def correct_aware_at(incident: Incident, aware_at: datetime, reason: str | None, actor: User,
                      now: datetime) -> None:
     reason = _reason(reason, "Correcting when the organisation became aware")

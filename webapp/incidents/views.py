@@ -131,6 +131,13 @@ def acknowledge(reference: str):
     return _act(reference, "acknowledge", lambda i: actions.acknowledge(i, current_user, utcnow()))
 
 
+@bp.post("/<reference>/progress")
+@staff_required
+def report_progress(reference: str):
+    return _act(reference, "progress", lambda i: actions.report_progress(i, request.form.get("progress", ""),
+                                                                         current_user))
+
+
 @bp.post("/<reference>/aware-at")
 @supervisor_required
 def correct_aware_at(reference: str):
