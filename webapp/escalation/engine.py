@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
+from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.models import User
 from ..extensions import db
 from ..incidents.lifecycle import OPEN_STATUSES
-from ..incidents.models import INCIDENT_ROLES, Incident
+from ..incidents.models import INCIDENT_ROLES, Incident, TimelineEntry
 from .models import Escalation, Notification, PolicyChoice, Schedule
 from .oncall import on_call
 from .policy import Position, Target, advance, choose_policy
@@ -107,36 +108,40 @@ PROGRESS = ("status", "note")  # what counts as progress on an acknowledged inci
 
 
 def repage_stalled(now: datetime, limit: int = 50) -> int:
-    """Page the acknowledger again when an acknowledged incident has shown no progress for a while."""
-    quiet = timedelta(minutes=current_app.config["REPAGE_AFTER_MINUTES"])
-    candidates = db.session.scalars(_locked(
+    """Page the acknowledger again when an acknowledged incident has shown no progress for a while.
+
+    The database picks only incidents that are due (acknowledged, not re-paged and without a status
+    change or note since the cut-off), so every one it returns is paged.
+    """
+    cutoff = now - timedelta(minutes=current_app.config["REPAGE_AFTER_MINUTES"])
+    last_progress = (db.select(db.func.max(TimelineEntry.at))
+                     .where(TimelineEntry.incident_id == Incident.id, TimelineEntry.what.in_(PROGRESS))
+                     .correlate(Incident).scalar_subquery())
+    due = db.session.scalars(_locked(
         db.select(Escalation).join(Incident, Incident.id == Escalation.incident_id)
-        .where(Incident.status.in_(OPEN_STATUSES), Incident.acknowledged_at <= now - quiet)
+        .where(Incident.status.in_(OPEN_STATUSES), Incident.acknowledged_at <= cutoff,
+               or_(Escalation.repaged_at.is_(None), Escalation.repaged_at <= cutoff),
+               or_(last_progress.is_(None), last_progress <= cutoff))
         .order_by(Escalation.id).limit(limit))).all()
-    repaged = 0
-    for escalation in candidates:
+    for escalation in due:
         incident = db.session.get(Incident, escalation.incident_id)
-        entries = [e for e in incident.timeline if e.what in PROGRESS + ("acknowledged",)]
-        last = max([incident.acknowledged_at, escalation.repaged_at or incident.acknowledged_at]
-                   + [e.at for e in entries if e.what in PROGRESS])
-        acknowledgers = [e.actor_id for e in entries if e.what == "acknowledged" and e.actor_id]
         # Acknowledged: no more escalation steps, whether or not the next one has come due yet.
-        escalation.state, escalation.next_due_at = "acknowledged", None
-        if now - last < quiet or not acknowledgers:
+        escalation.state, escalation.next_due_at, escalation.repaged_at = "acknowledged", None, now
+        acknowledger = db.session.scalar(
+            db.select(TimelineEntry.actor_id).where(TimelineEntry.incident_id == incident.id,
+                                                    TimelineEntry.what == "acknowledged")
+            .order_by(TimelineEntry.id.desc()).limit(1))
+        user = db.session.get(User, acknowledger) if acknowledger else None
+        if user is None:
             continue
-        user = db.session.get(User, acknowledgers[-1])
-        round_ = f"r{int(now.timestamp())}"
         for channel in channels_for(user):
-            db.session.add(Notification(key=f"e{escalation.id}:{round_}:u{user.id}:{channel}",
+            db.session.add(Notification(key=f"e{escalation.id}:r{int(now.timestamp())}:u{user.id}:{channel}",
                                         incident_id=incident.id, user_id=user.id, step=None, channel=channel,
                                         next_attempt_at=now, created_at=now))
-        minutes = int((now - last).total_seconds() // 60)
-        incident.record("page", f"Paged {user.name} again: no progress for {minutes} min since it was "
-                        "acknowledged", None, users=[user.id], repage=True)
-        escalation.repaged_at = now
-        repaged += 1
+        incident.record("page", f"Paged {user.name} again: no progress since it was acknowledged", None,
+                        users=[user.id], repage=True)
     db.session.commit()
-    return repaged
+    return len(due)
 
 
 def _run_step(escalation: Escalation, now: datetime) -> None:
