@@ -17,6 +17,10 @@ def test_seed_demo_prints_logins_that_work_and_keeps_data_on_rerun(runner, clien
     assert len({s.jurisdiction for s in sites}) == 2
     email, password, _role = logins[0]
     assert client.post("/login", data={"email": email, "password": password}).status_code == 302
+    from webapp.escalation.models import EscalationPolicy, PolicyChoice
+    assert [p.name for p in db.session.scalars(db.select(EscalationPolicy).order_by(EscalationPolicy.id))] == [
+        "P1 critical", "P2 high", "Everything else"]
+    assert db.session.scalar(db.select(db.func.count(PolicyChoice.id))) == 3
     again = runner.invoke(args=["seed-demo"])
     assert again.output == first.output
     assert db.session.scalar(db.select(db.func.count(User.id))) == 4

@@ -9,6 +9,8 @@ from webapp.escalation.engine import repage_stalled, run_due, start_new
 from webapp.escalation.models import Escalation, Notification, Schedule
 from webapp.extensions import db
 from webapp.incidents import actions
+from webapp.reporting.service import submit_report
+from webapp.rules.answers import validate_report
 
 
 @pytest.fixture
@@ -128,3 +130,16 @@ def test_an_acknowledged_incident_with_no_progress_is_paged_again(app, demo, p1_
     db.session.commit()
     assert repage_stalled(T0 + timedelta(minutes=74)) == 0  # 29 minutes after the note
     assert repage_stalled(T0 + timedelta(minutes=75)) == 1
+
+
+def test_the_demo_policies_page_as_the_issue_describes(runner):
+    from webapp.auth.models import User
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    reporter = User.by_email("reporter@demo.example")
+    body = {"what_happened": ["injury"], "treatment": "fatality", "description": "Crushed under a load"}
+    checked = validate_report(body, now=T0, site_codes={"SYD-DEPOT", "MAN-PLANT"}, default_site="SYD-DEPOT")
+    submit_report(checked, reporter, T0)
+    start_new(T0)
+    for minutes in (0, 5, 15):
+        run_due(T0 + timedelta(minutes=minutes))
+    assert [(name, step) for name, step in paged()] == [("responder", 0), ("supervisor", 1), ("admin", 2)]

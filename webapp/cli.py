@@ -55,10 +55,40 @@ def seed_demo() -> list[tuple[str, str, str]]:
     for email, name, role, site in DEMO_USERS:
         _user, password = create_user(email, role, sites[site], name=name)
         rows.append((email, password, role))
+    db.session.flush()
+    _seed_escalation(sites, {role: db.session.scalar(db.select(User).filter_by(role=role)) for role in ROLES})
     db.session.commit()
     logins_file.write_text("".join(f"{e}  {p}  {r}\n" for e, p, r in rows))
     logins_file.chmod(0o600)
     return rows
+
+
+def _seed_escalation(sites: dict[str, Site], people: dict[str, User]) -> None:
+    """Sensible demo policies: P1 pages on-call at once, the supervisor after 5 min, the admin
+    (standing in for the safety manager) after 15; P2 the on-call, then the supervisor after 15; the
+    rest, the on-call person, twice."""
+    from datetime import date, time
+
+    from .escalation.models import EscalationPolicy, PolicyChoice, PolicyLevel, Schedule, ScheduleMember
+    schedule = Schedule(name="Responders", timezone=sites["SYD-DEPOT"].timezone, period="weekly",
+                        handoff=time(8, 0), first_day=date(2026, 1, 5))
+    schedule.members = [ScheduleMember(position=0, user_id=people["responder"].id)]
+    db.session.add(schedule)
+    db.session.flush()
+    on_call = {"kind": "schedule", "ref": schedule.id}
+    plans = (
+        ("P1 critical", 0, ["P1"], [(5, [on_call]), (10, [{"kind": "user", "ref": people["supervisor"].id}]),
+                                    (15, [{"kind": "user", "ref": people["admin"].id}])]),
+        ("P2 high", 0, ["P2"], [(15, [on_call]), (30, [{"kind": "user", "ref": people["supervisor"].id}])]),
+        ("Everything else", 1, None, [(60, [on_call])]),
+    )
+    for position, (name, repeats, severities, levels) in enumerate(plans):
+        policy = EscalationPolicy(name=name, repeats=repeats)
+        policy.levels = [PolicyLevel(position=i, delay_minutes=delay, targets=targets)
+                         for i, (delay, targets) in enumerate(levels)]
+        db.session.add(policy)
+        db.session.flush()
+        db.session.add(PolicyChoice(position=position, policy_id=policy.id, severities=severities))
 
 
 def init_app(app: Flask) -> None:
