@@ -48,7 +48,7 @@ def engine_status(now: datetime) -> dict:
     limit = timedelta(seconds=current_app.config["WORKER_STALE_SECONDS"])
     if beat_at is None:
         return {"last_beat": None, "age_seconds": None, "stale": True}
-    age = (now - beat_at).total_seconds()
+    age = max(0.0, (now - beat_at).total_seconds())  # a beat written a moment after `now` is not in the future
     return {"last_beat": beat_at.isoformat(), "age_seconds": round(age, 1), "stale": age > limit.total_seconds()}
 
 
