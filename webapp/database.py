@@ -6,6 +6,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import DateTime, TypeDecorator
 
+from .extensions import db
+
 
 def utcnow() -> datetime:
     """The current time, aware, in UTC."""
@@ -27,6 +29,14 @@ class UTCDateTime(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+def claim_rows(query):
+    """Lock the rows a worker takes and skip rows another worker holds (FOR UPDATE SKIP LOCKED on
+    PostgreSQL, so several workers share the work). SQLite lets one writer in at a time instead."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
 
 
 @event.listens_for(Engine, "connect")

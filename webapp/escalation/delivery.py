@@ -14,9 +14,9 @@ from email.utils import make_msgid
 
 from flask import current_app
 
+from ..database import claim_rows
 from ..extensions import db
 from ..incidents.models import Incident
-from .engine import _locked
 from .models import Notification
 
 MAX_ATTEMPTS = 8
@@ -70,7 +70,7 @@ SENDERS = {"email": send_email}
 
 def claim(now: datetime, limit: int = 20) -> list[int]:
     """Take due pages (and pages whose sender died) for this worker; returns their ids."""
-    rows = db.session.scalars(_locked(
+    rows = db.session.scalars(claim_rows(
         db.select(Notification)
         .where(((Notification.state == "pending") & (Notification.next_attempt_at <= now))
                | ((Notification.state == "sending") & (Notification.next_attempt_at <= now - LEASE)))

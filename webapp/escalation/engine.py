@@ -14,19 +14,13 @@ from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.models import User
+from ..database import claim_rows
 from ..extensions import db
 from ..incidents.lifecycle import OPEN_STATUSES
 from ..incidents.models import INCIDENT_ROLES, Incident, TimelineEntry
 from .models import Escalation, Notification, PolicyChoice, Schedule
 from .oncall import on_call
 from .policy import Position, Target, advance, choose_policy
-
-
-def _locked(query):
-    """Lock the rows a worker takes, skipping rows another worker holds (PostgreSQL)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return query.with_for_update(skip_locked=True)
-    return query
 
 
 def channels_for(user: User) -> list[str]:
@@ -88,7 +82,7 @@ def run_due(now: datetime, limit: int = 50) -> int:
     """Run due escalation steps, one short transaction each; return how many ran."""
     ran = 0
     while ran < limit:
-        escalation = db.session.scalar(_locked(
+        escalation = db.session.scalar(claim_rows(
             db.select(Escalation).where(Escalation.state == "active", Escalation.next_due_at <= now)
             .order_by(Escalation.next_due_at, Escalation.id).limit(1)))
         if escalation is None:
@@ -117,7 +111,7 @@ def repage_stalled(now: datetime, limit: int = 50) -> int:
     last_progress = (db.select(db.func.max(TimelineEntry.at))
                      .where(TimelineEntry.incident_id == Incident.id, TimelineEntry.what.in_(PROGRESS))
                      .correlate(Incident).scalar_subquery())
-    due = db.session.scalars(_locked(
+    due = db.session.scalars(claim_rows(
         db.select(Escalation).join(Incident, Incident.id == Escalation.incident_id)
         .where(Incident.status.in_(OPEN_STATUSES), Incident.acknowledged_at <= cutoff,
                or_(Escalation.repaged_at.is_(None), Escalation.repaged_at <= cutoff),

@@ -75,6 +75,22 @@ def held_evidence(hashes: list[str], user: User) -> list[Evidence]:
     return [found[h] for h in hashes]
 
 
+def photos_from_request(hashes: list[str], files: list, user: User) -> list[Evidence]:
+    """Every photo a request names: the outbox's uploads by SHA-256, and files a plain form posted
+    (checked and kept like uploads). Invalid names the first problem; nothing is attached here."""
+    files = [f for f in files if f and f.filename]
+    evidence = held_evidence(hashes, user)
+    if len(evidence) + len(files) > MAX_PHOTOS_PER_REQUEST:
+        raise Invalid({"photo_files": f"at most {MAX_PHOTOS_PER_REQUEST} photos at a time"})
+    for upload in files:
+        data = upload.read()
+        try:
+            evidence.append(receive_photo(data, sha256_of(data), upload.filename, user)[0])
+        except PhotoRejected as rejected:
+            raise Invalid({"photo_files": f"{upload.filename} {rejected}"}) from None
+    return evidence
+
+
 def attach(incident, evidence: list[Evidence], user: User, now: datetime) -> int:
     """Link photos to an incident (again is harmless); return how many were new."""
     already = {p.evidence_id for p in incident.photos}

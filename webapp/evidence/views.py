@@ -13,8 +13,7 @@ from ..rules.errors import Invalid
 from ..security import any_user_required, check_csrf, is_htmx, wants_json
 from .images import MAX_BYTES, PhotoRejected
 from .models import Evidence, IncidentPhoto
-from .service import MAX_PHOTOS_PER_REQUEST, attach, derived, held_evidence, originals, receive_photo
-from .storage import sha256_of
+from .service import MAX_PHOTOS_PER_REQUEST, attach, derived, originals, photos_from_request, receive_photo
 
 bp = Blueprint("evidence", __name__)
 UPLOAD_LIMIT = MAX_BYTES + 256 * 1024
@@ -61,16 +60,8 @@ def add_photos(reference: str):
         raise
     incident = visible_incident(reference)
     try:
-        evidence = held_evidence(request.form.getlist("photos"), current_user)
-        files = [f for f in request.files.getlist("photo_files") if f and f.filename]
-        if len(evidence) + len(files) > MAX_PHOTOS_PER_REQUEST:
-            raise Invalid({"photo_files": f"at most {MAX_PHOTOS_PER_REQUEST} photos at a time"})
-        for upload in files:
-            data = upload.read()
-            try:
-                evidence.append(receive_photo(data, sha256_of(data), upload.filename, current_user)[0])
-            except PhotoRejected as rejected:
-                raise Invalid({"photo_files": f"{upload.filename} {rejected}"}) from None
+        evidence = photos_from_request(request.form.getlist("photos"), request.files.getlist("photo_files"),
+                                       current_user)
         if not evidence:
             raise Invalid({"photo_files": "choose at least one photo"})
     except Invalid as invalid:

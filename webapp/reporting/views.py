@@ -9,9 +9,8 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ..database import utcnow
-from ..evidence.images import MAX_BYTES, PhotoRejected
-from ..evidence.service import MAX_PHOTOS_PER_REQUEST, held_evidence, receive_photo
-from ..evidence.storage import sha256_of
+from ..evidence.images import MAX_BYTES
+from ..evidence.service import MAX_PHOTOS_PER_REQUEST, photos_from_request
 from ..extensions import csrf, db
 from ..incidents.models import Incident
 from ..organisation.models import Site
@@ -99,7 +98,8 @@ def submit():
     now = utcnow()
     try:
         report = validate_report(prune(answers), now=now, site_codes={s.code for s in sites}, default_site=home)
-        photos = held_evidence(request.form.getlist("photos"), current_user) + _uploaded_files()
+        photos = photos_from_request(request.form.getlist("photos"), request.files.getlist("photo_files"),
+                                     current_user)
         incident, created = submit_report(report, current_user, now, photos)
     except ReportInvalid as invalid:
         db.session.rollback()
@@ -115,21 +115,6 @@ def submit():
         return jsonify(body), 201 if created else 200
     return redirect(url_for("reporting.sent", reference=incident.reference), code=303)
 
-
-def _uploaded_files() -> list:
-    """Photo files posted with the form (no JavaScript): checked and kept like the outbox's uploads."""
-    files = [f for f in request.files.getlist("photo_files") if f and f.filename]
-    if len(files) > MAX_PHOTOS_PER_REQUEST:
-        raise ReportInvalid({"photo_files": f"at most {MAX_PHOTOS_PER_REQUEST} photos per report"})
-    evidence = []
-    for upload in files:
-        data = upload.read()
-        try:
-            item, _created = receive_photo(data, sha256_of(data), upload.filename, current_user)
-        except PhotoRejected as rejected:
-            raise ReportInvalid({"photo_files": f"{upload.filename} {rejected}"}) from None
-        evidence.append(item)
-    return evidence
 
 
 @bp.get("/report/sent/<reference>")
