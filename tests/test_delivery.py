@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from helpers import T0, file_incident
 
-from webapp.escalation.delivery import LEASE, MAX_ATTEMPTS, claim, deliver_due
+from webapp.escalation.delivery import MAX_ATTEMPTS, claim, deliver_due, lease
 from webapp.escalation.engine import run_due, start_new
 from webapp.escalation.models import Notification
 from webapp.extensions import db
@@ -59,8 +59,8 @@ def test_a_page_whose_sender_died_is_sent_again_after_its_lease(demo, p1_policy,
     start_new(T0)
     run_due(T0)
     assert len(claim(T0)) == 1  # a worker took it... and was killed before sending
-    assert deliver_due(T0 + LEASE - timedelta(seconds=1)) == 0  # still leased
-    assert deliver_due(T0 + LEASE) == 1
+    assert deliver_due(T0 + lease() - timedelta(seconds=1)) == 0  # still leased
+    assert deliver_due(T0 + lease()) == 1
     [page] = pages()
     assert page.state == "sent" and page.attempts == 2
     assert len(smtp_server.messages) == 1

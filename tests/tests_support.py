@@ -56,4 +56,13 @@ ROUTES = {
     "api.patch_organisation": ("PATCH", "/api/v1/organisation", {}, (401, 403, 403, 403, 200)),
     "api.list_sites": ("GET", "/api/v1/sites", None, (401, 403, 403, 403, 200)),
     "api.create_site": ("POST", "/api/v1/sites", {}, (401, 403, 403, 403, 400)),
+    "push.alerts": ("GET", "/account/alerts", None, (302, 403, 200, 200, 200)),
+    "push.send_test": ("POST", "/account/alerts/test", {}, (302, 403, 303, 303, 303)),
+    "push.remove_device": ("POST", "/account/alerts/999999/remove", {}, (302, 403, 404, 404, 404)),
+    "push.subscribe": ("POST", "/api/v1/push-subscriptions", {}, (401, 403, 400, 400, 400)),
+    "push.list_subscriptions": ("GET", "/api/v1/push-subscriptions", None, (401, 403, 200, 200, 200)),
+    "push.unsubscribe": ("DELETE", "/api/v1/push-subscriptions/999999", None, (401, 403, 404, 404, 404)),
+    # Authorised by the signed token in the body, not by a session: the same answer for everyone.
+    "push.receipt": ("POST", "/api/v1/push/receipts", {}, (400, 400, 400, 400, 400)),
+    "push.acknowledge": ("POST", "/api/v1/push/ack", {}, (401, 401, 401, 401, 401)),
 }

@@ -57,3 +57,4 @@ def init_app(app: Flask) -> None:
     from .evidence import models as _evidence  # noqa: F401
     from .incidents import models as _incidents  # noqa: F401
     from .organisation import models as _organisation  # noqa: F401
+    from .push import models as _push  # noqa: F401

@@ -92,6 +92,10 @@
     if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage(message);
   }
 
+  // Acknowledgements tapped on a notification with no signal wait in the service worker: nudge it.
+  tellWorker({ type: "flush-acks" });
+  window.addEventListener("online", function () { tellWorker({ type: "flush-acks" }); });
+
   if (typeof Outbox === "undefined") return;
 
   // ---- The outbox: list what waits on this phone, and keep trying to send it. ----

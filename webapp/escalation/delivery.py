@@ -1,9 +1,11 @@
 """Sending pages from the outbox: claim in a short transaction, send outside it, record the result.
 
 A page is claimed by moving it to `sending` (rows locked with SKIP LOCKED on PostgreSQL). If the worker
-dies while sending, the page stays `sending` until its lease runs out and is then sent again: delivery
-is at least once, and each message carries the page's id (Message-ID for email) so a receiver can tell
-a repeat. Failures are retried with backoff; after MAX_ATTEMPTS the page is `failed` with its error.
+dies while sending, the page stays `sending` until its lease (PAGE_LEASE_SECONDS) runs out and is then
+sent again: delivery to the channel is at least once, and each message carries the page's id
+(Message-ID for email, `page` in a push payload) so the receiver shows a repeat only once. Failures are
+retried with backoff; after MAX_ATTEMPTS, or at once when retrying cannot help, the page is `failed`
+with its error. A phone's service worker then reports `delivered` and `shown` (push/views.py).
 """
 from __future__ import annotations
 
@@ -17,14 +19,16 @@ from flask import current_app
 from ..database import claim_rows
 from ..extensions import db
 from ..incidents.models import Incident
+from ..push.sender import send_push
+from .errors import PermanentFailure, SendFailed
 from .models import Notification
 
 MAX_ATTEMPTS = 8
-LEASE = timedelta(minutes=2)
 
 
-class SendFailed(Exception):
-    """The channel refused or could not be reached; the message says why."""
+def lease() -> timedelta:
+    """How long a claimed page may stay `sending` before another worker takes it over."""
+    return timedelta(seconds=current_app.config["PAGE_LEASE_SECONDS"])
 
 
 def backoff(attempts: int) -> timedelta:
@@ -44,6 +48,8 @@ def page_text(incident: Incident) -> tuple[str, str]:
 
 
 def send_email(notification: Notification) -> None:
+    if notification.incident_id is None:
+        raise PermanentFailure("email: test alerts go to phones only")
     config = current_app.config
     incident = db.session.get(Incident, notification.incident_id)
     subject, body = page_text(incident)
@@ -65,7 +71,7 @@ def send_email(notification: Notification) -> None:
         raise SendFailed(f"email: {type(exc).__name__}: {exc}") from exc
 
 
-SENDERS = {"email": send_email}
+SENDERS = {"email": send_email, "push": send_push}
 
 
 def claim(now: datetime, limit: int = 20) -> list[int]:
@@ -73,7 +79,7 @@ def claim(now: datetime, limit: int = 20) -> list[int]:
     rows = db.session.scalars(claim_rows(
         db.select(Notification)
         .where(((Notification.state == "pending") & (Notification.next_attempt_at <= now))
-               | ((Notification.state == "sending") & (Notification.next_attempt_at <= now - LEASE)))
+               | ((Notification.state == "sending") & (Notification.next_attempt_at <= now - lease())))
         .order_by(Notification.next_attempt_at, Notification.id).limit(limit))).all()
     for row in rows:
         row.state, row.attempts, row.next_attempt_at = "sending", row.attempts + 1, now
@@ -88,19 +94,31 @@ def deliver(notification_id: int, now: datetime) -> str:
         SENDERS[notification.channel](notification)
     except SendFailed as failure:
         notification.last_error = str(failure)[:500]
-        if notification.attempts >= MAX_ATTEMPTS:
+        if isinstance(failure, PermanentFailure) or notification.attempts >= MAX_ATTEMPTS:
             notification.state = "failed"
         else:
             notification.state, notification.next_attempt_at = "pending", now + backoff(notification.attempts)
-    else:
-        notification.state, notification.sent_at, notification.last_error = "sent", now, None
+        db.session.commit()
+        return notification.state
+    # The phone may already have reported it delivered (a fast push service): never step back from that.
+    db.session.execute(db.update(Notification).where(Notification.id == notification_id)
+                       .values(sent_at=db.func.coalesce(Notification.sent_at, now), last_error=None))
+    db.session.execute(db.update(Notification).where(Notification.id == notification_id,
+                                                     Notification.state == "sending").values(state="sent"))
     db.session.commit()
+    db.session.refresh(notification)
     return notification.state
 
 
-def deliver_due(now: datetime, limit: int = 20) -> int:
-    """Claim and send due pages; return how many were attempted."""
-    ids = claim(now, limit)
-    for notification_id in ids:
-        deliver(notification_id, now)
-    return len(ids)
+def deliver_due(now: datetime, batch: int = 20, most: int = 1000) -> int:
+    """Claim and send due pages, a batch at a time, until none is due (or `most` were tried, so the
+    worker still beats its heartbeat in a flood); return how many were attempted."""
+    attempted = 0
+    while attempted < most:
+        ids = claim(now, batch)
+        for notification_id in ids:
+            deliver(notification_id, now)
+        attempted += len(ids)
+        if len(ids) < batch:
+            break
+    return attempted

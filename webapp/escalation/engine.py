@@ -18,22 +18,39 @@ from ..database import claim_rows
 from ..extensions import db
 from ..incidents.lifecycle import OPEN_STATUSES
 from ..incidents.models import INCIDENT_ROLES, Incident, TimelineEntry
+from ..push.models import PushSubscription
 from .models import Escalation, Notification, PolicyChoice, Schedule
 from .oncall import on_call
 from .policy import Position, Target, advance, choose_policy
 
 
-def channels_for(user: User) -> list[str]:
-    """How a person can be paged. Email needs a mail server configured."""
-    channels = []
-    if current_app.config.get("MAIL_SERVER"):
-        channels.append("email")
-    return channels
+def routes_for(user: User) -> list[tuple[str, int | None]]:
+    """How a person is paged: (channel, push subscription id) for each of their phones; email when
+    they have none (with a mail server configured). With phones, email is the fallback for a page
+    that no phone confirms (push/fallback.py), not a second copy."""
+    phones = db.session.scalars(db.select(PushSubscription.id).filter_by(user_id=user.id)
+                                .order_by(PushSubscription.id)).all()
+    if phones:
+        return [("push", sub_id) for sub_id in phones]
+    return [("email", None)] if current_app.config.get("MAIL_SERVER") else []
 
 
 def reachable(user_id: int) -> bool:
     user = db.session.get(User, user_id)
-    return bool(user and user.active and channels_for(user))
+    return bool(user and user.active and routes_for(user))
+
+
+def queue_page(incident_id: int | None, user: User, page_key: str, step: int | None, now: datetime) -> int:
+    """Put one page to one person in the outbox, once per route (a key that exists is left alone)."""
+    added = 0
+    for channel, sub_id in routes_for(user):
+        key = f"{page_key}:{channel}{sub_id or ''}"
+        if db.session.scalar(db.select(Notification.id).filter_by(key=key)) is None:
+            db.session.add(Notification(key=key, page_key=page_key, incident_id=incident_id, user_id=user.id,
+                                        step=step, channel=channel, subscription_id=sub_id,
+                                        next_attempt_at=now, created_at=now))
+            added += 1
+    return added
 
 
 def resolver(incident: Incident):
@@ -128,10 +145,7 @@ def repage_stalled(now: datetime, limit: int = 50) -> int:
         user = db.session.get(User, acknowledger) if acknowledger else None
         if user is None:
             continue
-        for channel in channels_for(user):
-            db.session.add(Notification(key=f"e{escalation.id}:r{int(now.timestamp())}:u{user.id}:{channel}",
-                                        incident_id=incident.id, user_id=user.id, step=None, channel=channel,
-                                        next_attempt_at=now, created_at=now))
+        queue_page(incident.id, user, f"e{escalation.id}:r{int(now.timestamp())}:u{user.id}", None, now)
         incident.record("page", f"Paged {user.name} again: no progress since it was acknowledged", None,
                         users=[user.id], repage=True)
     db.session.commit()
@@ -149,11 +163,7 @@ def _run_step(escalation: Escalation, now: datetime) -> None:
     paged = []
     for user_id, step in outcome.pages:
         user = db.session.get(User, user_id)
-        for channel in channels_for(user):
-            key = f"e{escalation.id}:s{step}:u{user_id}:{channel}"
-            if db.session.scalar(db.select(Notification.id).filter_by(key=key)) is None:
-                db.session.add(Notification(key=key, incident_id=incident.id, user_id=user_id, step=step,
-                                            channel=channel, next_attempt_at=now, created_at=now))
+        queue_page(incident.id, user, f"e{escalation.id}:s{step}:u{user_id}", step, now)
         paged.append(user.name)
     if paged:
         level = outcome.pages[0][1] % len(escalation.policy.levels) + 1

@@ -108,7 +108,9 @@ class Escalation(db.Model):
 class Notification(db.Model):
     """A page to one person on one channel: the outbox the worker sends from.
 
-    `key` is unique (escalation, step, person, channel), so running a step twice never pages twice.
+    `key` is unique (escalation, step, person, channel and device), so running a step twice never
+    pages twice. `page_key` is shared by the rows of one page to one person (their phones, and the
+    email that falls back when no phone confirms it).
     """
 
     __table_args__ = (UniqueConstraint("key"),)
@@ -118,13 +120,20 @@ class Notification(db.Model):
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     step: Mapped[int | None] = mapped_column(Integer)
+    page_key: Mapped[str | None] = mapped_column(String(120), index=True)
     channel: Mapped[str] = mapped_column(String(10))  # push or email
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("push_subscription.id", ondelete="SET NULL"), index=True)
     state: Mapped[str] = mapped_column(String(12), default="pending")  # pending sending sent delivered shown failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the phone's service worker got it
+    shown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ... and showed it
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # its acknowledgement token was used
+    fallback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # email fallback decided (push only)
 
     user: Mapped[User] = relationship()
 

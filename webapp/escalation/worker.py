@@ -11,6 +11,7 @@ from flask import Flask, current_app
 
 from ..database import utcnow
 from ..extensions import db
+from ..push.fallback import fall_back
 from .delivery import deliver_due
 from .engine import repage_stalled, run_due, start_new
 from .models import WorkerHeartbeat
@@ -30,11 +31,13 @@ def beat(name: str, now: datetime, started: datetime) -> None:
 
 
 def work_once(now: datetime) -> tuple[int, int, int]:
-    """One pass: start escalations for new incidents, run due steps, send due pages.
+    """One pass: start escalations for new incidents, run due steps, fall back to email for pushes
+    nobody confirmed, send due pages.
 
     Returns (escalations started, steps run, pages attempted)."""
     started = start_new(now)  # first, so a new incident's first page goes out in this same pass
     steps = run_due(now) + repage_stalled(now)
+    fall_back(now)
     return started, steps, deliver_due(now)
 
 

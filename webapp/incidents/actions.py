@@ -76,11 +76,12 @@ def add_note(incident: Incident, text: str | None, actor: User) -> None:
     incident.record("note", text, actor)
 
 
-def acknowledge(incident: Incident, actor: User, now: datetime) -> None:
+def acknowledge(incident: Incident, actor: User, now: datetime, via: str | None = None) -> None:
     """The first acknowledgement stamps acknowledged_at; later ones are noted on the timeline."""
     if incident.acknowledged_at is None:
         incident.acknowledged_at = now
-    incident.record("acknowledged", f"Acknowledged by {actor.name}", actor)
+    incident.record("acknowledged", f"Acknowledged by {actor.name}" + (f" from {via}" if via else ""), actor,
+                    **({"via": "push"} if via else {}))
 
 
 RESPONDER_PROGRESS = {"on_my_way": "on the way", "on_scene": "on scene"}
