@@ -181,6 +181,29 @@ def p1_policy(demo):
 
 
 @pytest.fixture
+def push_service(app):
+    """A local push service that checks our VAPID signature and decrypts with each phone's keys."""
+    from push_service import PushService
+
+    from webapp.push.keys import application_server_key
+    with PushService(application_server_key(app)) as service:
+        yield service
+
+
+@pytest.fixture
+def phone(push_service, as_user):
+    """phone('responder') -> a push subscription made for that user through the API, as a browser would."""
+    def make(key: str):
+        subscriber = push_service.subscribe()
+        response = as_user(key).post("/api/v1/push-subscriptions", json=subscriber.subscription(),
+                                     headers={"User-Agent": "Mozilla/5.0 (Linux; Android 14) Chrome/130.0"})
+        assert response.status_code == 201, response.get_json()
+        subscriber.server_id = response.get_json()["id"]
+        return subscriber
+    return make
+
+
+@pytest.fixture
 def smtp_server():
     """A real SMTP server on a loopback port (aiosmtpd) that keeps every message it receives."""
     from aiosmtpd.controller import Controller
