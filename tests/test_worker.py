@@ -61,9 +61,9 @@ def test_worker_command_runs_a_pass(runner, demo, p1_policy):
     assert db.session.scalar(db.select(WorkerHeartbeat)) is not None
 
 
-def start_worker(database_url: str, smtp_port: int) -> subprocess.Popen:
+def start_worker(database_url: str, smtp_port: int, **settings: str) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test", "MAIL_SERVER": "127.0.0.1",
-           "MAIL_PORT": str(smtp_port), "WORKER_INTERVAL_SECONDS": "0.2"}
+           "MAIL_PORT": str(smtp_port), "WORKER_INTERVAL_SECONDS": "0.2", **settings}
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "webapp", "worker"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -102,3 +102,38 @@ def test_a_killed_worker_loses_nothing_and_a_new_one_carries_on(database_url, sm
     subjects = sorted(m["Subject"].split(" at ")[0] for m in smtp_server.messages)
     assert subjects == [f"[P1] {first.reference}", f"[P1] {second.reference}"]  # each emailed once
     assert replacement.returncode == 0  # SIGTERM: a clean stop
+
+
+def test_a_worker_killed_in_the_middle_of_a_push_loses_nothing_and_sends_each_page_once(
+        app, database_url, smtp_server, demo, p1_policy, phone, push_service):
+    """SIGKILL while the push service is still receiving a page: the page stays claimed, its lease runs
+    out, and the next worker sends it; the push service accepts each page exactly once."""
+    phone("responder")
+    incidents = [file_incident(demo) for _ in range(3)]
+    db.session.commit()
+    push_service.hold.clear()  # the push service holds the first request it gets
+    settings = {"VAPID_PRIVATE_KEY": str(Path(app.instance_path) / "vapid_private.pem"),
+                "PAGE_LEASE_SECONDS": "2", "PUSH_TIMEOUT_SECONDS": "30", "PUSH_FALLBACK_SECONDS": "600"}
+    worker = start_worker(database_url, smtp_server.port, **settings)
+    try:
+        assert push_service.holding.wait(20), "the worker never started sending"
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    push_service.hold.set()  # too late: its sender is dead, so the message is not accepted
+    replacement = start_worker(database_url, smtp_server.port, **settings)
+    try:
+        received = push_service.wait_for(3)
+        time.sleep(3)  # more passes, past another lease: nothing may be sent again
+    finally:
+        replacement.send_signal(signal.SIGTERM)
+        replacement.wait(timeout=10)
+    assert push_service.abandoned == 1
+    assert len(push_service.received) == 3
+    assert sorted(m.json()["reference"] for m in received) == sorted(i.reference for i in incidents)
+    db.session.commit()
+    rows = list(db.session.scalars(db.select(Notification).order_by(Notification.id)))
+    assert [(n.channel, n.state) for n in rows] == [("push", "sent")] * 3
+    # The first worker claimed all three in one batch; each was sent once more, by the replacement.
+    assert [n.attempts for n in rows] == [2, 2, 2]
+    assert smtp_server.messages == []
