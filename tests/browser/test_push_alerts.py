@@ -1,0 +1,184 @@
+"""Alerts in real Chromium: enable them on the phone, a page pushed to the service worker (over the
+DevTools protocol) shows as a notification with Acknowledge and Open, and Acknowledge works from the
+notification, also when it is tapped with no signal."""
+import json
+import time
+
+import pytest
+from helpers import PASSWORD, file_incident
+from playwright.sync_api import expect
+
+from webapp.database import utcnow
+from webapp.escalation.models import Notification
+from webapp.escalation.worker import work_once
+from webapp.extensions import db
+from webapp.incidents.models import Incident
+from webapp.push.keys import application_server_key
+from webapp.push.models import PushSubscription
+
+pytestmark = pytest.mark.browser
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True}
+
+# There is no push service to subscribe with here: the browser's subscribe() is replaced by one that
+# returns the subscription the test made, whose endpoint is the test's local push service.
+FAKE_PUSH_MANAGER = """
+(() => {
+  const made = %s;
+  function current() {
+    if (!localStorage.getItem("test-push-subscribed")) return null;
+    return { endpoint: made.endpoint, expirationTime: null,
+             toJSON() { return { endpoint: made.endpoint, expirationTime: null, keys: made.keys }; },
+             unsubscribe() { localStorage.removeItem("test-push-subscribed"); return Promise.resolve(true); } };
+  }
+  PushManager.prototype.subscribe = function (options) {
+    const key = new Uint8Array(options.applicationServerKey);
+    localStorage.setItem("test-push-key", btoa(String.fromCharCode.apply(null, key)));
+    localStorage.setItem("test-push-subscribed", "1");
+    return Promise.resolve(current());
+  };
+  PushManager.prototype.getSubscription = function () { return Promise.resolve(current()); };
+})();
+"""
+
+
+@pytest.fixture
+def handset(browser_type, browser_type_launch_args, tmp_path, live_server):
+    context = browser_type.launch_persistent_context(str(tmp_path / "profile"), **browser_type_launch_args, **PHONE)
+    context.grant_permissions(["notifications"], origin=live_server)
+    yield context
+    context.close()
+
+
+def until(check, timeout: float = 20, what: str = "condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        db.session.commit()  # see what the server committed
+        result = check()
+        if result:
+            return result
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def controlled(page) -> None:
+    """Wait for the service worker to control the page (a reload picks it up if the first load missed it)."""
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if page.evaluate("navigator.serviceWorker.controller !== null"):
+            return
+        time.sleep(0.5)
+        page.reload()
+    raise AssertionError("the service worker never took control")
+
+
+class ServiceWorkerPush:
+    """Deliver push messages to the page's service worker over the DevTools protocol."""
+
+    def __init__(self, context, page, origin):
+        self.origin = origin
+        self.registrations = {}
+        self.cdp = context.new_cdp_session(page)
+        self.cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: self.registrations.update(
+            {r["scopeURL"]: r["registrationId"] for r in event["registrations"] if not r["isDeleted"]}))
+        self.cdp.send("ServiceWorker.enable")
+        for _ in range(100):  # events arrive while Playwright is waiting, not during time.sleep
+            if self.registrations.get(origin + "/"):
+                return
+            page.wait_for_timeout(100)
+        raise AssertionError("no service worker registration was reported")
+
+    def deliver(self, text: str) -> None:
+        self.cdp.send("ServiceWorker.deliverPushMessage", {"origin": self.origin, "data": text,
+                                                           "registrationId": self.registrations[self.origin + "/"]})
+
+
+def notifications(context) -> list[dict]:
+    worker = context.service_workers[0]
+    return worker.evaluate("""async () => (await self.registration.getNotifications()).map((n) => ({
+        title: n.title, body: n.body, tag: n.tag, requireInteraction: n.requireInteraction,
+        actions: n.actions.map((a) => [a.action, a.title]) }))""")
+
+
+def tap_acknowledge(context) -> None:
+    """Tap "Acknowledge" on the notification. No protocol command clicks a notification, so the worker
+    gets the event a tap would send it."""
+    context.service_workers[0].evaluate("""async () => {
+        const [notification] = await self.registration.getNotifications();
+        self.dispatchEvent(new NotificationEvent("notificationclick", { notification, action: "ack" }));
+    }""")
+
+
+def test_a_page_shows_on_the_phone_and_is_acknowledged_from_the_notification(
+        app, handset, live_server, demo, p1_policy, push_service, screenshot):
+    subscriber = push_service.subscribe()
+    handset.add_init_script(FAKE_PUSH_MANAGER % json.dumps(subscriber.subscription()))
+    page = handset.pages[0] if handset.pages else handset.new_page()
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Email").fill("responder@test.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Alerts").click()
+    controlled(page)
+    expect(page.locator("#push-state")).to_have_text("Alerts are off for this phone.")
+    page.get_by_role("button", name="Enable alerts on this phone").tap()
+    expect(page.locator("#device-list")).to_contain_text("Chrome on Linux")
+    expect(page.locator("#push-state")).to_have_text("Alerts are on for this phone.")
+    screenshot(page, "phone-alerts-enabled")
+    assert page.evaluate("localStorage.getItem('test-push-key')").replace("+", "-").replace("/", "_").rstrip("=") \
+        == application_server_key(app)  # subscribed with our VAPID public key
+    assert db.session.scalar(db.select(PushSubscription.endpoint)) == subscriber.endpoint
+
+    incident = file_incident(demo)
+    db.session.commit()
+    work_once(utcnow())
+    [message] = push_service.wait_for(1)
+    sw = ServiceWorkerPush(handset, page, live_server)
+    sw.deliver(message.payload)
+    sw.deliver(message.payload)  # the same page twice (a resend after a crash): shown once
+    shown = until(lambda: notifications(handset), what="the notification")
+    assert shown == [{"title": f"P1 Critical · {incident.reference}", "tag": f"incident-{incident.reference}",
+                      "body": f"Sydney depot: {incident.description}", "requireInteraction": True,
+                      "actions": [["ack", "Acknowledge"], ["open", "Open"]]}]
+    page_row = until(lambda: (row := db.session.scalar(db.select(Notification))) and row.state == "shown" and row,
+                     what="the shown receipt")
+    assert page_row.delivered_at is not None
+
+    tap_acknowledge(handset)
+    until(lambda: db.session.get(Incident, incident.id).acknowledged_at, what="the acknowledgement")
+    assert db.session.get(Incident, incident.id).timeline[-1].summary == \
+        "Acknowledged by Responder from the alert on their phone"
+    [follow_up] = until(lambda: [n for n in notifications(handset) if n["body"].startswith("Acknowledged")],
+                        what="the confirmation")
+    assert follow_up["body"] == f"Acknowledged. Escalation stopped for {incident.reference}."
+
+
+def test_acknowledge_tapped_with_no_signal_is_sent_when_the_signal_returns(
+        app, handset, live_server, demo, p1_policy, push_service):
+    subscriber = push_service.subscribe()
+    handset.add_init_script(FAKE_PUSH_MANAGER % json.dumps(subscriber.subscription()))
+    page = handset.pages[0] if handset.pages else handset.new_page()
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Email").fill("responder@test.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server}/account/alerts")
+    controlled(page)
+    page.get_by_role("button", name="Enable alerts on this phone").tap()
+    expect(page.locator("#device-list")).to_contain_text("Chrome on Linux")
+    incident = file_incident(demo)
+    db.session.commit()
+    work_once(utcnow())
+    [message] = push_service.wait_for(1)
+    sw = ServiceWorkerPush(handset, page, live_server)
+    sw.deliver(message.payload)
+    until(lambda: notifications(handset), what="the notification")
+
+    handset.set_offline(True)
+    tap_acknowledge(handset)
+    [saved] = until(lambda: [n for n in notifications(handset) if "saved on this phone" in n["body"]],
+                    what="the saved-for-later notice")
+    assert saved["body"] == "Acknowledgement saved on this phone: it is sent as soon as there is signal."
+    time.sleep(1)
+    assert db.session.get(Incident, incident.id).acknowledged_at is None
+    handset.set_offline(False)  # the signal returns: Background Sync sends the waiting acknowledgement
+    until(lambda: db.session.get(Incident, incident.id).acknowledged_at, timeout=30, what="the queued acknowledgement")
