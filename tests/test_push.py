@@ -175,9 +175,9 @@ def test_a_deactivated_responder_cannot_acknowledge_with_an_old_alert(app, demo,
 
 
 def test_the_phone_reports_delivery_and_a_confirmed_page_needs_no_email(app, demo, p1_policy, phone, push_service,
-                                                                        smtp_server):
+                                                                        smtp_server, as_user):
     phone("responder")
-    file_incident(demo)
+    incident = file_incident(demo)
     work_once(T0)
     alert = push_service.wait_for(1)[0].json()
     client = app.test_client()
@@ -185,6 +185,9 @@ def test_the_phone_reports_delivery_and_a_confirmed_page_needs_no_email(app, dem
     assert client.post("/api/v1/push/receipts", json={"receipt": alert["receipt"], "state": "delivered"}).status_code == 200
     [page] = pages()
     assert page.state == "shown" and page.delivered_at and page.shown_at  # never steps back
+    detail = as_user("supervisor").get(f"/incidents/{incident.reference}").get_data(as_text=True)
+    assert "Alerts sent (1)" in detail and "Responder</strong>\n        phone:" in detail
+    assert "shown on the phone" in detail
     assert client.post("/api/v1/push/receipts", json={"receipt": alert["receipt"], "state": "read"}).status_code == 400
     assert client.post("/api/v1/push/receipts", json={"receipt": alert["ack"], "state": "shown"}).status_code == 400
     work_once(T0 + timedelta(minutes=2))
@@ -211,10 +214,12 @@ def test_a_subscription_the_push_service_says_is_gone_is_removed_and_email_takes
         demo, p1_policy, phone, push_service, smtp_server):
     device = phone("responder")
     push_service.gone.add(device.id)
-    file_incident(demo)
+    incident = file_incident(demo)
     work_once(T0)
     [push] = pages()
     assert push.state == "failed" and "410" in push.last_error
+    db.session.refresh(incident)
+    assert incident.timeline[-1].summary.startswith("Alert to Responder by phone failed: push: subscription gone (410)")
     assert db.session.scalar(db.select(db.func.count(PushSubscription.id))) == 0
     work_once(T0 + timedelta(seconds=1))  # failed outright: no need to wait for the fallback window
     assert [m["To"] for m in smtp_server.messages] == ["responder@test.example"]
@@ -256,4 +261,4 @@ def test_a_test_alert_goes_to_each_of_my_phones(as_user, demo, phone, push_servi
     [message] = push_service.wait_for(1)
     assert message.json()["kind"] == "test" and "ack" not in message.json()
     page = client.get("/account/alerts").get_data(as_text=True)
-    assert "Chrome on Android" in page and "sent, not yet confirmed by the phone" in page
+    assert "Chrome on Android" in page and "sent, not confirmed yet" in page

@@ -32,6 +32,10 @@ def ago(moment: datetime | None, now: datetime | None = None) -> str:
     return "just now"
 
 
+PAGE_STATES = {"pending": "waiting to send", "sending": "sending", "sent": "sent, not confirmed yet",
+               "delivered": "delivered", "shown": "shown on the phone", "failed": "failed"}
+
+
 def category_names(codes: list[str]) -> str:
     return ", ".join(CATEGORIES.get(c, c) for c in codes)
 
@@ -58,7 +62,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_input"] = lambda moment, zone: local_input_value(moment, ZoneInfo(zone))
     app.jinja_env.filters["ago"] = ago
-    app.jinja_env.globals.update(STATUS_LABELS=STATUS_LABELS, SEVERITY_NAMES=SEVERITY_NAMES,
+    app.jinja_env.globals.update(PAGE_STATES=PAGE_STATES, STATUS_LABELS=STATUS_LABELS, SEVERITY_NAMES=SEVERITY_NAMES,
                                  CATEGORY_LABELS=CATEGORIES)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -7,7 +7,7 @@ pytestmark = pytest.mark.browser
 
 PAGES = {
     "reporter": ["/report", "/reports/mine", "/incidents/INC-000001"],
-    "supervisor": ["/incidents", "/incidents/INC-000001"],
+    "supervisor": ["/incidents", "/incidents/INC-000001", "/account/alerts"],
     "admin": ["/admin/users", "/admin/sites", "/admin/organisation", "/admin/tokens"],
 }
 SIZES = {"phone": {"width": 390, "height": 844}, "tablet": {"width": 1024, "height": 768}}

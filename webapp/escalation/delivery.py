@@ -87,6 +87,17 @@ def claim(now: datetime, limit: int = 20) -> list[int]:
     return [row.id for row in rows]
 
 
+def _say_it_failed(notification: Notification) -> None:
+    """A page that failed for good goes on the incident's timeline: nobody is silently missed."""
+    if notification.incident_id is None:
+        return
+    incident = db.session.get(Incident, notification.incident_id)
+    how = "phone" if notification.channel == "push" else "email"
+    then = " (email follows if no other phone has it)" if how == "phone" else ""
+    incident.record("escalation_warning", f"Alert to {notification.user.name} by {how} failed: "
+                    f"{notification.last_error}{then}", None, page=notification.page_key)
+
+
 def deliver(notification_id: int, now: datetime) -> str:
     """Send one claimed page and record the outcome; returns the new state."""
     notification = db.session.get(Notification, notification_id)
@@ -96,6 +107,7 @@ def deliver(notification_id: int, now: datetime) -> str:
         notification.last_error = str(failure)[:500]
         if isinstance(failure, PermanentFailure) or notification.attempts >= MAX_ATTEMPTS:
             notification.state = "failed"
+            _say_it_failed(notification)
         else:
             notification.state, notification.next_attempt_at = "pending", now + backoff(notification.attempts)
         db.session.commit()

@@ -31,3 +31,10 @@ def queue(viewer: User, limit: int = 200, **filters) -> list[Incident]:
     """The triage queue: most severe first, then the longest waiting."""
     query = incident_query(viewer, **filters).order_by(Incident.severity, Incident.reported_at, Incident.id)
     return list(db.session.scalars(query.limit(limit)))
+
+
+def pages_of(incident: Incident) -> list:
+    """Every alert sent about the incident, oldest first: who, how, and how far it got."""
+    from ..escalation.models import Notification
+    return list(db.session.scalars(db.select(Notification).where(Notification.incident_id == incident.id)
+                                   .order_by(Notification.id)))

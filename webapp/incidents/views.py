@@ -17,6 +17,7 @@ from ..security import any_user_required, is_htmx, staff_required, supervisor_re
 from . import actions, queries
 from .lifecycle import ALL_STATUSES, STATUS_LABELS
 from .models import INCIDENT_ROLES, Incident
+from .queries import pages_of
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 DETAIL = "incidents/detail.html"
@@ -61,7 +62,8 @@ def _detail_context(incident: Incident, error: str | None = None, failed_form: s
     staff = db.session.scalars(
         db.select(User).where(User.active.is_(True), User.role.in_(STAFF_ROLES)).order_by(User.name))
     return dict(incident=incident, error=error, failed_form=failed_form, statuses=STATUS_LABELS,
-                severities=SEVERITIES, roles=INCIDENT_ROLES, staff=list(staff), now=utcnow())
+                severities=SEVERITIES, roles=INCIDENT_ROLES, staff=list(staff), now=utcnow(),
+                pages=pages_of(incident) if current_user.is_staff else [])
 
 
 @bp.get("/<reference>")
