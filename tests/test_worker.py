@@ -12,7 +12,7 @@ from helpers import T0, file_incident, paged
 
 from webapp.database import utcnow
 from webapp.escalation.models import Notification, WorkerHeartbeat
-from webapp.escalation.worker import beat, work_once
+from webapp.escalation.worker import beat, next_due, work_once
 from webapp.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +28,14 @@ def test_a_pass_starts_escalations_and_pages(demo, p1_policy):
     assert work_once(T0)[:2] == (1, 1)
     assert paged() == [("responder", 0)]
     assert work_once(T0)[:2] == (0, 0)
+
+
+def test_the_worker_wakes_for_a_step_due_before_its_next_pass(demo, p1_policy):
+    file_incident(demo)
+    assert next_due(T0, interval=1.0) == 1.0  # nothing scheduled yet
+    work_once(T0)  # level 1 now; level 2 due five minutes later
+    assert next_due(T0 + timedelta(minutes=5) - timedelta(seconds=0.25), interval=1.0) == 0.25
+    assert next_due(T0 + timedelta(minutes=6), interval=1.0) == 0.0  # overdue: no sleep at all
 
 
 def test_health_reports_the_worker_and_goes_stale(client, demo):

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..push.fallback import fall_back
 from .delivery import deliver_due
 from .engine import repage_stalled, run_due, start_new
-from .models import WorkerHeartbeat
+from .models import Escalation, Notification, WorkerHeartbeat
 
 
 def worker_name() -> str:
@@ -41,6 +41,16 @@ def work_once(now: datetime) -> tuple[int, int, int]:
     return started, steps, deliver_due(now)
 
 
+def next_due(now: datetime, interval: float) -> float:
+    """Seconds to sleep: the pass interval, or less when an escalation step or a page retry falls due
+    sooner, so a level-2 page goes out on time rather than up to one interval late."""
+    soonest = [db.session.scalar(db.select(db.func.min(Escalation.next_due_at)).where(Escalation.state == "active")),
+               db.session.scalar(db.select(db.func.min(Notification.next_attempt_at))
+                                 .where(Notification.state == "pending"))]
+    waits = [(moment - now).total_seconds() for moment in soonest if moment is not None]
+    return max(0.0, min([interval, *waits]))
+
+
 def last_beat() -> datetime | None:
     return db.session.scalar(db.select(db.func.max(WorkerHeartbeat.beat_at)))
 
@@ -62,6 +72,7 @@ def run_forever(app: Flask, interval: float, once: bool = False, log=print) -> N
     name, started = worker_name(), utcnow()
     log(f"worker {name} running every {interval:g}s")
     while not stopping:
+        pause = interval
         with app.app_context():
             try:
                 now = utcnow()
@@ -69,6 +80,7 @@ def run_forever(app: Flask, interval: float, once: bool = False, log=print) -> N
                 beat(name, now, started)
                 if began or steps or sent:
                     log(f"{now:%H:%M:%S} started {began} escalation(s), ran {steps} step(s), sent {sent} page(s)")
+                pause = next_due(utcnow(), interval)
             except Exception as exc:  # a database hiccup must not kill the loop; log it and try again
                 db.session.rollback()
                 log(f"worker error: {type(exc).__name__}: {exc}")
@@ -76,5 +88,5 @@ def run_forever(app: Flask, interval: float, once: bool = False, log=print) -> N
                 db.session.remove()
         if once:
             return
-        time.sleep(interval)
+        time.sleep(pause)
     log(f"worker {name} stopped")
