@@ -7,11 +7,12 @@ from helpers import png_bytes
 from tests_support import ROLES_IN_ORDER, ROUTES
 
 from webapp.auth.models import ApiToken
+from webapp.escalation.models import Schedule, Team
 from webapp.extensions import db
 
 
 @pytest.fixture
-def world(demo, as_user):
+def world(demo, as_user, p1_policy):
     """One ordinary incident by the reporter, and one API token, for the URLs to point at."""
     client = as_user("reporter")
     photo = png_bytes()
@@ -19,8 +20,12 @@ def world(demo, as_user):
                                  "photo_files": (io.BytesIO(photo), "grating.png")})
     _token, _secret = ApiToken.issue(demo["responder"], "matrix")
     db.session.commit()
+    team = Team(name="Responders")
+    db.session.add(team)
+    db.session.commit()
     return {"user_id": demo["reporter"].id, "site_id": demo["sites"]["SYD"].id, "token_id": _token.id,
-            "sha256": hashlib.sha256(photo).hexdigest()}
+            "sha256": hashlib.sha256(photo).hexdigest(), "team_id": team.id, "policy_id": p1_policy.id,
+            "schedule_id": db.session.scalar(db.select(Schedule.id))}
 
 
 def test_every_route_is_in_the_matrix(app):

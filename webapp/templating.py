@@ -56,12 +56,24 @@ def engine_warning() -> str | None:
     return f"Alerts are not being sent: the escalation worker last reported {minutes} min ago."
 
 
+def coverage_warning() -> int:
+    """For supervisors: how many policy levels would page nobody reachable right now."""
+    from flask_login import current_user
+
+    from .escalation.manage import all_gaps
+    if not (current_user.is_authenticated and current_user.is_supervisor):
+        return 0
+    return len(all_gaps(utcnow()))
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["engine_warning"] = engine_warning
+    app.jinja_env.globals["coverage_warning"] = coverage_warning
     app.jinja_env.filters["category_names"] = category_names
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_input"] = lambda moment, zone: local_input_value(moment, ZoneInfo(zone))
     app.jinja_env.filters["ago"] = ago
+    app.jinja_env.filters["fromiso"] = datetime.fromisoformat
     app.jinja_env.globals.update(PAGE_STATES=PAGE_STATES, STATUS_LABELS=STATUS_LABELS, SEVERITY_NAMES=SEVERITY_NAMES,
                                  CATEGORY_LABELS=CATEGORIES)
     app.jinja_env.trim_blocks = True

@@ -8,14 +8,15 @@ Create Date: 2026-11-22 17:54:39.074206
 from alembic import op
 import sqlalchemy as sa
 
+
 # revision identifiers, used by Alembic.
 revision = "0006_web_push"
 down_revision = 'd7027f5200c1'
 branch_labels = None
 depends_on = None
 
+
 def upgrade():
-    
     op.create_table('push_subscription',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -46,8 +47,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_notification_subscription_id'), ['subscription_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_notification_subscription_id_push_subscription'), 'push_subscription', ['subscription_id'], ['id'], ondelete='SET NULL')
 
+
 def downgrade():
-    
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_notification_subscription_id_push_subscription'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_notification_subscription_id'))
@@ -63,4 +64,3 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_push_subscription_user_id'))
 
     op.drop_table('push_subscription')
-

@@ -19,33 +19,10 @@ from ..reporting.service import ClientIdTaken, submit_report
 from ..rules.answers import validate_report
 from ..rules.classification import SEVERITIES
 from ..rules.errors import Invalid
-from ..security import admin_required, any_user_required, check_csrf
+from ..security import admin_required, any_user_required
+from .common import json_api, json_body
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-@bp.before_request
-def _csrf_for_cookie_sessions():
-    """A browser session (the app's own outbox) must send the CSRF token; bearer clients need not."""
-    if request.method not in ("GET", "HEAD", "OPTIONS") and \
-            not request.headers.get("Authorization", "").startswith("Bearer "):
-        check_csrf()
-
-
-@bp.errorhandler(Invalid)
-def _invalid(error: Invalid):
-    message = "the request has errors: " + ", ".join(k or "body" for k in error.fields)
-    return jsonify(error=message, fields=error.fields), error.status
-
-
-def _json_body() -> object:
-    """The request's JSON, or a 400 that says what is wrong with it."""
-    if not request.is_json:
-        raise Invalid({"": "send JSON with Content-Type: application/json"})
-    body = request.get_json(silent=True)
-    if body is None:
-        raise Invalid({"": "the body is not valid JSON"})
-    return body
+bp = json_api(Blueprint("api", __name__, url_prefix="/api/v1"))
 
 
 @bp.post("/incidents")
@@ -54,7 +31,7 @@ def create_incident():
     """File a report; the same client_id again returns the first incident (200) and creates nothing."""
     sites = {code for code in db.session.scalars(db.select(Site.code))}
     home = current_user.home_site.code if current_user.home_site else None
-    report = validate_report(_json_body(), now=utcnow(), site_codes=sites, default_site=home)
+    report = validate_report(json_body(), now=utcnow(), site_codes=sites, default_site=home)
     try:
         incident, created = submit_report(report, current_user, utcnow())
     except ClientIdTaken:
@@ -120,7 +97,7 @@ def get_organisation():
 @bp.patch("/organisation")
 @admin_required
 def patch_organisation():
-    changes = validate_profile(_json_body())
+    changes = validate_profile(json_body())
     org = Organisation.current()
     for key, value in changes.items():
         setattr(org, key, value)
@@ -139,7 +116,7 @@ def list_sites():
 @admin_required
 def create_site():
     taken = set(db.session.scalars(db.select(Site.code)))
-    site = Site(**validate_site(_json_body(), taken))
+    site = Site(**validate_site(json_body(), taken))
     db.session.add(site)
     db.session.commit()
     return jsonify(site.to_json()), 201

@@ -53,12 +53,13 @@ def queue_page(incident_id: int | None, user: User, page_key: str, step: int | N
     return added
 
 
-def resolver(incident: Incident):
+def resolver(incident: Incident | None):
+    """Targets to user ids: on an incident, or (None) outside one, where roles resolve to nobody."""
     def resolve(target: Target, at: datetime) -> list[int]:
         if target.kind == "user":
             return [int(target.ref)]
         if target.kind == "role":
-            holder = getattr(incident, f"{target.ref}_id", None) if target.ref in INCIDENT_ROLES else None
+            holder = getattr(incident, f"{target.ref}_id", None) if incident and target.ref in INCIDENT_ROLES else None
             return [holder] if holder else []
         schedule = db.session.get(Schedule, int(target.ref))
         if schedule is None or not schedule.members:
@@ -66,6 +67,11 @@ def resolver(incident: Incident):
         user_id = on_call(schedule.rotation(), schedule.override_rules(), at)
         return [user_id] if user_id else []
     return resolve
+
+
+def resolver_at():
+    """Resolve targets outside any incident (coverage checks)."""
+    return resolver(None)
 
 
 def start_new(now: datetime, limit: int = 50) -> int:

@@ -17,9 +17,32 @@ from .oncall import Override, Rotation
 from .policy import Level, Policy, PolicyRule, Target
 
 
+class Team(db.Model):
+    """People who share on-call work; their schedules and policies are listed together."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+
+    members: Mapped[list["TeamMember"]] = relationship(cascade="all, delete-orphan", order_by="TeamMember.user_id")
+    schedules: Mapped[list["Schedule"]] = relationship(back_populates="team", order_by="Schedule.name")
+    policies: Mapped[list["EscalationPolicy"]] = relationship(back_populates="team", order_by="EscalationPolicy.name")
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "name": self.name, "members": [m.user_id for m in self.members],
+                "schedules": [s.id for s in self.schedules], "escalation_policies": [p.id for p in self.policies]}
+
+
+class TeamMember(db.Model):
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+
+    user: Mapped[User] = relationship()
+
+
 class Schedule(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
     timezone: Mapped[str] = mapped_column(String(64))
     period: Mapped[str] = mapped_column(String(10))  # daily or weekly
     handoff: Mapped[time] = mapped_column(Time)
@@ -27,7 +50,9 @@ class Schedule(db.Model):
 
     members: Mapped[list["ScheduleMember"]] = relationship(order_by="ScheduleMember.position",
                                                            cascade="all, delete-orphan")
-    overrides: Mapped[list["ScheduleOverride"]] = relationship(cascade="all, delete-orphan")
+    overrides: Mapped[list["ScheduleOverride"]] = relationship(cascade="all, delete-orphan",
+                                                               order_by="ScheduleOverride.start")
+    team: Mapped[Team | None] = relationship(back_populates="schedules")
 
     def rotation(self) -> Rotation:
         return Rotation(tuple(m.user_id for m in self.members), self.period, self.handoff, self.first_day,
@@ -42,6 +67,8 @@ class ScheduleMember(db.Model):
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
 
+    user: Mapped[User] = relationship()
+
 
 class ScheduleOverride(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,14 +77,20 @@ class ScheduleOverride(db.Model):
     start: Mapped[datetime] = mapped_column(UTCDateTime)
     end: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    user: Mapped[User] = relationship()
+
 
 class EscalationPolicy(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
     repeats: Mapped[int] = mapped_column(Integer, default=0)
 
     levels: Mapped[list["PolicyLevel"]] = relationship(order_by="PolicyLevel.position",
                                                        cascade="all, delete-orphan")
+    choices: Mapped[list["PolicyChoice"]] = relationship(order_by="PolicyChoice.position",
+                                                         cascade="all, delete-orphan")
+    team: Mapped[Team | None] = relationship(back_populates="policies")
 
     def rules(self) -> Policy:
         levels = tuple(Level(tuple(Target(t["kind"], t["ref"]) for t in level.targets),

@@ -11,38 +11,16 @@ from ..database import utcnow
 from ..escalation.engine import queue_page
 from ..escalation.models import Notification
 from ..extensions import db
-from ..rules.errors import Invalid
-from ..security import check_csrf, public, staff_required
+from ..api.common import json_api, json_body
+from ..security import public, staff_required
 from . import tokens
 from .keys import application_server_key
 from .models import PushSubscription, endpoint_hash
 from .rules import device_label, validate_subscription
 from .service import AckRefused, acknowledge_with_token, record_receipt
 
-bp = Blueprint("push", __name__)
-TOKEN_AUTHORISED = ("push.acknowledge", "push.receipt")
-
-
-@bp.before_request
-def _csrf():
-    """Cookie sessions send the CSRF token; bearer API clients and the token-authorised reports need none."""
-    if request.method in ("GET", "HEAD", "OPTIONS") or request.endpoint in TOKEN_AUTHORISED:
-        return
-    if not request.headers.get("Authorization", "").startswith("Bearer "):
-        check_csrf()
-
-
-@bp.errorhandler(Invalid)
-def _invalid(error: Invalid):
-    message = "the request has errors: " + ", ".join(k or "body" for k in error.fields)
-    return jsonify(error=message, fields=error.fields), error.status
-
-
-def _json_body() -> object:
-    body = request.get_json(silent=True) if request.is_json else None
-    if body is None:
-        raise Invalid({"": "send JSON with Content-Type: application/json"})
-    return body
+# The service worker's receipts and acknowledgements carry a signed token instead of a session.
+bp = json_api(Blueprint("push", __name__), token_authorised=("push.acknowledge", "push.receipt"))
 
 
 def _devices() -> list[dict]:
@@ -93,7 +71,7 @@ def remove_device(sub_id: int):
 def subscribe():
     """Store the browser's PushSubscription JSON for the current user. The same endpoint again updates
     it (201 the first time, 200 after), and moves it to whoever is logged in on that phone now."""
-    clean = validate_subscription(_json_body(), current_app.config["PUSH_ALLOW_LOOPBACK_HTTP"])
+    clean = validate_subscription(json_body(), current_app.config["PUSH_ALLOW_LOOPBACK_HTTP"])
     digest = endpoint_hash(clean["endpoint"])
     sub = db.session.scalar(db.select(PushSubscription).filter_by(endpoint_hash=digest))
     created = sub is None

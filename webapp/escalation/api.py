@@ -1,0 +1,193 @@
+"""JSON API for on-call: /api/v1/teams, /api/v1/schedules (with overrides), /api/v1/escalation-policies.
+
+Staff read; admins change. Anyone on staff may add an override that puts themselves on call ("I cover
+Tuesday night"); supervisors and admins may put anyone on call and remove any override.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, url_for
+from flask_login import current_user
+
+from ..api.common import json_api, json_body
+from ..database import utcnow
+from ..extensions import db
+from ..rules.errors import Invalid
+from ..security import admin_required, staff_required
+from . import manage
+from .models import EscalationPolicy, Schedule, ScheduleOverride, Team
+from .validation import validate_override, validate_policy, validate_schedule, validate_team
+
+bp = json_api(Blueprint("oncall_api", __name__, url_prefix="/api/v1"))
+
+
+def _get(model, item_id: int):
+    return db.session.get(model, item_id) or abort(404)
+
+
+def _created(body: dict, endpoint: str, **ids):
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = url_for(endpoint, **ids)
+    return response
+
+
+# ---- teams ----
+
+@bp.get("/teams")
+@staff_required
+def list_teams():
+    return jsonify(teams=[t.to_json() for t in db.session.scalars(db.select(Team).order_by(Team.name))])
+
+
+@bp.post("/teams")
+@admin_required
+def create_team():
+    taken = set(db.session.scalars(db.select(Team.name)))
+    team = manage.save_team(None, validate_team(json_body(), users=manage.staff_ids(), taken=taken))
+    db.session.commit()
+    return _created(team.to_json(), "oncall_api.get_team", team_id=team.id)
+
+
+@bp.get("/teams/<int:team_id>")
+@staff_required
+def get_team(team_id: int):
+    return jsonify(_get(Team, team_id).to_json())
+
+
+@bp.patch("/teams/<int:team_id>")
+@admin_required
+def update_team(team_id: int):
+    team = _get(Team, team_id)
+    taken = set(db.session.scalars(db.select(Team.name).where(Team.id != team_id)))
+    manage.save_team(team, validate_team(json_body(), users=manage.staff_ids(), taken=taken, partial=True))
+    db.session.commit()
+    return jsonify(team.to_json())
+
+
+@bp.delete("/teams/<int:team_id>")
+@admin_required
+def delete_team(team_id: int):
+    db.session.delete(_get(Team, team_id))  # its schedules and policies stay, without a team
+    db.session.commit()
+    return "", 204
+
+
+# ---- schedules ----
+
+@bp.get("/schedules")
+@staff_required
+def list_schedules():
+    now = utcnow()
+    schedules = db.session.scalars(db.select(Schedule).order_by(Schedule.name))
+    return jsonify(schedules=[manage.schedule_json(s, now) for s in schedules])
+
+
+@bp.post("/schedules")
+@admin_required
+def create_schedule():
+    known = manage.known()
+    schedule = manage.save_schedule(None, validate_schedule(json_body(), users=known["users"], teams=known["teams"]))
+    db.session.commit()
+    return _created(manage.schedule_json(schedule, utcnow()), "oncall_api.get_schedule", schedule_id=schedule.id)
+
+
+@bp.get("/schedules/<int:schedule_id>")
+@staff_required
+def get_schedule(schedule_id: int):
+    return jsonify(manage.schedule_json(_get(Schedule, schedule_id), utcnow()))
+
+
+@bp.patch("/schedules/<int:schedule_id>")
+@admin_required
+def update_schedule(schedule_id: int):
+    schedule = _get(Schedule, schedule_id)
+    known = manage.known()
+    manage.save_schedule(schedule, validate_schedule(json_body(), users=known["users"], teams=known["teams"],
+                                                     partial=True))
+    db.session.commit()
+    return jsonify(manage.schedule_json(schedule, utcnow()))
+
+
+@bp.delete("/schedules/<int:schedule_id>")
+@admin_required
+def delete_schedule(schedule_id: int):
+    manage.delete_schedule(_get(Schedule, schedule_id))
+    db.session.commit()
+    return "", 204
+
+
+def may_put_on_call(user_id: int) -> bool:
+    return current_user.is_supervisor or user_id == current_user.id
+
+
+@bp.post("/schedules/<int:schedule_id>/overrides")
+@staff_required
+def add_override(schedule_id: int):
+    schedule = _get(Schedule, schedule_id)
+    clean = validate_override(json_body(), users=manage.staff_ids(), now=utcnow())
+    if not may_put_on_call(clean["user_id"]):
+        raise Invalid({"user_id": "you can only put yourself on call; a supervisor can cover for others"}, 403)
+    override = manage.add_override(schedule, clean)
+    db.session.commit()
+    body = manage.schedule_json(schedule, utcnow())
+    return _created({**body, "override_id": override.id}, "oncall_api.get_schedule", schedule_id=schedule.id)
+
+
+@bp.delete("/schedules/<int:schedule_id>/overrides/<int:override_id>")
+@staff_required
+def remove_override(schedule_id: int, override_id: int):
+    override = db.session.get(ScheduleOverride, override_id)
+    if override is None or override.schedule_id != schedule_id:
+        abort(404)
+    if not may_put_on_call(override.user_id):
+        raise Invalid({"": "only a supervisor can remove someone else's override"}, 403)
+    db.session.delete(override)
+    db.session.commit()
+    return "", 204
+
+
+# ---- escalation policies ----
+
+def _validate_policy(partial: bool) -> dict:
+    known = manage.known()
+    return validate_policy(json_body(), users=known["users"], schedules=known["schedules"], teams=known["teams"],
+                           sites=known["sites"], partial=partial)
+
+
+@bp.get("/escalation-policies")
+@staff_required
+def list_policies():
+    now = utcnow()
+    policies = db.session.scalars(db.select(EscalationPolicy).order_by(EscalationPolicy.name))
+    return jsonify(escalation_policies=[manage.policy_json(p, now) for p in policies])
+
+
+@bp.post("/escalation-policies")
+@admin_required
+def create_policy():
+    policy = manage.save_policy(None, _validate_policy(partial=False))
+    db.session.commit()
+    return _created(manage.policy_json(policy, utcnow()), "oncall_api.get_policy", policy_id=policy.id)
+
+
+@bp.get("/escalation-policies/<int:policy_id>")
+@staff_required
+def get_policy(policy_id: int):
+    return jsonify(manage.policy_json(_get(EscalationPolicy, policy_id), utcnow()))
+
+
+@bp.patch("/escalation-policies/<int:policy_id>")
+@admin_required
+def update_policy(policy_id: int):
+    policy = _get(EscalationPolicy, policy_id)
+    manage.save_policy(policy, _validate_policy(partial=True))
+    db.session.commit()
+    return jsonify(manage.policy_json(policy, utcnow()))
+
+
+@bp.delete("/escalation-policies/<int:policy_id>")
+@admin_required
+def delete_policy(policy_id: int):
+    manage.delete_policy(_get(EscalationPolicy, policy_id))
+    db.session.commit()
+    return "", 204
