@@ -82,7 +82,8 @@ def start_new(now: datetime, limit: int = 50) -> int:
         .order_by(Incident.id).limit(limit)).all()
     if not incidents:
         return 0
-    rules = [choice.rule() for choice in db.session.scalars(db.select(PolicyChoice).order_by(PolicyChoice.position))]
+    choices = db.session.scalars(db.select(PolicyChoice).order_by(PolicyChoice.position, PolicyChoice.id))
+    rules = [choice.rule() for choice in choices]
     started = 0
     for incident in incidents:
         policy_id = choose_policy(rules, incident.site.code, incident.categories, incident.severity)
