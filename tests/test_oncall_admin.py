@@ -178,7 +178,7 @@ def test_admin_pages_build_a_policy_level_by_level(as_user, demo, p1_policy):
                                                             "targets": ["role:commander", f"user:{demo['supervisor'].id}"]})
     admin.post(f"/admin/policies/{policy.id}/rules", data={"categories": ["environment"], "priority": "5"})
     page = admin.get("/admin/policies").get_data(as_text=True)
-    assert "Page the incident&#39;s incident commander, Supervisor; after 20 min" in page
+    assert "Page the incident commander, Supervisor, then wait 20 min for an acknowledgement" in page
     assert "Priority 5: any severity," in page
     db.session.expire_all()
     assert [lv.targets for lv in policy.levels][1] == [{"kind": "role", "ref": "commander"},

@@ -69,9 +69,19 @@ def _seed_escalation(sites: dict[str, Site], people: dict[str, User]) -> None:
     rest, the on-call person, twice."""
     from datetime import date, time
 
-    from .escalation.models import EscalationPolicy, PolicyChoice, PolicyLevel, Schedule, ScheduleMember
+    from .escalation.models import (
+        EscalationPolicy,
+        PolicyChoice,
+        PolicyLevel,
+        Schedule,
+        ScheduleMember,
+        Team,
+        TeamMember,
+    )
+    team = Team(name="Site response", members=[TeamMember(user_id=people[r].id) for r in ("responder", "supervisor")])
+    db.session.add(team)
     schedule = Schedule(name="Responders", timezone=sites["SYD-DEPOT"].timezone, period="weekly",
-                        handoff=time(8, 0), first_day=date(2026, 1, 5))
+                        handoff=time(8, 0), first_day=date(2026, 1, 5), team=team)
     schedule.members = [ScheduleMember(position=0, user_id=people["responder"].id)]
     db.session.add(schedule)
     db.session.flush()
@@ -83,7 +93,7 @@ def _seed_escalation(sites: dict[str, Site], people: dict[str, User]) -> None:
         ("Everything else", 1, None, [(60, [on_call])]),
     )
     for position, (name, repeats, severities, levels) in enumerate(plans):
-        policy = EscalationPolicy(name=name, repeats=repeats)
+        policy = EscalationPolicy(name=name, repeats=repeats, team=team)
         policy.levels = [PolicyLevel(position=i, delay_minutes=delay, targets=targets)
                          for i, (delay, targets) in enumerate(levels)]
         db.session.add(policy)

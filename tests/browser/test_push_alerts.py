@@ -99,13 +99,17 @@ def notifications(context) -> list[dict]:
         actions: n.actions.map((a) => [a.action, a.title]) }))""")
 
 
-def tap_acknowledge(context) -> None:
-    """Tap "Acknowledge" on the notification. No protocol command clicks a notification, so the worker
+def tap(context, action: str) -> None:
+    """Tap an action on the notification. No protocol command clicks a notification, so the worker
     gets the event a tap would send it."""
-    context.service_workers[0].evaluate("""async () => {
+    context.service_workers[0].evaluate("""async (action) => {
         const [notification] = await self.registration.getNotifications();
-        self.dispatchEvent(new NotificationEvent("notificationclick", { notification, action: "ack" }));
-    }""")
+        self.dispatchEvent(new NotificationEvent("notificationclick", { notification, action }));
+    }""", action)
+
+
+def tap_acknowledge(context) -> None:
+    tap(context, "ack")
 
 
 def test_a_page_shows_on_the_phone_and_is_acknowledged_from_the_notification(
@@ -143,6 +147,12 @@ def test_a_page_shows_on_the_phone_and_is_acknowledged_from_the_notification(
                      what="the shown receipt")
     assert page_row.delivered_at is not None
 
+    tap(handset, "open")  # "Open" takes the app to the incident
+    page.wait_for_url(f"{live_server}/incidents/{incident.reference}")
+    expect(page.get_by_role("heading", name=incident.reference)).to_be_visible()
+    sw.deliver(message.payload)  # the alert again (the tap closed it), to acknowledge from it
+    until(lambda: notifications(handset), what="the notification again")
+
     tap_acknowledge(handset)
     until(lambda: db.session.get(Incident, incident.id).acknowledged_at, what="the acknowledgement")
     assert db.session.get(Incident, incident.id).timeline[-1].summary == \
@@ -150,6 +160,10 @@ def test_a_page_shows_on_the_phone_and_is_acknowledged_from_the_notification(
     [follow_up] = until(lambda: [n for n in notifications(handset) if n["body"].startswith("Acknowledged")],
                         what="the confirmation")
     assert follow_up["body"] == f"Acknowledged. Escalation stopped for {incident.reference}."
+    page.reload()
+    expect(page.locator("#incident-detail")).to_contain_text("Alerts sent (1)")
+    expect(page.locator("#incident-detail")).to_contain_text("Responder phone: shown on the phone")
+    screenshot(page, "phone-incident-alerted")
 
 
 def test_acknowledge_tapped_with_no_signal_is_sent_when_the_signal_returns(

@@ -189,7 +189,7 @@ def target_label(target: dict, people: dict, schedules: dict) -> str:
         return people[target["ref"]].name if target["ref"] in people else "a removed user"
     if target["kind"] == "schedule":
         return f"on call: {schedules[target['ref']].name}" if target["ref"] in schedules else "a removed schedule"
-    return f"the incident's {INCIDENT_ROLES.get(target['ref'], target['ref']).lower()}"
+    return f"the {INCIDENT_ROLES.get(target['ref'], target['ref']).lower()}"
 
 
 def _policies_page(errors=None, failed=None, status=200):
