@@ -71,6 +71,23 @@ def controlled(page) -> None:
     raise AssertionError("the service worker never took control")
 
 
+def enable_alerts(handset, live_server, push_service):
+    """Log in as the responder on the phone and tap "Enable alerts on this phone"."""
+    subscriber = push_service.subscribe()
+    handset.add_init_script(FAKE_PUSH_MANAGER % json.dumps(subscriber.subscription()))
+    page = handset.pages[0] if handset.pages else handset.new_page()
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Email").fill("responder@test.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Alerts").click()
+    controlled(page)
+    expect(page.locator("#push-state")).to_have_text("Alerts are off for this phone.")
+    page.get_by_role("button", name="Enable alerts on this phone").tap()
+    expect(page.locator("#device-list")).to_contain_text("Chrome on Linux")
+    return subscriber, page
+
+
 class ServiceWorkerPush:
     """Deliver push messages to the page's service worker over the DevTools protocol."""
 
@@ -114,18 +131,7 @@ def tap_acknowledge(context) -> None:
 
 def test_a_page_shows_on_the_phone_and_is_acknowledged_from_the_notification(
         app, handset, live_server, demo, p1_policy, push_service, screenshot):
-    subscriber = push_service.subscribe()
-    handset.add_init_script(FAKE_PUSH_MANAGER % json.dumps(subscriber.subscription()))
-    page = handset.pages[0] if handset.pages else handset.new_page()
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email").fill("responder@test.example")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("link", name="Alerts").click()
-    controlled(page)
-    expect(page.locator("#push-state")).to_have_text("Alerts are off for this phone.")
-    page.get_by_role("button", name="Enable alerts on this phone").tap()
-    expect(page.locator("#device-list")).to_contain_text("Chrome on Linux")
+    subscriber, page = enable_alerts(handset, live_server, push_service)
     expect(page.locator("#push-state")).to_have_text("Alerts are on for this phone.")
     screenshot(page, "phone-alerts-enabled")
     assert page.evaluate("localStorage.getItem('test-push-key')").replace("+", "-").replace("/", "_").rstrip("=") \
@@ -168,17 +174,7 @@ def test_a_page_shows_on_the_phone_and_is_acknowledged_from_the_notification(
 
 def test_acknowledge_tapped_with_no_signal_is_sent_when_the_signal_returns(
         app, handset, live_server, demo, p1_policy, push_service):
-    subscriber = push_service.subscribe()
-    handset.add_init_script(FAKE_PUSH_MANAGER % json.dumps(subscriber.subscription()))
-    page = handset.pages[0] if handset.pages else handset.new_page()
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email").fill("responder@test.example")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.goto(f"{live_server}/account/alerts")
-    controlled(page)
-    page.get_by_role("button", name="Enable alerts on this phone").tap()
-    expect(page.locator("#device-list")).to_contain_text("Chrome on Linux")
+    _subscriber, page = enable_alerts(handset, live_server, push_service)
     incident = file_incident(demo)
     db.session.commit()
     work_once(utcnow())

@@ -133,15 +133,20 @@ def add_override(schedule_id: int):
     return _created({**body, "override_id": override.id}, "oncall_api.get_schedule", schedule_id=schedule.id)
 
 
-@bp.delete("/schedules/<int:schedule_id>/overrides/<int:override_id>")
-@staff_required
-def remove_override(schedule_id: int, override_id: int):
+def removable_override(schedule_id: int, override_id: int) -> ScheduleOverride:
+    """The override, if this user may remove it: their own, or anyone's for a supervisor."""
     override = db.session.get(ScheduleOverride, override_id)
     if override is None or override.schedule_id != schedule_id:
         abort(404)
     if not may_put_on_call(override.user_id):
-        raise Invalid({"": "only a supervisor can remove someone else's override"}, 403)
-    db.session.delete(override)
+        abort(403, "only a supervisor can remove someone else's override")
+    return override
+
+
+@bp.delete("/schedules/<int:schedule_id>/overrides/<int:override_id>")
+@staff_required
+def remove_override(schedule_id: int, override_id: int):
+    db.session.delete(removable_override(schedule_id, override_id))
     db.session.commit()
     return "", 204
 

@@ -31,6 +31,21 @@ def _name(body: dict, errors: dict, partial: bool) -> str | None:
     return name.strip()
 
 
+def _whole(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _start(body: object, partial: bool, teams: set[int]) -> tuple[dict, dict, dict]:
+    """The body, its errors so far, and the clean name and team_id that schedules and policies share."""
+    body, errors, clean = _object(body), {}, {}
+    name = _name(body, errors, partial)
+    if name is not None:
+        clean["name"] = name
+    if "team_id" in body:
+        clean["team_id"] = _team(body, errors, teams)
+    return body, errors, clean
+
+
 def _object(body: object) -> dict:
     if not isinstance(body, dict):
         raise Invalid({"": "send a JSON object"})
@@ -71,12 +86,7 @@ def validate_team(body: object, *, users: set[int], taken: set[str], partial: bo
 def validate_schedule(body: object, *, users: set[int], teams: set[int], partial: bool = False) -> dict:
     """name, team_id, timezone, period (daily/weekly), handoff "HH:MM", first_day "YYYY-MM-DD",
     members (user ids in hand-off order; someone may appear twice)."""
-    body, errors, clean = _object(body), {}, {}
-    name = _name(body, errors, partial)
-    if name is not None:
-        clean["name"] = name
-    if "team_id" in body:
-        clean["team_id"] = _team(body, errors, teams)
+    body, errors, clean = _start(body, partial, teams)
     if not partial or "timezone" in body:
         if body.get("timezone") not in available_timezones():
             errors["timezone"] = "must be an IANA time zone such as Australia/Sydney"
@@ -181,15 +191,10 @@ def validate_policy(body: object, *, users: set[int], schedules: set[int], teams
     """name, team_id, repeats, levels [{delay_minutes, targets [{kind, ref}]}], and rules
     [{priority, sites, categories, severities}] (null matches anything) that choose this policy for an
     incident; across all policies, rules are tried by priority (lower first) and the first match wins."""
-    body, errors, clean = _object(body), {}, {}
-    name = _name(body, errors, partial)
-    if name is not None:
-        clean["name"] = name
-    if "team_id" in body:
-        clean["team_id"] = _team(body, errors, teams)
+    body, errors, clean = _start(body, partial, teams)
     if not partial or "repeats" in body:
         repeats = body.get("repeats", 0)
-        if not isinstance(repeats, int) or isinstance(repeats, bool) or not 0 <= repeats <= MAX_REPEATS:
+        if not _whole(repeats, 0, MAX_REPEATS):
             errors["repeats"] = f"must be a whole number from 0 to {MAX_REPEATS}"
         else:
             clean["repeats"] = repeats
@@ -204,7 +209,7 @@ def validate_policy(body: object, *, users: set[int], schedules: set[int], teams
                     errors[f"levels[{i}]"] = "must be an object with delay_minutes and targets"
                     continue
                 delay = level.get("delay_minutes")
-                if not isinstance(delay, int) or isinstance(delay, bool) or not 1 <= delay <= MAX_DELAY_MINUTES:
+                if not _whole(delay, 1, MAX_DELAY_MINUTES):
                     errors[f"levels[{i}].delay_minutes"] = f"must be a whole number of minutes from 1 to {MAX_DELAY_MINUTES}"
                 targets = _targets(level.get("targets"), f"levels[{i}].targets", errors, users, schedules)
                 clean["levels"].append({"delay_minutes": delay, "targets": targets})
@@ -219,7 +224,7 @@ def validate_policy(body: object, *, users: set[int], schedules: set[int], teams
                     errors[f"rules[{i}]"] = "must be an object with sites, categories and severities"
                     continue
                 priority = rule.get("priority", 100)
-                if not isinstance(priority, int) or isinstance(priority, bool) or not 0 <= priority <= 1000:
+                if not _whole(priority, 0, 1000):
                     errors[f"rules[{i}].priority"] = "must be a whole number from 0 to 1000 (lower is tried first)"
                 clean["rules"].append({
                     "priority": priority,

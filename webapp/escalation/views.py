@@ -18,8 +18,8 @@ from ..rules.classification import CATEGORIES, SEVERITIES
 from ..rules.errors import Invalid
 from ..security import admin_required, staff_required
 from . import manage
-from .api import may_put_on_call
-from .models import EscalationPolicy, Schedule, ScheduleOverride, Team
+from .api import may_put_on_call, removable_override
+from .models import EscalationPolicy, Schedule, Team
 from .oncall import PERIOD_DAYS
 from .validation import validate_override, validate_policy, validate_schedule, validate_team
 
@@ -89,12 +89,7 @@ def add_override(schedule_id: int):
 @bp.post("/oncall/<int:schedule_id>/overrides/<int:override_id>/remove")
 @staff_required
 def remove_override(schedule_id: int, override_id: int):
-    override = db.session.get(ScheduleOverride, override_id)
-    if override is None or override.schedule_id != schedule_id:
-        abort(404)
-    if not may_put_on_call(override.user_id):
-        abort(403)
-    db.session.delete(override)
+    db.session.delete(removable_override(schedule_id, override_id))
     return _done("Override removed.", "oncall.index")
 
 
