@@ -262,3 +262,19 @@ def test_a_test_alert_goes_to_each_of_my_phones(as_user, demo, phone, push_servi
     assert message.json()["kind"] == "test" and "ack" not in message.json()
     page = client.get("/account/alerts").get_data(as_text=True)
     assert "Chrome on Android" in page and "sent, not confirmed yet" in page
+
+
+def test_a_confidential_incident_is_named_not_described_to_someone_who_may_not_read_it(
+        demo, p1_policy, phone, push_service, smtp_server, app):
+    phone("responder")
+    app.config["PUSH_FALLBACK_SECONDS"] = 0
+    incident = file_incident(demo, confidential=True)
+    assert incident.confidential and not incident.can_view(demo["responder"])
+    work_once(T0)
+    alert = push_service.wait_for(1)[0].json()
+    assert incident.description not in alert["body"]
+    assert alert["body"] == "Sydney depot: " + payload.CONFIDENTIAL
+    work_once(T0 + timedelta(seconds=1))  # unconfirmed: the email fallback says no more
+    [email] = smtp_server.messages
+    assert email["Subject"].endswith("confidential incident")
+    assert incident.description not in email.get_payload() and "/incidents/" not in email.get_payload()

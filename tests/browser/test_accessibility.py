@@ -7,8 +7,9 @@ pytestmark = pytest.mark.browser
 
 PAGES = {
     "reporter": ["/report", "/reports/mine", "/incidents/INC-000001"],
-    "supervisor": ["/incidents", "/incidents/INC-000001", "/account/alerts"],
-    "admin": ["/admin/users", "/admin/sites", "/admin/organisation", "/admin/tokens"],
+    "supervisor": ["/incidents", "/incidents/INC-000001", "/account/alerts", "/oncall"],
+    "admin": ["/admin/users", "/admin/sites", "/admin/organisation", "/admin/tokens", "/admin/teams",
+              "/admin/schedules", "/admin/policies"],
 }
 SIZES = {"phone": {"width": 390, "height": 844}, "tablet": {"width": 1024, "height": 768}}
 
@@ -26,7 +27,7 @@ def violations(axe, page) -> list[str]:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_pages_have_no_accessibility_violations(browser, live_server, as_user, size):
+def test_pages_have_no_accessibility_violations(browser, live_server, as_user, size, p1_policy):
     as_user("reporter").post("/report", data=form_report(what_happened=["injury"], treatment="medical",
                                                          injuries=["serious_eye"]))
     axe = Axe()

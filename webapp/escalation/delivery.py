@@ -35,11 +35,16 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(15 * 2 ** (attempts - 1), 30 * 60))
 
 
-def page_text(incident: Incident) -> tuple[str, str]:
-    """Subject and body of a page, in words a responder reads on a lock screen."""
-    subject = f"[{incident.severity}] {incident.reference} at {incident.site.name}: {incident.description[:80]}"
+def page_text(incident: Incident, reader) -> tuple[str, str]:
+    """Subject and body of a page, in words a responder reads on a lock screen. A confidential incident
+    the reader may not open is named, not described."""
     # The worker has no request to build URLs from: links start at the configured public address.
     link = f"{current_app.config['PUBLIC_URL'].rstrip('/')}/incidents/{incident.reference}"
+    if not incident.can_view(reader):
+        subject = f"[{incident.severity}] {incident.reference} at {incident.site.name}: confidential incident"
+        return subject, (f"{incident.severity} confidential incident {incident.reference} at {incident.site.name}.\n"
+                         "The details are only for the people named on it: a supervisor can add you to it.\n")
+    subject = f"[{incident.severity}] {incident.reference} at {incident.site.name}: {incident.description[:80]}"
     body = (f"{incident.severity} incident {incident.reference} at {incident.site.name}\n\n"
             f"{incident.description}\n\nWhy {incident.severity}:\n"
             + "".join(f"- {reason}\n" for reason in incident.severity_reasons)
@@ -52,7 +57,7 @@ def send_email(notification: Notification) -> None:
         raise PermanentFailure("email: test alerts go to phones only")
     config = current_app.config
     incident = db.session.get(Incident, notification.incident_id)
-    subject, body = page_text(incident)
+    subject, body = page_text(incident, notification.user)
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
     message["To"] = notification.user.email

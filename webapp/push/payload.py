@@ -12,9 +12,15 @@ MAX_PAYLOAD_BYTES = 3900
 URGENT = ("P1", "P2")
 
 
+CONFIDENTIAL = "confidential incident; the details are only in the app, for the people on it"
+
+
 def incident_payload(*, page_id: int, reference: str, severity: str, severity_name: str, site: str,
-                     description: str, url: str, ack_token: str, receipt_token: str, repeat: bool = False) -> dict:
-    summary = " ".join(description.split())
+                     description: str | None, url: str, ack_token: str, receipt_token: str,
+                     repeat: bool = False) -> dict:
+    """`description` None: the person paged may not read this (confidential) incident, and a lock
+    screen is no place for it either."""
+    summary = " ".join(description.split()) if description is not None else CONFIDENTIAL
     body = summary if len(summary) <= 180 else summary[:179].rstrip() + "…"
     return {
         "kind": "page", "page": page_id, "reference": reference, "severity": severity, "site": site,

@@ -36,7 +36,8 @@ def build(notification) -> tuple[str, dict[str, str]]:
     incident = db.session.get(Incident, notification.incident_id)
     body = payload.incident_payload(
         page_id=notification.id, reference=incident.reference, severity=incident.severity,
-        severity_name=SEVERITY_NAMES[incident.severity], site=incident.site.name, description=incident.description,
+        severity_name=SEVERITY_NAMES[incident.severity], site=incident.site.name,
+        description=incident.description if incident.can_view(notification.user) else None,
         url=f"/incidents/{incident.reference}", ack_token=tokens.issue("ack", notification.id),
         receipt_token=receipt, repeat=notification.step is None)
     return payload.encode(body), payload.headers(incident.severity, f"incident-{incident.reference}")
