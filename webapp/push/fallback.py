@@ -8,10 +8,10 @@ emailed for an incident that has since been acknowledged or closed.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from itertools import groupby
 
 from flask import current_app
 from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
 
 from ..auth.models import User
 from ..database import claim_rows
@@ -29,20 +29,23 @@ def fall_back(now: datetime, limit: int = 50) -> int:
         .where(or_(Notification.state == "failed", Notification.created_at <= cutoff))
         .order_by(Notification.page_key, Notification.id).limit(limit))).all()
     emailed = 0
-    for page_key, _ in groupby(rows, key=lambda n: n.page_key):
+    for page_key in dict.fromkeys(n.page_key for n in rows):
         siblings = list(db.session.scalars(db.select(Notification).where(
             Notification.page_key == page_key, Notification.channel == "push")))
         if any(n.delivered_at for n in siblings):
-            decided = True  # a phone has it: no email needed
+            decided, sent = True, False  # a phone has it: no email needed
         elif all(n.state == "failed" or n.created_at <= cutoff for n in siblings):
-            decided = True
-            if _email(siblings[0], now):
-                emailed += 1
+            decided, sent = True, _email(siblings[0], now)
         else:
-            decided = False  # another phone may still confirm it
+            decided, sent = False, False  # another phone may still confirm it
         if decided:
             for n in siblings:
                 n.fallback_at = now
+        try:
+            db.session.commit()  # one page at a time, so a clash with another worker costs one page
+            emailed += sent
+        except IntegrityError:  # another worker queued this email first: theirs stands
+            db.session.rollback()
     db.session.commit()
     return emailed
 
