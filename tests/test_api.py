@@ -201,3 +201,10 @@ def test_cookie_session_needs_csrf_token_but_bearer_does_not(app, as_user, token
     assert refused.status_code == 400 and "security token" in refused.get_json()["error"]
     assert count_incidents() == 0
     assert browser.post("/api/v1/incidents", json=report(), headers=token_for("reporter")).status_code == 201
+
+
+def test_a_report_with_a_ransom_payment_time_is_stored_with_it(as_user, demo):
+    response = as_user("reporter").post("/api/v1/incidents", json=report(
+        what_happened=["security"], ransomware=True, ransom_paid=True, ransom_paid_at="2026-01-01T10:00:00+10:00"))
+    assert response.status_code == 201
+    assert response.get_json()["answers"]["ransom_paid_at"] == "2026-01-01T10:00:00+10:00"

@@ -270,7 +270,8 @@ def validate_report(raw: Any, *, now: datetime, site_codes: set[str], default_si
         site=site,
         location=clean.get("location"),
         confidential=clean.get("confidential", False),
-        answers={k: v for k, v in clean.items() if k not in ENVELOPE},
+        # Answers are kept as JSON: a time (ransom_paid_at) as ISO 8601 text.
+        answers={k: v.isoformat() if isinstance(v, datetime) else v for k, v in clean.items() if k not in ENVELOPE},
     )
 
 
