@@ -104,5 +104,10 @@ ROUTES = {
     "oncall.add_rule": ("POST", "/admin/policies/{policy_id}/rules", {"priority": "first"},
                         (302, 403, 403, 403, 422)),
     "oncall.remove_rule": ("POST", "/admin/policies/{policy_id}/rules/99/remove", {}, (302, 403, 403, 403, 404)),
+    "obligations.mark_done": ("POST", f"{INC}/obligations/999999/done", {}, (302, 403, 403, 422, 422)),
+    "obligations.mark_not_required": ("POST", f"{INC}/obligations/999999/not-required", {},
+                                      (302, 403, 403, 422, 422)),
+    "obligations.record_event": ("POST", f"{INC}/obligations/events", {}, (302, 403, 403, 422, 422)),
+    "obligations.rule_table": ("GET", "/admin/regulatory", None, (302, 403, 403, 403, 200)),
     "oncall.delete_policy": ("POST", "/admin/policies/999999/delete", {}, (302, 403, 403, 403, 404)),
 }

@@ -56,5 +56,6 @@ def init_app(app: Flask) -> None:
     from .escalation import models as _escalation  # noqa: F401
     from .evidence import models as _evidence  # noqa: F401
     from .incidents import models as _incidents  # noqa: F401
+    from .obligations import models as _obligations  # noqa: F401
     from .organisation import models as _organisation  # noqa: F401
     from .push import models as _push  # noqa: F401

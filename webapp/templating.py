@@ -32,6 +32,20 @@ def ago(moment: datetime | None, now: datetime | None = None) -> str:
     return "just now"
 
 
+def countdown(deadline: datetime | None, now: datetime | None = None) -> str:
+    """'due in 2 h 10 min', 'overdue by 3 d 4 h'."""
+    if deadline is None:
+        return "no fixed time"
+    seconds = int((deadline - (now or utcnow())).total_seconds())
+    span = abs(seconds) // 60
+    days, hours, minutes = span // 1440, span % 1440 // 60, span % 60
+    parts = [f"{days} d"] if days else []
+    parts += [f"{hours} h"] if hours else []
+    parts += [f"{minutes} min"] if minutes and not days else []
+    text = " ".join(parts) or "less than a minute"
+    return f"due in {text}" if seconds > 0 else f"overdue by {text}"
+
+
 PAGE_STATES = {"pending": "waiting to send", "sending": "sending", "sent": "sent, not confirmed yet",
                "delivered": "delivered", "shown": "shown on the phone", "failed": "failed"}
 
@@ -74,6 +88,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_input"] = lambda moment, zone: local_input_value(moment, ZoneInfo(zone))
     app.jinja_env.filters["ago"] = ago
     app.jinja_env.filters["fromiso"] = datetime.fromisoformat
+    app.jinja_env.filters["countdown"] = countdown
     app.jinja_env.globals.update(PAGE_STATES=PAGE_STATES, STATUS_LABELS=STATUS_LABELS, SEVERITY_NAMES=SEVERITY_NAMES,
                                  CATEGORY_LABELS=CATEGORIES)
     app.jinja_env.trim_blocks = True

@@ -32,6 +32,24 @@
     if (summary) summary.focus();
   });
 
+  // ---- Deadlines count down on the page (the server renders the same words on each load). ----
+  function countdownText(ms) {
+    var minutes = Math.floor(Math.abs(ms) / 60000);
+    var d = Math.floor(minutes / 1440), h = Math.floor((minutes % 1440) / 60), m = minutes % 60;
+    var parts = [];
+    if (d) parts.push(d + " d");
+    if (h) parts.push(h + " h");
+    if (m && !d) parts.push(m + " min");
+    var text = parts.join(" ") || "less than a minute";
+    return ms > 0 ? "due in " + text : "overdue by " + text;
+  }
+  function tick() {
+    document.querySelectorAll("[data-deadline]").forEach(function (el) {
+      el.textContent = countdownText(Date.parse(el.getAttribute("data-deadline")) - Date.now());
+    });
+  }
+  setInterval(tick, 30000);
+
   // ---- "Add my location": fill the hidden fields from the device, with its accuracy. ----
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-locate]");

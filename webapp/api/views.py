@@ -13,6 +13,7 @@ from ..incidents.lifecycle import ALL_STATUSES
 from ..incidents.models import Incident
 from ..incidents.queries import incident_query
 from ..incidents.views import visible_incident
+from ..obligations.service import obligations_of
 from ..organisation.models import Organisation, Site
 from ..organisation.rules import validate_profile, validate_site
 from ..reporting.service import ClientIdTaken, submit_report
@@ -46,7 +47,9 @@ def create_incident():
 @any_user_required
 def get_incident(reference: str):
     incident = visible_incident(reference)
-    return jsonify({**incident.to_json(), "timeline": [e.to_json() for e in incident.timeline]})
+    now = utcnow()
+    return jsonify({**incident.to_json(), "timeline": [e.to_json() for e in incident.timeline],
+                    "obligations": [o.to_json(now) for o in obligations_of(incident)]})
 
 
 def _cursor(raw: str | None) -> int | None:

@@ -154,6 +154,7 @@ class Notification(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     step: Mapped[int | None] = mapped_column(Integer)
     page_key: Mapped[str | None] = mapped_column(String(120), index=True)
+    about: Mapped[str | None] = mapped_column(String(300))  # what the page is about, when not the incident itself
     channel: Mapped[str] = mapped_column(String(10))  # push or email
     subscription_id: Mapped[int | None] = mapped_column(
         ForeignKey("push_subscription.id", ondelete="SET NULL"), index=True)

@@ -49,6 +49,7 @@ def override_severity(incident: Incident, severity: str, reason: str | None, act
     incident.record("severity", f"Severity changed {previous} → {severity}: {reason}", actor,
                     previous=previous, severity=severity, reason=reason,
                     classified=incident.classified_severity)
+    _recompute(incident, f"the severity changed to {severity}", actor)
 
 
 def assign_role(incident: Incident, role: str, user_id: int | None, actor: User) -> None:
@@ -105,4 +106,10 @@ def correct_aware_at(incident: Incident, aware_at: datetime, reason: str | None,
     incident.aware_at = aware_at
     incident.record("aware_at", f"Aware-at corrected: {reason}", actor,
                     previous=previous.isoformat(), aware_at=aware_at.isoformat(), reason=reason)
+    _recompute(incident, "the aware time was corrected", actor)
+
+
+def _recompute(incident: Incident, why: str, actor: User) -> None:
+    from ..obligations.service import sync  # obligations build on incidents
+    sync(incident, why, actor)
 

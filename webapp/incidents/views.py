@@ -61,9 +61,12 @@ def visible_incident(reference: str) -> Incident:
 def _detail_context(incident: Incident, error: str | None = None, failed_form: str = "") -> dict:
     staff = db.session.scalars(
         db.select(User).where(User.active.is_(True), User.role.in_(STAFF_ROLES)).order_by(User.name))
+    from ..obligations.service import obligations_of, preserve_site_pending
     return dict(incident=incident, error=error, failed_form=failed_form, statuses=STATUS_LABELS,
                 severities=SEVERITIES, roles=INCIDENT_ROLES, staff=list(staff), now=utcnow(),
-                pages=pages_of(incident) if current_user.is_staff else [])
+                pages=pages_of(incident) if current_user.is_staff else [],
+                obligations=obligations_of(incident) if current_user.is_staff else [],
+                preserve=preserve_site_pending(incident))
 
 
 @bp.get("/<reference>")
@@ -80,7 +83,7 @@ def render_detail(incident: Incident, error: str | None = None, failed_form: str
     return render_template(DETAIL, **context), status
 
 
-def _act(reference: str, form: str, action) -> object:
+def act_on(reference: str, form: str, action) -> object:
     """Run `form`'s action on a visible incident, commit, and show the incident again (or the error)."""
     incident = visible_incident(reference)
     try:
@@ -98,7 +101,7 @@ def _act(reference: str, form: str, action) -> object:
 @staff_required
 def change_status(reference: str):
     form = request.form
-    return _act(reference, "status", lambda i: actions.change_status(
+    return act_on(reference, "status", lambda i: actions.change_status(
         i, form.get("status", ""), form.get("reason"), current_user, utcnow()))
 
 
@@ -106,7 +109,7 @@ def change_status(reference: str):
 @supervisor_required
 def override_severity(reference: str):
     form = request.form
-    return _act(reference, "severity", lambda i: actions.override_severity(
+    return act_on(reference, "severity", lambda i: actions.override_severity(
         i, form.get("severity", ""), form.get("reason"), current_user))
 
 
@@ -117,26 +120,26 @@ def assign_role(reference: str):
     raw = form.get("user_id", "")
     if raw and not raw.isdigit():
         abort(400)
-    return _act(reference, "roles", lambda i: actions.assign_role(
+    return act_on(reference, "roles", lambda i: actions.assign_role(
         i, form.get("role", ""), int(raw) if raw else None, current_user))
 
 
 @bp.post("/<reference>/notes")
 @staff_required
 def add_note(reference: str):
-    return _act(reference, "note", lambda i: actions.add_note(i, request.form.get("note"), current_user))
+    return act_on(reference, "note", lambda i: actions.add_note(i, request.form.get("note"), current_user))
 
 
 @bp.post("/<reference>/acknowledge")
 @staff_required
 def acknowledge(reference: str):
-    return _act(reference, "acknowledge", lambda i: actions.acknowledge(i, current_user, utcnow()))
+    return act_on(reference, "acknowledge", lambda i: actions.acknowledge(i, current_user, utcnow()))
 
 
 @bp.post("/<reference>/progress")
 @staff_required
 def report_progress(reference: str):
-    return _act(reference, "progress", lambda i: actions.report_progress(i, request.form.get("progress", ""),
+    return act_on(reference, "progress", lambda i: actions.report_progress(i, request.form.get("progress", ""),
                                                                          current_user))
 
 
@@ -152,4 +155,4 @@ def correct_aware_at(reference: str):
             raise actions.ActionRefused("Enter the date and time the organisation became aware") from None
         actions.correct_aware_at(incident, moment, form.get("reason"), current_user, utcnow())
 
-    return _act(reference, "aware_at", correct)
+    return act_on(reference, "aware_at", correct)

@@ -11,6 +11,7 @@ from ..evidence.models import Evidence
 from ..evidence.service import attach
 from ..extensions import db
 from ..incidents.models import Incident
+from ..obligations import service as obligations
 from ..organisation.models import Site
 from ..rules.answers import Report
 from ..rules.classification import SEVERITY_NAMES, classify
@@ -59,6 +60,8 @@ def submit_report(report: Report, reporter: User, now: datetime,
     attach(incident, list(photos), reporter, now)
     db.session.add(incident)
     try:
+        db.session.flush()
+        obligations.sync(incident)  # in the same transaction: an incident never lacks its obligations
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
