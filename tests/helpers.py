@@ -77,10 +77,13 @@ T0 = datetime.now(timezone.utc).replace(microsecond=0)  # the tests' fixed "now"
 
 
 def file_incident(demo, **answers):
-    """A P1 report (a hospital admission) by the demo reporter, received at T0."""
+    """A P1 report (a hospital admission) by the demo reporter, received at T0. At the Manchester site
+    unless `site` says otherwise: there it is not RIDDOR-reportable (no specified injury), so it brings
+    no regulatory obligations (and no deadline pages) into tests about escalation; give site="SYD" for
+    a notifiable WHS incident."""
     from webapp.reporting.service import submit_report
     from webapp.rules.answers import validate_report
-    body = report(**{"what_happened": ["injury"], "treatment": "hospital_admitted", **answers})
+    body = report(**{"what_happened": ["injury"], "treatment": "hospital_admitted", "site": "MAN", **answers})
     body["occurred_at"] = (T0 - timedelta(minutes=2)).isoformat()
     checked = validate_report(body, now=T0, site_codes={"SYD", "MAN"}, default_site="SYD")
     return submit_report(checked, demo["reporter"], T0)[0]
@@ -94,3 +97,8 @@ def paged(incident_id=None):
     if incident_id:
         query = query.where(Notification.incident_id == incident_id)
     return [(n.user.email.split("@")[0], n.step) for n in db.session.scalars(query)]
+
+
+def subject(message) -> str:
+    """An email's Subject as a reader sees it: a long one arrives folded over lines."""
+    return " ".join(str(message["Subject"]).split())

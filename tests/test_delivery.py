@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 import pytest
-from helpers import T0, file_incident
+from helpers import T0, file_incident, subject
 
 from webapp.escalation.delivery import MAX_ATTEMPTS, claim, deliver_due, lease
 from webapp.escalation.engine import run_due, start_new
@@ -28,7 +28,7 @@ def test_a_page_is_emailed_once_with_what_the_responder_needs(demo, p1_policy, s
     assert deliver_due(T0) == 0
     [message] = smtp_server.messages
     assert message["To"] == "responder@test.example"
-    assert message["Subject"].startswith(f"[P1] {incident.reference} at Sydney depot:")
+    assert subject(message).startswith(f"[P1] {incident.reference} at Manchester plant:")
     body = message.get_payload()
     assert "P1: a person was admitted to hospital" in body
     assert f"https://incidents.example/incidents/{incident.reference}" in body

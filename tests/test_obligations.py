@@ -27,7 +27,7 @@ def one(incident, key: str) -> Obligation:
 
 
 def test_a_notifiable_injury_arrives_with_its_obligations(demo):
-    incident = file_incident(demo)  # admitted to hospital, Sydney
+    incident = file_incident(demo, site="SYD")  # admitted to hospital, Sydney
     assert table(incident) == {"AU-WHS:notify": ("due", T0), "AU-WHS:written": ("due", None),
                                "AU-WHS:preserve": ("due", None), "AU-WHS:record": ("due", None)}
     assert one(incident, "AU-WHS:written").waiting_for == "the regulator asks for written notice"
@@ -35,7 +35,7 @@ def test_a_notifiable_injury_arrives_with_its_obligations(demo):
 
 
 def test_the_api_shows_each_obligation_with_its_rule_deadline_status_and_reasons(as_user, demo):
-    incident = file_incident(demo)
+    incident = file_incident(demo, site="SYD")
     body = as_user("supervisor").get(f"/api/v1/incidents/{incident.reference}").get_json()
     notify = body["obligations"][0]
     assert {k: notify[k] for k in ("regime", "step", "rule", "deadline", "status", "reasons")} == {
@@ -46,7 +46,7 @@ def test_the_api_shows_each_obligation_with_its_rule_deadline_status_and_reasons
 
 
 def test_correcting_the_aware_time_moves_open_deadlines_and_says_so(demo):
-    incident = file_incident(demo, what_happened=["injury", "environmental"], reached_drain_or_waterway=True)
+    incident = file_incident(demo, site="SYD", what_happened=["injury", "environmental"], reached_drain_or_waterway=True)
     mark_done(incident, one(incident, "AU-WHS:notify").id, T0 + timedelta(minutes=5), "SW-123", demo["supervisor"],
               T0 + timedelta(minutes=6))
     db.session.commit()
@@ -65,7 +65,7 @@ def test_correcting_the_aware_time_moves_open_deadlines_and_says_so(demo):
 def test_changed_answers_add_and_retire_obligations(demo):
     Organisation.current().privacy_act_covered = True
     db.session.commit()
-    incident = file_incident(demo)
+    incident = file_incident(demo, site="SYD")
     incident.answers = {**incident.answers, "what_happened": ["data_breach"], "personal_data": "yes",
                         "likely_serious_harm": "yes", "treatment": None}
     changes = sync(incident, "the answers changed", demo["supervisor"])
@@ -80,7 +80,7 @@ def test_changed_answers_add_and_retire_obligations(demo):
 def test_a_severity_change_moves_the_customer_notice(demo):
     Organisation.current().customer_contract = True
     db.session.commit()
-    incident = file_incident(demo, what_happened=["property_damage"], treatment=None)
+    incident = file_incident(demo, site="SYD", what_happened=["property_damage"], treatment=None)
     assert incident.severity == "P4"
     assert table(incident)["CUSTOMER:notify"] == ("due", add_business_days(T0, 1, "Australia/Sydney", "AU-NSW"))
     actions.override_severity(incident, "P1", "the line is down for the whole plant", demo["supervisor"])
@@ -90,7 +90,7 @@ def test_a_severity_change_moves_the_customer_notice(demo):
 
 
 def test_a_supervisor_marks_a_step_done_with_the_regulators_reference(as_user, demo):
-    incident = file_incident(demo)
+    incident = file_incident(demo, site="SYD")
     notify = one(incident, "AU-WHS:notify")
     supervisor = as_user("supervisor")
     url = f"/incidents/{incident.reference}/obligations/{notify.id}"
@@ -112,7 +112,7 @@ def test_a_supervisor_marks_a_step_done_with_the_regulators_reference(as_user, d
     ("done", {"reference": "x" * 201}, "at most 200 characters"),
 ])
 def test_bad_records_are_refused_and_change_nothing(as_user, demo, path, data, message):
-    incident = file_incident(demo)
+    incident = file_incident(demo, site="SYD")
     notify = one(incident, "AU-WHS:notify")
     response = as_user("supervisor").post(f"/incidents/{incident.reference}/obligations/{notify.id}/{path}", data=data)
     assert response.status_code == 422 and message in response.get_data(as_text=True)
@@ -120,14 +120,14 @@ def test_bad_records_are_refused_and_change_nothing(as_user, demo, path, data, m
 
 
 def test_an_obligation_of_another_incident_cannot_be_touched_through_this_one(as_user, demo):
-    first, second = file_incident(demo), file_incident(demo)
+    first, second = file_incident(demo, site="SYD"), file_incident(demo, site="SYD")
     other = one(second, "AU-WHS:notify")
     response = as_user("supervisor").post(f"/incidents/{first.reference}/obligations/{other.id}/done", data={})
     assert response.status_code == 422 and one(second, "AU-WHS:notify").status == "due"
 
 
 def test_the_site_is_preserved_until_an_inspector_releases_it(as_user, demo):
-    incident = file_incident(demo)
+    incident = file_incident(demo, site="SYD")
     supervisor = as_user("supervisor")
     assert "Preserve the site." in supervisor.get(f"/incidents/{incident.reference}").get_data(as_text=True)
     assert "Preserve the site." in as_user("reporter").get(f"/incidents/{incident.reference}").get_data(as_text=True)
@@ -139,7 +139,7 @@ def test_the_site_is_preserved_until_an_inspector_releases_it(as_user, demo):
 
 
 def test_the_regulator_asking_starts_the_written_notice_clock(as_user, demo):
-    incident = file_incident(demo)
+    incident = file_incident(demo, site="SYD")
     supervisor = as_user("supervisor")
     later = (utcnow() + timedelta(hours=1)).astimezone(SYD).strftime("%Y-%m-%dT%H:%M")
     refused = supervisor.post(f"/incidents/{incident.reference}/obligations/events",
@@ -156,7 +156,7 @@ def test_the_regulator_asking_starts_the_written_notice_clock(as_user, demo):
 def test_the_nis2_final_report_is_due_a_month_after_the_notification(demo):
     Organisation.current().nis2_entity = True
     db.session.commit()
-    incident = file_incident(demo, what_happened=["service_outage"], treatment=None, service_impact="organisation")
+    incident = file_incident(demo, site="SYD", what_happened=["service_outage"], treatment=None, service_impact="organisation")
     made = T0 + timedelta(hours=20)
     mark_done(incident, one(incident, "EU-NIS2:notification").id, made, "CSIRT-9", demo["supervisor"],
               T0 + timedelta(days=1))
@@ -165,7 +165,7 @@ def test_the_nis2_final_report_is_due_a_month_after_the_notification(demo):
 
 
 def test_reporters_do_not_see_the_obligations_panel(as_user, demo):
-    incident = file_incident(demo)
+    incident = file_incident(demo, site="SYD")
     assert "Regulatory obligations" not in as_user("reporter").get(f"/incidents/{incident.reference}").get_data(as_text=True)
     assert "Regulatory obligations" in as_user("responder").get(f"/incidents/{incident.reference}").get_data(as_text=True)
 

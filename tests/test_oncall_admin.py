@@ -103,7 +103,7 @@ def test_policies_through_the_api_choose_and_page(app, as_user, demo, p1_policy)
     assert created.get_json()["rules"] == [{"priority": 10, "sites": ["MAN"], "categories": None, "severities": ["P1"]}]
     assert created.get_json()["coverage_warnings"] == []
     file_incident(demo, site="MAN")
-    file_incident(demo)  # Sydney: the general P1 policy
+    file_incident(demo, site="SYD")  # Sydney: the general P1 policy
     start_new(T0)
     run_due(T0)
     assert sorted(paged()) == [("responder", 0), ("responder2", 0)]

@@ -3,7 +3,7 @@ service, acknowledgement from the notification with single-use tokens, receipts,
 from datetime import timedelta
 
 import pytest
-from helpers import T0, file_incident, paged
+from helpers import T0, file_incident, paged, subject
 
 from webapp.database import utcnow
 from webapp.escalation.engine import run_due
@@ -95,7 +95,7 @@ def test_a_page_reaches_the_phone_encrypted_signed_and_marked_urgent(demo, p1_po
     alert = message.json()
     assert message.subscriber == device.id
     assert alert["reference"] == incident.reference and alert["severity"] == "P1"
-    assert alert["site"] == "Sydney depot" and alert["body"].startswith("Sydney depot: ")
+    assert alert["site"] == "Manchester plant" and alert["body"].startswith("Manchester plant: ")
     assert alert["title"] == f"P1 Critical · {incident.reference}"
     assert alert["tag"] == f"incident-{incident.reference}" and alert["requireInteraction"] is True
     assert alert["url"] == f"/incidents/{incident.reference}"
@@ -204,7 +204,7 @@ def test_a_page_no_phone_confirms_goes_by_email_once(demo, p1_policy, phone, pus
     work_once(T0 + timedelta(seconds=60))
     work_once(T0 + timedelta(seconds=90))
     [email] = smtp_server.messages
-    assert email["To"] == "responder@test.example" and incident.reference in email["Subject"]
+    assert email["To"] == "responder@test.example" and incident.reference in subject(email)
     assert [(p.channel, p.state) for p in pages()] == [("push", "sent"), ("email", "sent")]
     db.session.refresh(incident)
     assert "no phone confirmed the alert within 60 s" in incident.timeline[-1].summary
@@ -273,8 +273,8 @@ def test_a_confidential_incident_is_named_not_described_to_someone_who_may_not_r
     work_once(T0)
     alert = push_service.wait_for(1)[0].json()
     assert incident.description not in alert["body"]
-    assert alert["body"] == "Sydney depot: " + payload.CONFIDENTIAL
+    assert alert["body"] == "Manchester plant: " + payload.CONFIDENTIAL
     work_once(T0 + timedelta(seconds=1))  # unconfirmed: the email fallback says no more
     [email] = smtp_server.messages
-    assert email["Subject"].endswith("confidential incident")
+    assert subject(email).endswith("confidential incident")
     assert incident.description not in email.get_payload() and "/incidents/" not in email.get_payload()

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from helpers import T0, file_incident, paged
+from helpers import T0, file_incident, paged, subject
 
 from webapp.database import utcnow
 from webapp.escalation.models import Notification, WorkerHeartbeat
@@ -107,7 +107,7 @@ def test_a_killed_worker_loses_nothing_and_a_new_one_carries_on(database_url, sm
     db.session.commit()
     by_incident = sorted((n.incident_id, n.step) for n in db.session.scalars(db.select(Notification)))
     assert by_incident == [(first.id, 0), (second.id, 0)]
-    subjects = sorted(m["Subject"].split(" at ")[0] for m in smtp_server.messages)
+    subjects = sorted(subject(m).split(" at ")[0] for m in smtp_server.messages)
     assert subjects == [f"[P1] {first.reference}", f"[P1] {second.reference}"]  # each emailed once
     assert replacement.returncode == 0  # SIGTERM: a clean stop
 

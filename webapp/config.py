@@ -73,6 +73,7 @@ def configure(app: Flask, overrides: dict | None) -> None:
         PUSH_TTL_SECONDS=int(os.environ.get("PUSH_TTL_SECONDS", "3600")),
         PUSH_TIMEOUT_SECONDS=float(os.environ.get("PUSH_TIMEOUT_SECONDS", "10")),
         PUSH_FALLBACK_SECONDS=int(os.environ.get("PUSH_FALLBACK_SECONDS", "60")),
+        OBLIGATION_NEARLY_DUE_FRACTION=float(os.environ.get("OBLIGATION_NEARLY_DUE_FRACTION", "0.25")),
         ACK_TOKEN_MINUTES=int(os.environ.get("ACK_TOKEN_MINUTES", "720")),
         SHELL_VERSION_SALT=os.environ.get("SHELL_VERSION_SALT", ""),
         API_PAGE_SIZE=50,

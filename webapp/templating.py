@@ -37,6 +37,8 @@ def countdown(deadline: datetime | None, now: datetime | None = None) -> str:
     if deadline is None:
         return "no fixed time"
     seconds = int((deadline - (now or utcnow())).total_seconds())
+    if abs(seconds) < 60:
+        return "due now"
     span = abs(seconds) // 60
     days, hours, minutes = span // 1440, span % 1440 // 60, span % 60
     parts = [f"{days} d"] if days else []

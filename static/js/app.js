@@ -34,6 +34,7 @@
 
   // ---- Deadlines count down on the page (the server renders the same words on each load). ----
   function countdownText(ms) {
+    if (Math.abs(ms) < 60000) return "due now";
     var minutes = Math.floor(Math.abs(ms) / 60000);
     var d = Math.floor(minutes / 1440), h = Math.floor((minutes % 1440) / 60), m = minutes % 60;
     var parts = [];

@@ -147,7 +147,7 @@ def test_a_page_shows_on_the_phone_and_is_acknowledged_from_the_notification(
     sw.deliver(message.payload)  # the same page twice (a resend after a crash): shown once
     shown = until(lambda: notifications(handset), what="the notification")
     assert shown == [{"title": f"P1 Critical · {incident.reference}", "tag": f"incident-{incident.reference}",
-                      "body": f"Sydney depot: {incident.description}", "requireInteraction": True,
+                      "body": f"Manchester plant: {incident.description}", "requireInteraction": True,
                       "actions": [["ack", "Acknowledge"], ["open", "Open"]]}]
     page_row = until(lambda: (row := db.session.scalar(db.select(Notification))) and row.state == "shown" and row,
                      what="the shown receipt")

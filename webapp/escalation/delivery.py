@@ -35,11 +35,13 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(15 * 2 ** (attempts - 1), 30 * 60))
 
 
-def page_text(incident: Incident, reader) -> tuple[str, str]:
+def page_text(incident: Incident, reader, about: str | None = None) -> tuple[str, str]:
     """Subject and body of a page, in words a responder reads on a lock screen. A confidential incident
     the reader may not open is named, not described."""
     # The worker has no request to build URLs from: links start at the configured public address.
     link = f"{current_app.config['PUBLIC_URL'].rstrip('/')}/incidents/{incident.reference}"
+    if about:
+        return f"[{incident.severity}] {incident.reference}: {about[:100]}", f"{about}\n\nOpen: {link}\n"
     if not incident.can_view(reader):
         subject = f"[{incident.severity}] {incident.reference} at {incident.site.name}: confidential incident"
         return subject, (f"{incident.severity} confidential incident {incident.reference} at {incident.site.name}.\n"
@@ -57,7 +59,7 @@ def send_email(notification: Notification) -> None:
         raise PermanentFailure("email: test alerts go to phones only")
     config = current_app.config
     incident = db.session.get(Incident, notification.incident_id)
-    subject, body = page_text(incident, notification.user)
+    subject, body = page_text(incident, notification.user, notification.about)
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
     message["To"] = notification.user.email

@@ -40,14 +40,16 @@ def reachable(user_id: int) -> bool:
     return bool(user and user.active and routes_for(user))
 
 
-def queue_page(incident_id: int | None, user: User, page_key: str, step: int | None, now: datetime) -> int:
-    """Put one page to one person in the outbox, once per route (a key that exists is left alone)."""
+def queue_page(incident_id: int | None, user: User, page_key: str, step: int | None, now: datetime,
+               about: str | None = None) -> int:
+    """Put one page to one person in the outbox, once per route (a key that exists is left alone).
+    `about` says what the page is about when it is not the incident itself (an obligation's deadline)."""
     added = 0
     for channel, sub_id in routes_for(user):
         key = f"{page_key}:{channel}{sub_id or ''}"
         if db.session.scalar(db.select(Notification.id).filter_by(key=key)) is None:
             db.session.add(Notification(key=key, page_key=page_key, incident_id=incident_id, user_id=user.id,
-                                        step=step, channel=channel, subscription_id=sub_id,
+                                        step=step, channel=channel, subscription_id=sub_id, about=about,
                                         next_attempt_at=now, created_at=now))
             added += 1
     return added

@@ -11,6 +11,8 @@ from flask import Flask, current_app
 
 from ..database import utcnow
 from ..extensions import db
+from ..obligations.models import Obligation
+from ..obligations.paging import page_deadlines
 from ..push.fallback import fall_back
 from .delivery import deliver_due
 from .engine import repage_stalled, run_due, start_new
@@ -31,12 +33,12 @@ def beat(name: str, now: datetime, started: datetime) -> None:
 
 
 def work_once(now: datetime) -> tuple[int, int, int]:
-    """One pass: start escalations for new incidents, run due steps, fall back to email for pushes
-    nobody confirmed, send due pages.
+    """One pass: start escalations for new incidents, run due steps, page obligations nearly due or
+    overdue, fall back to email for pushes nobody confirmed, send due pages.
 
     Returns (escalations started, steps run, pages attempted)."""
     started = start_new(now)  # first, so a new incident's first page goes out in this same pass
-    steps = run_due(now) + repage_stalled(now)
+    steps = run_due(now) + repage_stalled(now) + page_deadlines(now)
     fall_back(now)
     return started, steps, deliver_due(now)
 
@@ -46,7 +48,10 @@ def next_due(now: datetime, interval: float) -> float:
     sooner, so a level-2 page goes out on time rather than up to one interval late."""
     soonest = [db.session.scalar(db.select(db.func.min(Escalation.next_due_at)).where(Escalation.state == "active")),
                db.session.scalar(db.select(db.func.min(Notification.next_attempt_at))
-                                 .where(Notification.state == "pending"))]
+                                 .where(Notification.state == "pending")),
+               db.session.scalar(db.select(db.func.min(Obligation.deadline))
+                                 .where(Obligation.status == "due", Obligation.overdue_paged_at.is_(None),
+                                        Obligation.deadline > now))]
     waits = [(moment - now).total_seconds() for moment in soonest if moment is not None]
     return max(0.0, min([interval, *waits]))
 

@@ -32,6 +32,14 @@ def incident_payload(*, page_id: int, reference: str, severity: str, severity_na
     }
 
 
+def reminder_payload(*, page_id: int, reference: str, severity: str, about: str, url: str,
+                     receipt_token: str) -> dict:
+    """A deadline reminder about an incident (an obligation nearly due or overdue): Open only."""
+    return {"kind": "reminder", "page": page_id, "reference": reference, "severity": severity,
+            "title": f"{reference}: deadline", "body": about[:180], "tag": f"deadline-{reference}",
+            "requireInteraction": True, "url": url, "receipt": receipt_token}
+
+
 def test_payload(*, page_id: int, receipt_token: str, url: str) -> dict:
     return {"kind": "test", "page": page_id, "title": "Test alert", "tag": "test-alert",
             "body": "Alerts work on this phone. Incident pages will look like this.", "requireInteraction": False,

@@ -34,6 +34,11 @@ def build(notification) -> tuple[str, dict[str, str]]:
         body = payload.test_payload(page_id=notification.id, receipt_token=receipt, url="/account/alerts")
         return payload.encode(body), payload.headers(None, "test-alert")
     incident = db.session.get(Incident, notification.incident_id)
+    if notification.about:
+        body = payload.reminder_payload(page_id=notification.id, reference=incident.reference,
+                                        severity=incident.severity, about=notification.about,
+                                        url=f"/incidents/{incident.reference}", receipt_token=receipt)
+        return payload.encode(body), payload.headers("P1", f"deadline-{incident.reference}")
     body = payload.incident_payload(
         page_id=notification.id, reference=incident.reference, severity=incident.severity,
         severity_name=SEVERITY_NAMES[incident.severity], site=incident.site.name,

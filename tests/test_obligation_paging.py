@@ -1,0 +1,74 @@
+"""Obligations nearly due and overdue are paged through the escalation engine, once each."""
+from datetime import timedelta
+
+import pytest
+from helpers import T0, file_incident, subject
+
+from webapp.escalation.models import Notification
+from webapp.escalation.worker import work_once
+from webapp.extensions import db
+from webapp.obligations.paging import page_deadlines
+from webapp.obligations.service import mark_done, obligations_of
+
+
+@pytest.fixture
+def app_config(smtp_server):
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "OBLIGATION_NEARLY_DUE_FRACTION": 0.25}
+
+
+def reminders():
+    db.session.commit()
+    return [(n.user.email.split("@")[0], n.about) for n in
+            db.session.scalars(db.select(Notification).where(Notification.about.is_not(None)).order_by(Notification.id))]
+
+
+def gdpr_breach(demo):
+    """A personal data breach at the Manchester site: the ICO within 72 h."""
+    return file_incident(demo, site="MAN", what_happened=["data_breach"], treatment=None, personal_data="yes",
+                         likely_serious_harm="no")
+
+
+def test_a_72_hour_deadline_pages_supervisors_when_a_quarter_is_left_and_again_when_missed(demo, smtp_server):
+    incident = gdpr_breach(demo)
+    assert page_deadlines(T0 + timedelta(hours=53, minutes=59)) == 0  # 18 h 1 min left: more than a quarter
+    assert page_deadlines(T0 + timedelta(hours=54)) == 1
+    assert reminders() == [("supervisor", "GDPR: Notify the ICO: due in 18 h"),
+                           ("admin", "GDPR: Notify the ICO: due in 18 h")]
+    assert page_deadlines(T0 + timedelta(hours=60)) == 0  # once
+    assert page_deadlines(T0 + timedelta(hours=72, minutes=30)) == 1
+    assert reminders()[2:] == [("supervisor", "GDPR: Notify the ICO: overdue by 30 min"),
+                               ("admin", "GDPR: Notify the ICO: overdue by 30 min")]
+    assert page_deadlines(T0 + timedelta(hours=80)) == 0
+    assert incident.timeline[-1].summary == "Paged Supervisor, Admin: GDPR: Notify the ICO: overdue by 30 min"
+    work_once(T0 + timedelta(hours=80))  # the worker sends them
+    assert sorted(m["To"] for m in smtp_server.messages) == ["admin@test.example", "admin@test.example",
+                                                            "supervisor@test.example", "supervisor@test.example"]
+    assert subject(smtp_server.messages[0]).startswith(f"[{incident.severity}] {incident.reference}: GDPR: Notify")
+
+
+def test_the_incident_commander_is_paged_first_and_supervisors_when_it_is_overdue(demo):
+    incident = gdpr_breach(demo)
+    incident.commander = demo["responder2"]
+    db.session.commit()
+    page_deadlines(T0 + timedelta(hours=55))
+    assert [who for who, _ in reminders()] == ["responder2"]
+    page_deadlines(T0 + timedelta(hours=73))
+    assert [who for who, _ in reminders()] == ["responder2", "responder2", "supervisor", "admin"]
+
+
+def test_a_step_marked_done_is_never_paged(demo):
+    incident = gdpr_breach(demo)
+    [ico] = [o for o in obligations_of(incident) if o.step == "authority"]
+    mark_done(incident, ico.id, T0 + timedelta(hours=1), "ICO-77", demo["supervisor"], T0 + timedelta(hours=2))
+    db.session.commit()
+    assert page_deadlines(T0 + timedelta(days=5)) == 0 and reminders() == []
+
+
+def test_an_immediate_notification_is_paged_at_once_as_due_now(demo):
+    incident = file_incident(demo, site="SYD")  # a hospital admission in Sydney: notify the WHS regulator immediately
+    incident.commander = demo["supervisor"]
+    db.session.commit()
+    assert page_deadlines(T0) == 1
+    assert reminders() == [("supervisor", "AU-WHS: Notify the WHS regulator by the fastest means (phone or online): "
+                                          "due now"), ("admin", "AU-WHS: Notify the WHS regulator by the fastest "
+                                                                "means (phone or online): due now")]

@@ -1,0 +1,60 @@
+"""Deadlines that people must not miss: obligations nearly due and overdue are paged like incidents.
+
+Nearly due (OBLIGATION_NEARLY_DUE_FRACTION of the window from becoming aware to the deadline left,
+a quarter by default) pages the incident commander, or the supervisors when there is none; overdue
+pages the commander and the supervisors. Each is paged once per obligation, and the page goes on the
+timeline. A step marked done or not required is never paged.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+
+from ..auth.models import User
+from ..database import claim_rows
+from ..escalation.engine import queue_page
+from ..extensions import db
+from ..incidents.models import Incident
+from ..templating import countdown
+from .models import Obligation
+
+
+def _supervisors() -> list[User]:
+    return list(db.session.scalars(db.select(User).where(User.active.is_(True), User.role.in_(("supervisor", "admin")))
+                                   .order_by(User.id)))
+
+
+def _page(row: Obligation, incident: Incident, people: list[User], kind: str, now: datetime) -> None:
+    about = f"{row.regime}: {row.what}: {countdown(row.deadline, now)}"
+    for person in people:
+        queue_page(incident.id, person, f"o{row.id}:{kind}:u{person.id}", None, now, about=about)
+    names = ", ".join(p.name for p in people) or "nobody (no supervisor)"
+    incident.record("obligation_page", f"Paged {names}: {about}", None, obligation=row.id, kind=kind,
+                    users=[p.id for p in people])
+
+
+def page_deadlines(now: datetime, limit: int = 50) -> int:
+    """Page nearly-due and overdue obligations; return how many were paged."""
+    fraction = current_app.config["OBLIGATION_NEARLY_DUE_FRACTION"]
+    rows = db.session.scalars(claim_rows(
+        db.select(Obligation).join(Incident, Incident.id == Obligation.incident_id)
+        .where(Obligation.status == "due", Obligation.deadline.is_not(None), Obligation.waiting_for.is_(None),
+               Obligation.overdue_paged_at.is_(None), Incident.status != "cancelled")
+        .order_by(Obligation.deadline).limit(limit))).all()
+    paged = 0
+    for row in rows:
+        incident = db.session.get(Incident, row.incident_id)
+        commander = [incident.commander] if incident.commander and incident.commander.active else []
+        if row.deadline <= now:
+            supervisors = [s for s in _supervisors() if s not in commander]
+            _page(row, incident, commander + supervisors, "overdue", now)
+            row.overdue_paged_at = now
+            row.nearly_paged_at = row.nearly_paged_at or now
+            paged += 1
+        elif row.nearly_paged_at is None and row.deadline - now <= (row.deadline - incident.aware_at) * fraction:
+            _page(row, incident, commander or _supervisors(), "nearly", now)
+            row.nearly_paged_at = now
+            paged += 1
+    db.session.commit()
+    return paged
