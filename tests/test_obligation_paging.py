@@ -40,10 +40,11 @@ def test_a_72_hour_deadline_pages_supervisors_when_a_quarter_is_left_and_again_w
                                ("admin", "GDPR: Notify the ICO: overdue by 30 min")]
     assert page_deadlines(T0 + timedelta(hours=80)) == 0
     assert incident.timeline[-1].summary == "Paged Supervisor, Admin: GDPR: Notify the ICO: overdue by 30 min"
-    work_once(T0 + timedelta(hours=80))  # the worker sends them
-    assert sorted(m["To"] for m in smtp_server.messages) == ["admin@test.example", "admin@test.example",
+    work_once(T0 + timedelta(hours=80))  # the worker sends them (with the SLA breaches of the same pass)
+    assert sorted(m["To"] for m in smtp_server.messages if "GDPR" in subject(m)) == ["admin@test.example", "admin@test.example",
                                                             "supervisor@test.example", "supervisor@test.example"]
-    assert subject(smtp_server.messages[0]).startswith(f"[{incident.severity}] {incident.reference}: GDPR: Notify")
+    assert any(subject(m).startswith(f"[{incident.severity}] {incident.reference}: GDPR: Notify")
+               for m in smtp_server.messages)
 
 
 def test_the_incident_commander_is_paged_first_and_supervisors_when_it_is_overdue(demo):

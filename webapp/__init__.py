@@ -44,11 +44,12 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .push.views import bp as push_bp
     from .pwa.views import bp as pwa_bp
     from .reporting.views import bp as reporting_bp
+    from .sla.views import bp as sla_bp
     from .system.views import bp as system_bp
 
     for blueprint in (auth_bp, reporting_bp, incidents_bp, admin_bp, api_bp, evidence_bp, pwa_bp, push_bp,
                       oncall_api_bp, oncall_bp, obligations_bp,
-                      system_bp):
+                      sla_bp, system_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions; bearer tokens need none
     csrf.exempt(oncall_api_bp)

@@ -59,3 +59,4 @@ def init_app(app: Flask) -> None:
     from .obligations import models as _obligations  # noqa: F401
     from .organisation import models as _organisation  # noqa: F401
     from .push import models as _push  # noqa: F401
+    from .sla import models as _sla  # noqa: F401

@@ -14,6 +14,7 @@ from ..incidents.models import Incident
 from ..incidents.queries import incident_query
 from ..incidents.views import visible_incident
 from ..obligations.service import obligations_of
+from ..sla.service import clock_view
 from ..organisation.models import Organisation, Site
 from ..organisation.rules import validate_profile, validate_site
 from ..reporting.service import ClientIdTaken, submit_report
@@ -49,7 +50,10 @@ def get_incident(reference: str):
     incident = visible_incident(reference)
     now = utcnow()
     return jsonify({**incident.to_json(), "timeline": [e.to_json() for e in incident.timeline],
-                    "obligations": [o.to_json(now) for o in obligations_of(incident)]})
+                    "obligations": [o.to_json(now) for o in obligations_of(incident)],
+                    "sla": [{"clock": c["clock"], "target": c["target"], "due": c["due"].isoformat(),
+                             "met_at": c["met_at"].isoformat() if c["met_at"] else None, "state": c["state"]}
+                            for c in clock_view(incident, now)]})
 
 
 def _cursor(raw: str | None) -> int | None:

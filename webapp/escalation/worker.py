@@ -14,6 +14,7 @@ from ..extensions import db
 from ..obligations.models import Obligation
 from ..obligations.paging import page_deadlines
 from ..push.fallback import fall_back
+from ..sla.service import page_clocks
 from .delivery import deliver_due
 from .engine import repage_stalled, run_due, start_new
 from .models import Escalation, Notification, WorkerHeartbeat
@@ -33,12 +34,12 @@ def beat(name: str, now: datetime, started: datetime) -> None:
 
 
 def work_once(now: datetime) -> tuple[int, int, int]:
-    """One pass: start escalations for new incidents, run due steps, page obligations nearly due or
-    overdue, fall back to email for pushes nobody confirmed, send due pages.
+    """One pass: start escalations for new incidents, run due steps, page obligations and SLA clocks
+    nearly due or missed, fall back to email for pushes nobody confirmed, send due pages.
 
     Returns (escalations started, steps run, pages attempted)."""
     started = start_new(now)  # first, so a new incident's first page goes out in this same pass
-    steps = run_due(now) + repage_stalled(now) + page_deadlines(now)
+    steps = run_due(now) + repage_stalled(now) + page_deadlines(now) + page_clocks(now)
     fall_back(now)
     return started, steps, deliver_due(now)
 

@@ -50,6 +50,8 @@ def override_severity(incident: Incident, severity: str, reason: str | None, act
                     previous=previous, severity=severity, reason=reason,
                     classified=incident.classified_severity)
     _recompute(incident, f"the severity changed to {severity}", actor)
+    from ..sla.service import record_severity_change
+    record_severity_change(incident, actor)
 
 
 def assign_role(incident: Incident, role: str, user_id: int | None, actor: User) -> None:

@@ -39,9 +39,17 @@ def _filters() -> dict[str, str | None]:
 @staff_required
 def queue():
     """The queue; an HTMX poll gets just the list so the filters and the open pane stay put."""
+    from ..organisation.models import Organisation
+    from ..sla.service import clock_view, nearest_deadline
     filters = _filters()
+    now, overrides = utcnow(), Organisation.current().sla_targets
     incidents = queries.queue(current_user, **filters)
-    context = dict(incidents=incidents, filters=filters, now=utcnow(),
+    clocks = {i.id: clock_view(i, now, overrides) for i in incidents}
+    # Nearest SLA deadline first (a breached clock is in the past, so it leads); then severity and age.
+    far = now.replace(year=now.year + 100)
+    incidents.sort(key=lambda i: (nearest_deadline(clocks[i.id]) or far, i.severity, i.reported_at)
+                   if i.is_open else (far, i.severity, i.reported_at))
+    context = dict(incidents=incidents, filters=filters, now=now, clocks=clocks,
                    poll_seconds=current_app.config["QUEUE_POLL_SECONDS"])
     if is_htmx():
         return render_block("incidents/queue.html", "queue_list", **context)
@@ -62,9 +70,11 @@ def _detail_context(incident: Incident, error: str | None = None, failed_form: s
     staff = db.session.scalars(
         db.select(User).where(User.active.is_(True), User.role.in_(STAFF_ROLES)).order_by(User.name))
     from ..obligations.service import obligations_of, preserve_site_pending
+    from ..sla.service import clock_view
     return dict(incident=incident, error=error, failed_form=failed_form, statuses=STATUS_LABELS,
                 severities=SEVERITIES, roles=INCIDENT_ROLES, staff=list(staff), now=utcnow(),
                 pages=pages_of(incident) if current_user.is_staff else [],
+                clocks=clock_view(incident, utcnow()) if current_user.is_staff else [],
                 obligations=obligations_of(incident) if current_user.is_staff else [],
                 preserve=preserve_site_pending(incident))
 

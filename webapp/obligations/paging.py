@@ -25,13 +25,20 @@ def _supervisors() -> list[User]:
                                    .order_by(User.id)))
 
 
-def _page(row: Obligation, incident: Incident, people: list[User], kind: str, now: datetime) -> None:
-    about = f"{row.regime}: {row.what}: {countdown(row.deadline, now)}"
+def page_leads(incident: Incident, key: str, about: str, missed: bool, now: datetime, what: str, **details) -> None:
+    """Page about a deadline: the incident commander (supervisors when there is none); once it is
+    missed, the commander and the supervisors. `key` makes each page once per person."""
+    commander = [incident.commander] if incident.commander and incident.commander.active else []
+    people = commander + [s for s in _supervisors() if s not in commander] if missed else commander or _supervisors()
     for person in people:
-        queue_page(incident.id, person, f"o{row.id}:{kind}:u{person.id}", None, now, about=about)
+        queue_page(incident.id, person, f"{key}:u{person.id}", None, now, about=about)
     names = ", ".join(p.name for p in people) or "nobody (no supervisor)"
-    incident.record("obligation_page", f"Paged {names}: {about}", None, obligation=row.id, kind=kind,
-                    users=[p.id for p in people])
+    incident.record(what, f"Paged {names}: {about}", None, users=[p.id for p in people], **details)
+
+
+def _page(row: Obligation, incident: Incident, kind: str, now: datetime) -> None:
+    page_leads(incident, f"o{row.id}:{kind}", f"{row.regime}: {row.what}: {countdown(row.deadline, now)}",
+               kind == "overdue", now, "obligation_page", obligation=row.id, kind=kind)
 
 
 def page_deadlines(now: datetime, limit: int = 50) -> int:
@@ -45,15 +52,13 @@ def page_deadlines(now: datetime, limit: int = 50) -> int:
     paged = 0
     for row in rows:
         incident = db.session.get(Incident, row.incident_id)
-        commander = [incident.commander] if incident.commander and incident.commander.active else []
         if row.deadline <= now:
-            supervisors = [s for s in _supervisors() if s not in commander]
-            _page(row, incident, commander + supervisors, "overdue", now)
+            _page(row, incident, "overdue", now)
             row.overdue_paged_at = now
             row.nearly_paged_at = row.nearly_paged_at or now
             paged += 1
         elif row.nearly_paged_at is None and row.deadline - now <= (row.deadline - incident.aware_at) * fraction:
-            _page(row, incident, commander or _supervisors(), "nearly", now)
+            _page(row, incident, "nearly", now)
             row.nearly_paged_at = now
             paged += 1
     db.session.commit()

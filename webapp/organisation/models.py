@@ -1,5 +1,5 @@
 """The organisation (one per deployment) and its sites."""
-from sqlalchemy import Boolean, String
+from sqlalchemy import JSON, Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -27,6 +27,7 @@ class Organisation(db.Model):
     nis_operator: Mapped[bool] = mapped_column(Boolean, default=False)
     nis2_entity: Mapped[bool] = mapped_column(Boolean, default=False)
     customer_contract: Mapped[bool] = mapped_column(Boolean, default=False)
+    sla_targets: Mapped[dict | None] = mapped_column(JSON)  # {"P1": {"response": "10m"}}: changes to the defaults
 
     @classmethod
     def current(cls) -> "Organisation":

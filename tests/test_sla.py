@@ -1,0 +1,87 @@
+"""SLA clocks: targets per severity (editable), business days, severity changes, the queue, paging."""
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from helpers import T0, file_incident
+
+from webapp.escalation.models import Notification
+from webapp.extensions import db
+from webapp.incidents import actions
+from webapp.organisation.models import Organisation
+from webapp.sla.rules import check_target, clocks
+from webapp.sla.service import page_clocks
+
+SYD = ZoneInfo("Australia/Sydney")
+
+
+def test_default_targets_with_business_days_over_a_weekend_and_a_holiday():
+    reported = datetime(2026, 12, 24, 15, 0, tzinfo=SYD)  # Thursday before Christmas
+    p4 = clocks(severity="P4", reported_at=reported, acknowledged_at=None, resolved_at=None,
+                zone="Australia/Sydney", jurisdiction="AU-NSW")
+    # Next business day: Christmas, the weekend and Boxing Day (observed Monday) are skipped.
+    assert [c.due for c in p4] == [datetime(2026, 12, 30, 0, 0, tzinfo=SYD), datetime(2027, 1, 6, 0, 0, tzinfo=SYD)]
+    p1 = clocks(severity="P1", reported_at=reported, acknowledged_at=reported + timedelta(minutes=20),
+                resolved_at=None, zone="Australia/Sydney", jurisdiction="AU-NSW")
+    assert [c.due - reported for c in p1] == [timedelta(minutes=15), timedelta(hours=4)]
+    assert p1[0].state(reported + timedelta(hours=1), 0.25, reported) == "met_late"
+    assert p1[1].state(reported + timedelta(hours=3, minutes=1), 0.25, reported) == "near"
+    assert p1[1].state(reported + timedelta(hours=4), 0.25, reported) == "breached"
+
+
+def test_an_organisation_changes_its_targets_and_bad_ones_are_refused(as_user, demo):
+    admin = as_user("admin")
+    form = {f"{s}-{c}": v for s, t in {"P1": ("10m", "2h"), "P2": ("1h", "8h"), "P3": ("4h", "3bd"),
+                                        "P4": ("1bd", "5bd")}.items() for c, v in zip(("response", "resolution"), t)}
+    assert admin.post("/admin/sla", data=form).status_code == 303
+    assert Organisation.current().sla_targets == {"P1": {"response": "10m", "resolution": "2h"}}
+    bad = admin.post("/admin/sla", data={**form, "P3-resolution": "three days"})
+    assert bad.status_code == 422 and "write a number and a unit" in bad.get_data(as_text=True)
+    db.session.expire_all()
+    assert Organisation.current().sla_targets == {"P1": {"response": "10m", "resolution": "2h"}}
+    with pytest.raises(ValueError):
+        check_target("0h")
+    incident = file_incident(demo)
+    body = as_user("supervisor").get(f"/api/v1/incidents/{incident.reference}").get_json()
+    assert [(c["clock"], c["target"], c["due"]) for c in body["sla"]] == [
+        ("response", "10m", (T0 + timedelta(minutes=10)).isoformat()),
+        ("resolution", "2h", (T0 + timedelta(hours=2)).isoformat())]
+
+
+def test_a_severity_change_recounts_from_the_original_report(demo):
+    incident = file_incident(demo, what_happened=["hazard"], treatment=None)  # P4
+    actions.override_severity(incident, "P2", "the hazard is on the main walkway", demo["supervisor"])
+    db.session.commit()
+    body = incident.timeline[-1].summary
+    assert body.startswith("Targets for P2, counted from the original report: respond (acknowledge) by ")
+    due = (T0 + timedelta(hours=1)).astimezone(ZoneInfo("Europe/London"))
+    assert f"{due:%a %d %b %H:%M %Z} (1 h)" in body
+
+
+def test_the_queue_leads_with_the_nearest_deadline_and_shows_it(as_user, demo):
+    hazard = file_incident(demo, what_happened=["hazard"], treatment=None)  # P4: next business day
+    critical = file_incident(demo)  # P1: respond within 15 min
+    page = as_user("supervisor").get("/incidents").get_data(as_text=True)
+    assert page.index(critical.reference) < page.index(hazard.reference)
+    assert "Respond (acknowledge): due in 15 min" in page or "Respond (acknowledge): due in 14 min" in page
+
+
+def test_near_breaches_and_breaches_are_paged_once_each(app, demo):
+    app.config["MAIL_SERVER"] = "localhost"
+    incident = file_incident(demo)
+    incident.commander = demo["responder2"]
+    db.session.commit()
+    assert page_clocks(T0 + timedelta(minutes=11)) == 0
+    assert page_clocks(T0 + timedelta(minutes=12)) == 1  # 3 min of 15 left: near
+    assert page_clocks(T0 + timedelta(minutes=13)) == 0
+    assert page_clocks(T0 + timedelta(minutes=15)) == 1  # breached
+    pages = [(n.user.email.split("@")[0], n.about) for n in db.session.scalars(
+        db.select(Notification).where(Notification.about.is_not(None)).order_by(Notification.id))]
+    assert pages == [("responder2", "P1 respond (acknowledge) target (15 min): due in 3 min"),
+                     ("responder2", "P1 respond (acknowledge) target (15 min): due now"),
+                     ("supervisor", "P1 respond (acknowledge) target (15 min): due now"),
+                     ("admin", "P1 respond (acknowledge) target (15 min): due now")]
+    actions.acknowledge(incident, demo["responder"], T0 + timedelta(minutes=16))
+    db.session.commit()
+    assert page_clocks(T0 + timedelta(hours=3, minutes=1)) == 1  # the resolution clock runs on: near
+    assert page_clocks(datetime.now(timezone.utc) + timedelta(days=1)) == 1  # resolution breached, once
