@@ -108,6 +108,8 @@ ROUTES = {
     "obligations.mark_not_required": ("POST", f"{INC}/obligations/999999/not-required", {},
                                       (302, 403, 403, 422, 422)),
     "obligations.record_event": ("POST", f"{INC}/obligations/events", {}, (302, 403, 403, 422, 422)),
+    "comms.post_update": ("POST", f"{INC}/updates", {}, (302, 403, 422, 422, 422)),
+    "comms.declare_major": ("POST", f"{INC}/major", {}, (302, 403, 403, 422, 422)),
     "sla.targets": ("GET", "/admin/sla", None, (302, 403, 403, 403, 200)),
     "obligations.rule_table": ("GET", "/admin/regulatory", None, (302, 403, 403, 403, 200)),
     "oncall.delete_policy": ("POST", "/admin/policies/999999/delete", {}, (302, 403, 403, 403, 404)),

@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .admin.views import bp as admin_bp
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
+    from .comms.views import bp as comms_bp
     from .escalation.api import bp as oncall_api_bp
     from .escalation.views import bp as oncall_bp
     from .evidence.views import bp as evidence_bp
@@ -49,7 +50,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     for blueprint in (auth_bp, reporting_bp, incidents_bp, admin_bp, api_bp, evidence_bp, pwa_bp, push_bp,
                       oncall_api_bp, oncall_bp, obligations_bp,
-                      sla_bp, system_bp):
+                      sla_bp, comms_bp, system_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions; bearer tokens need none
     csrf.exempt(oncall_api_bp)

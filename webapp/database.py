@@ -53,6 +53,7 @@ def _sqlite_pragmas(dbapi_connection, _record):
 def init_app(app: Flask) -> None:
     """Import every model so the metadata (and Alembic) sees the whole schema."""
     from .auth import models as _auth  # noqa: F401
+    from .comms import models as _comms  # noqa: F401
     from .escalation import models as _escalation  # noqa: F401
     from .evidence import models as _evidence  # noqa: F401
     from .incidents import models as _incidents  # noqa: F401

@@ -9,6 +9,7 @@ from ..cli import create_user, new_password
 from ..extensions import db
 from ..organisation.models import PROFILE_LABELS, Organisation, Site
 from ..organisation.rules import validate_profile, validate_site
+from ..comms.rules import parse_emails
 from ..rules.answers import JURISDICTIONS
 from ..rules.errors import Invalid
 from ..security import admin_required
@@ -140,6 +141,11 @@ def update_site(site_id: int):
     data = {k: values[k] for k in ("name", "jurisdiction", "timezone") if k in values}
     try:
         clean = validate_site(data, set(), partial=True)
+        if "stakeholders" in values:
+            try:
+                clean["stakeholders"] = parse_emails(values["stakeholders"]) or None
+            except ValueError as problem:
+                raise Invalid({"stakeholders": str(problem)}, 422) from None
     except Invalid as invalid:
         return _sites_page(invalid.fields, status=invalid.status)
     for key, value in clean.items():

@@ -67,6 +67,12 @@ def send_email(notification: Notification) -> None:
     # The same id on every attempt: a repeat after a crash is recognisably the same page.
     message["Message-ID"] = make_msgid(idstring=f"page-{notification.id}", domain=config["MAIL_MESSAGE_DOMAIN"])
     message.set_content(body)
+    smtp_send(message)
+
+
+def smtp_send(message: EmailMessage) -> None:
+    """Send through the configured SMTP server; SendFailed with the reason."""
+    config = current_app.config
     try:
         with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=15) as smtp:
             if config["MAIL_USE_TLS"]:

@@ -11,6 +11,7 @@ from flask import Flask, current_app
 
 from ..database import utcnow
 from ..extensions import db
+from ..comms.service import remind_updates, send_update_emails
 from ..obligations.models import Obligation
 from ..obligations.paging import page_deadlines
 from ..push.fallback import fall_back
@@ -39,7 +40,8 @@ def work_once(now: datetime) -> tuple[int, int, int]:
 
     Returns (escalations started, steps run, pages attempted)."""
     started = start_new(now)  # first, so a new incident's first page goes out in this same pass
-    steps = run_due(now) + repage_stalled(now) + page_deadlines(now) + page_clocks(now)
+    steps = run_due(now) + repage_stalled(now) + page_deadlines(now) + page_clocks(now) + remind_updates(now)
+    send_update_emails(now)
     fall_back(now)
     return started, steps, deliver_due(now)
 

@@ -50,8 +50,11 @@ def override_severity(incident: Incident, severity: str, reason: str | None, act
                     previous=previous, severity=severity, reason=reason,
                     classified=incident.classified_severity)
     _recompute(incident, f"the severity changed to {severity}", actor)
+    from ..comms.service import on_severity
     from ..sla.service import record_severity_change
+    from ..database import utcnow
     record_severity_change(incident, actor)
+    on_severity(incident, actor, utcnow())
 
 
 def assign_role(incident: Incident, role: str, user_id: int | None, actor: User) -> None:

@@ -59,6 +59,9 @@ class Incident(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    major_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # declared a major incident
+    next_update_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    update_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     commander_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     comms_lead_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     tech_lead_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

@@ -55,6 +55,7 @@ class Site(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     jurisdiction: Mapped[str] = mapped_column(String(10))
     timezone: Mapped[str] = mapped_column(String(64))
+    stakeholders: Mapped[list[str] | None] = mapped_column(JSON)  # emailed customer and public status updates
 
     def to_json(self) -> dict:
         return {

@@ -11,6 +11,7 @@ from ..evidence.models import Evidence
 from ..evidence.service import attach
 from ..extensions import db
 from ..incidents.models import Incident
+from ..comms import service as comms
 from ..obligations import service as obligations
 from ..organisation.models import Site
 from ..rules.answers import Report
@@ -62,6 +63,7 @@ def submit_report(report: Report, reporter: User, now: datetime,
     try:
         db.session.flush()
         obligations.sync(incident)  # in the same transaction: an incident never lacks its obligations
+        comms.on_severity(incident, None, now)  # a P1 is a major incident from the start
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

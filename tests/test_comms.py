@@ -1,0 +1,122 @@
+"""Major incidents, status updates on a cadence with reminders, stakeholder email, review required."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from helpers import T0, file_incident, subject
+
+from webapp.comms.models import StatusUpdate
+from webapp.comms.rules import next_update_due, parse_emails, review_due, review_required
+from webapp.comms.service import post_update, remind_updates, send_update_emails
+from webapp.escalation.models import Notification
+from webapp.extensions import db
+from webapp.incidents import actions
+
+UTC = timezone.utc
+
+
+@pytest.fixture
+def app_config(smtp_server):
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port}
+
+
+def test_a_p1_is_a_major_incident_from_the_start_with_updates_due_at_15_minutes(as_user, demo):
+    incident = file_incident(demo)
+    assert incident.major_at == T0 and incident.next_update_due_at == T0 + timedelta(minutes=15)
+    assert incident.timeline[-1].summary.startswith("Declared a major incident automatically: every P1")
+    page = as_user("supervisor").get(f"/incidents/{incident.reference}").get_data(as_text=True)
+    assert "Major incident</strong>" in page
+    assert "Assign an incident commander and a communications lead." in page
+    assert "Post-incident review required: every P1 has a post-incident review" in page
+
+
+def test_declaring_a_major_incident_needs_a_commander_and_a_communications_lead(as_user, demo):
+    incident = file_incident(demo, what_happened=["service_outage"], treatment=None, service_impact="team")
+    assert incident.severity == "P3" and incident.major_at is None and incident.next_update_due_at is None
+    supervisor = as_user("supervisor")
+    refused = supervisor.post(f"/incidents/{incident.reference}/major")
+    assert refused.status_code == 422
+    assert "Assign an incident commander and a communications lead before declaring" in refused.get_data(as_text=True)
+    for role, who in (("commander", "supervisor"), ("comms_lead", "responder")):
+        supervisor.post(f"/incidents/{incident.reference}/roles", data={"role": role, "user_id": demo[who].id})
+    assert as_user("responder").post(f"/incidents/{incident.reference}/major").status_code == 403
+    assert supervisor.post(f"/incidents/{incident.reference}/major").status_code == 303
+    db.session.expire_all()
+    assert incident.major_at is not None
+    assert incident.next_update_due_at - incident.major_at == timedelta(hours=4)  # a major incident: at least 4-hourly
+    assert "it was declared a major incident" in supervisor.get(f"/incidents/{incident.reference}").get_data(as_text=True)
+
+
+def test_an_update_is_posted_emailed_to_the_stakeholders_and_moves_the_next_one(as_user, demo, smtp_server):
+    demo["sites"]["MAN"].stakeholders = ["ops@customer.example", "safety@customer.example"]
+    incident = file_incident(demo)
+    client = as_user("responder")
+    bad = client.post(f"/incidents/{incident.reference}/updates", data={"audience": "press", "text": "x"})
+    assert bad.status_code == 422 and "Choose who the update is for" in bad.get_data(as_text=True)
+    empty = client.post(f"/incidents/{incident.reference}/updates", data={"audience": "customer", "text": " "})
+    assert empty.status_code == 422 and db.session.scalar(db.select(db.func.count(StatusUpdate.id))) == 0
+    client.post(f"/incidents/{incident.reference}/updates",
+                data={"audience": "customer", "text": "Line 2 is stopped; the injured worker is in hospital."})
+    update = db.session.scalar(db.select(StatusUpdate))
+    assert update.email_state == "pending" and update.recipients == ["ops@customer.example", "safety@customer.example"]
+    db.session.expire_all()
+    assert incident.next_update_due_at == update.at + timedelta(hours=1)  # P1: hourly after the first
+    assert send_update_emails(update.at) == 1 and send_update_emails(update.at) == 0
+    [email] = smtp_server.messages
+    assert email["To"] == "ops@customer.example, safety@customer.example"
+    assert subject(email) == f"Update on {incident.reference} at Manchester plant"
+    assert "Line 2 is stopped" in email.get_payload()
+    db.session.expire_all()
+    assert db.session.get(StatusUpdate, update.id).email_state == "sent"
+    assert "Status update (customers): Line 2 is stopped" in incident.timeline[-1].summary
+
+
+def test_internal_updates_are_not_emailed(demo):
+    demo["sites"]["MAN"].stakeholders = ["ops@customer.example"]
+    incident = file_incident(demo)
+    update = post_update(incident, "internal", "Crane isolated", demo["responder"], T0 + timedelta(minutes=3))
+    assert update.email_state == "none" and update.recipients == []
+
+
+def test_a_missed_update_pages_the_communications_lead_once(demo):
+    incident = file_incident(demo)
+    incident.comms_lead = demo["responder2"]
+    db.session.commit()
+    assert remind_updates(T0 + timedelta(minutes=14)) == 0
+    assert remind_updates(T0 + timedelta(minutes=15)) == 1
+    assert remind_updates(T0 + timedelta(minutes=20)) == 0
+    reminders = list(db.session.scalars(db.select(Notification).where(Notification.about.is_not(None))))
+    assert [(n.user.name, n.about) for n in reminders] == [
+        ("Responder2", f"Status update for {incident.reference} due now")]
+    post_update(incident, "internal", "Scene secured", demo["responder2"], T0 + timedelta(minutes=21))
+    db.session.commit()
+    assert remind_updates(T0 + timedelta(minutes=80)) == 0
+    assert remind_updates(T0 + timedelta(minutes=81)) == 1  # an hour after the last update
+
+
+def test_cadence_and_review_rules():
+    start = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+    assert next_update_due("P1", start, None) == start + timedelta(minutes=15)
+    assert next_update_due("P2", start, start + timedelta(hours=1)) == start + timedelta(hours=5)
+    assert next_update_due("P4", start, None) is None
+    assert review_required("P2", False, start, start + timedelta(hours=2, minutes=1), start) == \
+        "a P2 that lasted over 2 hours"
+    assert review_required("P2", False, start, start + timedelta(hours=2), start) is None
+    assert review_required("P3", False, start, None, start + timedelta(days=3)) is None
+    assert review_due("P1", start) == start + timedelta(hours=48)
+
+
+def test_a_severity_raised_to_p1_becomes_a_major_incident(demo):
+    incident = file_incident(demo, what_happened=["hazard"], treatment=None)
+    actions.override_severity(incident, "P1", "gas smell near the boiler", demo["supervisor"])
+    db.session.commit()
+    assert incident.major_at is not None and incident.next_update_due_at is not None
+
+
+def test_site_stakeholders_are_checked(as_user, demo):
+    site = demo["sites"]["MAN"]
+    bad = as_user("admin").post(f"/admin/sites/{site.id}", data={"stakeholders": "ops@customer.example\nnot-an-address"})
+    assert bad.status_code == 422 and "not-an-address&#39; is not an email address" in bad.get_data(as_text=True)
+    as_user("admin").post(f"/admin/sites/{site.id}", data={"stakeholders": "Ops@Customer.example, b@c.example"})
+    db.session.expire_all()
+    assert site.stakeholders == ["ops@customer.example", "b@c.example"]
+    assert parse_emails("") == []

@@ -1,0 +1,147 @@
+"""Major incidents, status updates with their cadence and reminders, and emailing them to stakeholders.
+
+A P1 is a major incident from the moment it is reported; a supervisor declares any other one, once an
+incident commander and a communications lead are assigned. A major incident, and any P1 or P2, has a
+next status update due; when it passes, the communications lead (else the commander, else the
+supervisors) is paged. Customer and public updates are emailed to the site's stakeholders by the worker,
+from the database, with retries.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app
+
+from ..auth.models import User
+from ..database import claim_rows
+from ..escalation.delivery import MAX_ATTEMPTS, backoff, smtp_send
+from ..escalation.engine import queue_page
+from ..escalation.errors import SendFailed
+from ..extensions import db
+from ..incidents.actions import ActionRefused
+from ..incidents.lifecycle import OPEN_STATUSES
+from ..incidents.models import Incident
+from ..templating import countdown
+from .models import StatusUpdate
+from .rules import AUDIENCES, REMINDED, next_update_due, review_due, review_required
+
+MAX_UPDATE = 3000
+
+
+def _cadence_severity(incident: Incident) -> str | None:
+    if incident.severity in REMINDED:
+        return incident.severity
+    return "P2" if incident.major_at else None  # a declared major incident gets updates at least every 4 h
+
+
+def _schedule_next(incident: Incident, after: datetime, last_update: datetime | None) -> None:
+    severity = _cadence_severity(incident)
+    incident.next_update_due_at = next_update_due(severity, after, last_update) if severity else None
+    incident.update_reminded_at = None
+
+
+def declare_major(incident: Incident, actor: User | None, now: datetime, automatic: bool = False) -> None:
+    if incident.major_at is not None:
+        raise ActionRefused(f"{incident.reference} is already a major incident")
+    if not automatic:
+        missing = [label for label, holder in (("an incident commander", incident.commander),
+                                               ("a communications lead", incident.comms_lead)) if holder is None]
+        if missing:
+            raise ActionRefused(f"Assign {' and '.join(missing)} before declaring a major incident")
+    incident.major_at = now
+    _schedule_next(incident, now, None)
+    why = "automatically: every P1 is a major incident" if automatic else "by " + actor.name
+    incident.record("major", f"Declared a major incident {why}. Status updates are due on a cadence and a "
+                    "post-incident review is required.", actor, automatic=automatic)
+
+
+def on_severity(incident: Incident, actor: User | None, now: datetime) -> None:
+    """A report or a severity change: a P1 becomes a major incident; the update cadence follows."""
+    if incident.severity == "P1" and incident.major_at is None:
+        declare_major(incident, actor, now, automatic=True)
+    elif incident.next_update_due_at is None or _cadence_severity(incident) is None:
+        last = db.session.scalar(db.select(db.func.max(StatusUpdate.at)).where(StatusUpdate.incident_id == incident.id)) \
+            if incident.id else None
+        _schedule_next(incident, incident.reported_at, last)
+
+
+def post_update(incident: Incident, audience: str, text: str | None, actor: User, now: datetime) -> StatusUpdate:
+    text = (text or "").strip()
+    if audience not in AUDIENCES:
+        raise ActionRefused("Choose who the update is for: internal, customers or public")
+    if not text:
+        raise ActionRefused("Write the update first")
+    if len(text) > MAX_UPDATE:
+        raise ActionRefused(f"An update can be at most {MAX_UPDATE} characters (this one has {len(text)})")
+    recipients = list(incident.site.stakeholders or []) if audience != "internal" else []
+    emailing = bool(recipients and current_app.config.get("MAIL_SERVER"))
+    update = StatusUpdate(incident_id=incident.id, audience=audience, text=text, author=actor, at=now,
+                          recipients=recipients if emailing else [], email_state="pending" if emailing else "none",
+                          email_next_at=now if emailing else None)
+    db.session.add(update)
+    incident.record("update", f"Status update ({AUDIENCES[audience].lower()}): {text}", actor, audience=audience,
+                    emailed=len(recipients) if emailing else 0)
+    if incident.is_open:
+        _schedule_next(incident, now, now)
+    return update
+
+
+def updates_of(incident: Incident) -> list[StatusUpdate]:
+    return list(db.session.scalars(db.select(StatusUpdate).where(StatusUpdate.incident_id == incident.id)
+                                   .order_by(StatusUpdate.id.desc())))
+
+
+def review_facts(incident: Incident, now: datetime) -> dict | None:
+    reason = review_required(incident.severity, incident.major_at is not None, incident.reported_at,
+                             incident.resolved_at, now)
+    if reason is None:
+        return None
+    return {"reason": reason, "due": review_due(incident.severity, incident.resolved_at)}
+
+
+def remind_updates(now: datetime, limit: int = 100) -> int:
+    """Page whoever speaks for an incident whose next status update is overdue; once per due time."""
+    incidents = db.session.scalars(claim_rows(
+        db.select(Incident).where(Incident.status.in_(OPEN_STATUSES), Incident.next_update_due_at <= now,
+                                  Incident.update_reminded_at.is_(None)).limit(limit))).all()
+    for incident in incidents:
+        from ..obligations.paging import _supervisors
+        people = [p for p in (incident.comms_lead, incident.commander) if p and p.active][:1] or _supervisors()
+        about = f"Status update for {incident.reference} {countdown(incident.next_update_due_at, now)}"
+        key = f"upd{incident.id}:{int(incident.next_update_due_at.timestamp())}"
+        for person in people:
+            queue_page(incident.id, person, f"{key}:u{person.id}", None, now, about=about)
+        incident.update_reminded_at = now
+        incident.record("update_reminder", f"Paged {', '.join(p.name for p in people)}: {about}", None)
+    db.session.commit()
+    return len(incidents)
+
+
+def send_update_emails(now: datetime, limit: int = 20) -> int:
+    """Email due customer and public updates to the site's stakeholders (claim, send, record)."""
+    rows = db.session.scalars(claim_rows(
+        db.select(StatusUpdate).where(StatusUpdate.email_state == "pending", StatusUpdate.email_next_at <= now)
+        .limit(limit))).all()
+    for row in rows:
+        row.email_state, row.email_attempts = "sending", row.email_attempts + 1
+    db.session.commit()
+    for row in rows:
+        incident = db.session.get(Incident, row.incident_id)
+        config = current_app.config
+        message = EmailMessage()
+        message["From"], message["To"] = config["MAIL_FROM"], ", ".join(row.recipients)
+        message["Subject"] = f"Update on {incident.reference} at {incident.site.name}"
+        message["Message-ID"] = make_msgid(idstring=f"update-{row.id}", domain=config["MAIL_MESSAGE_DOMAIN"])
+        message.set_content(f"{row.text}\n\n{incident.site.name}, {row.at:%d %b %Y %H:%M} UTC\n")
+        try:
+            smtp_send(message)
+        except SendFailed as failure:
+            row.email_error = str(failure)[:500]
+            row.email_state = "failed" if row.email_attempts >= MAX_ATTEMPTS else "pending"
+            row.email_next_at = now + backoff(row.email_attempts)
+        else:
+            row.email_state, row.email_error = "sent", None
+        db.session.commit()
+    return len(rows)
