@@ -32,7 +32,7 @@ def test_default_targets_with_business_days_over_a_weekend_and_a_holiday():
 def test_an_organisation_changes_its_targets_and_bad_ones_are_refused(as_user, demo):
     admin = as_user("admin")
     form = {f"{s}-{c}": v for s, t in {"P1": ("10m", "2h"), "P2": ("1h", "8h"), "P3": ("4h", "3bd"),
-                                        "P4": ("1bd", "5bd")}.items() for c, v in zip(("response", "resolution"), t)}
+                                        "P4": ("1bd", "5bd")}.items() for c, v in zip(("response", "resolution"), t, strict=True)}
     assert admin.post("/admin/sla", data=form).status_code == 303
     assert Organisation.current().sla_targets == {"P1": {"response": "10m", "resolution": "2h"}}
     bad = admin.post("/admin/sla", data={**form, "P3-resolution": "three days"})
