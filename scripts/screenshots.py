@@ -17,7 +17,7 @@ PAGES = {
     "reporter": ["/report", "/reports/mine", "/incidents/INC-000001", "/account/password"],
     "supervisor": ["/incidents", "/incidents/INC-000001", "/oncall", "/account/alerts"],
     "admin": ["/admin/users", "/admin/sites", "/admin/organisation", "/admin/tokens", "/admin/teams",
-              "/admin/schedules", "/admin/policies"],
+              "/admin/schedules", "/admin/policies", "/admin/sla", "/admin/regulatory"],
 }
 
 
