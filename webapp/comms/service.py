@@ -23,6 +23,7 @@ from ..extensions import db
 from ..incidents.actions import ActionRefused
 from ..incidents.lifecycle import OPEN_STATUSES
 from ..incidents.models import Incident
+from ..obligations.paging import supervisors
 from ..templating import countdown
 from .models import StatusUpdate
 from .rules import AUDIENCES, REMINDED, next_update_due, review_due, review_required
@@ -107,8 +108,7 @@ def remind_updates(now: datetime, limit: int = 100) -> int:
         db.select(Incident).where(Incident.status.in_(OPEN_STATUSES), Incident.next_update_due_at <= now,
                                   Incident.update_reminded_at.is_(None)).limit(limit))).all()
     for incident in incidents:
-        from ..obligations.paging import _supervisors
-        people = [p for p in (incident.comms_lead, incident.commander) if p and p.active][:1] or _supervisors()
+        people = [p for p in (incident.comms_lead, incident.commander) if p and p.active][:1] or supervisors()
         about = f"Status update for {incident.reference} {countdown(incident.next_update_due_at, now)}"
         key = f"upd{incident.id}:{int(incident.next_update_due_at.timestamp())}"
         for person in people:

@@ -50,9 +50,10 @@ def override_severity(incident: Incident, severity: str, reason: str | None, act
                     previous=previous, severity=severity, reason=reason,
                     classified=incident.classified_severity)
     _recompute(incident, f"the severity changed to {severity}", actor)
+    # Imported here: these features build on incidents, not the other way round.
     from ..comms.service import on_severity
-    from ..sla.service import record_severity_change
     from ..database import utcnow
+    from ..sla.service import record_severity_change
     record_severity_change(incident, actor)
     on_severity(incident, actor, utcnow())
 

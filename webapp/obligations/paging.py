@@ -20,7 +20,7 @@ from ..templating import countdown
 from .models import Obligation
 
 
-def _supervisors() -> list[User]:
+def supervisors() -> list[User]:
     return list(db.session.scalars(db.select(User).where(User.active.is_(True), User.role.in_(("supervisor", "admin")))
                                    .order_by(User.id)))
 
@@ -29,7 +29,7 @@ def page_leads(incident: Incident, key: str, about: str, missed: bool, now: date
     """Page about a deadline: the incident commander (supervisors when there is none); once it is
     missed, the commander and the supervisors. `key` makes each page once per person."""
     commander = [incident.commander] if incident.commander and incident.commander.active else []
-    people = commander + [s for s in _supervisors() if s not in commander] if missed else commander or _supervisors()
+    people = commander + [s for s in supervisors() if s not in commander] if missed else commander or supervisors()
     for person in people:
         queue_page(incident.id, person, f"{key}:u{person.id}", None, now, about=about)
     names = ", ".join(p.name for p in people) or "nobody (no supervisor)"

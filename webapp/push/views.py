@@ -7,11 +7,11 @@ import uuid
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..api.common import json_api, json_body
 from ..database import utcnow
 from ..escalation.engine import queue_page
 from ..escalation.models import Notification
 from ..extensions import db
-from ..api.common import json_api, json_body
 from ..security import public, staff_required
 from . import tokens
 from .keys import application_server_key
