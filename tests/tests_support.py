@@ -51,6 +51,7 @@ ROUTES = {
     "evidence.use_photo_location": ("POST", f"{INC}/location-from-photo", {}, (302, 303, 303, 303, 303)),
     "api.create_incident": ("POST", "/api/v1/incidents", {}, (401, 400, 400, 400, 400)),
     "api.get_incident": ("GET", "/api/v1/incidents/INC-000001", None, (401, 200, 200, 200, 200)),
+    "api.correct_answers": ("PATCH", "/api/v1/incidents/INC-000001", {}, (401, 403, 403, 400, 400)),
     "api.list_incidents": ("GET", "/api/v1/incidents", None, (401, 200, 200, 200, 200)),
     "api.get_organisation": ("GET", "/api/v1/organisation", None, (401, 403, 403, 403, 200)),
     "api.patch_organisation": ("PATCH", "/api/v1/organisation", {}, (401, 403, 403, 403, 200)),

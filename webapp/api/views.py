@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from ..database import utcnow
 from ..extensions import db
+from ..incidents import actions
 from ..incidents.lifecycle import ALL_STATUSES
 from ..incidents.models import Incident
 from ..incidents.queries import incident_query
@@ -21,7 +22,7 @@ from ..reporting.service import ClientIdTaken, submit_report
 from ..rules.answers import validate_report
 from ..rules.classification import SEVERITIES
 from ..rules.errors import Invalid
-from ..security import admin_required, any_user_required
+from ..security import admin_required, any_user_required, supervisor_required
 from .common import json_api, json_body
 
 bp = json_api(Blueprint("api", __name__, url_prefix="/api/v1"))
@@ -54,6 +55,28 @@ def get_incident(reference: str):
                     "sla": [{"clock": c["clock"], "target": c["target"], "due": c["due"].isoformat(),
                              "met_at": c["met_at"].isoformat() if c["met_at"] else None, "state": c["state"]}
                             for c in clock_view(incident, now)]})
+
+
+@bp.patch("/incidents/<reference>")
+@supervisor_required
+def correct_answers(reference: str):
+    """Supervisors correct a report's answers: `{"answers": {...changed keys...}, "reason": "..."}`; a key
+    set to null removes that answer. The incident is classified again and its obligations recomputed."""
+    incident = visible_incident(reference)
+    body = json_body()
+    if not isinstance(body, dict) or set(body) - {"answers", "reason"}:
+        raise Invalid({"": "send {answers, reason}"})
+    try:
+        actions.correct_answers(incident, body.get("answers"), body.get("reason"), current_user, utcnow())
+    except actions.ActionRefused as refused:
+        db.session.rollback()
+        raise Invalid({"reason" if "reason" in str(refused) else "answers": str(refused)}, 422) from None
+    except Invalid:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    now = utcnow()
+    return jsonify({**incident.to_json(), "obligations": [o.to_json(now) for o in obligations_of(incident)]})
 
 
 def _cursor(raw: str | None) -> int | None:

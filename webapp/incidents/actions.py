@@ -119,3 +119,46 @@ def _recompute(incident: Incident, why: str, actor: User) -> None:
     from ..obligations.service import sync  # obligations build on incidents
     sync(incident, why, actor)
 
+
+
+def correct_answers(incident: Incident, changes: object, reason: str | None, actor: User, now: datetime) -> list[str]:
+    """A supervisor corrects the report's answers (not its description, site or times): the incident is
+    classified again (an overridden severity stays as the supervisor set it), and its obligations,
+    clocks and update cadence follow. Returns the changes in words. Invalid names each bad key."""
+    from ..rules.answers import ENVELOPE, describe_answers, validate_report
+    from ..rules.classification import classify
+    from ..rules.errors import Invalid
+    if not isinstance(changes, dict) or not changes:
+        raise Invalid({"answers": "give the answers to change, as an object"})
+    fixed = sorted(k for k in changes if k in ENVELOPE)
+    if fixed:
+        raise Invalid({k: "is not an answer: it cannot be corrected here" for k in fixed})
+    reason = _reason(reason, "Correcting the answers")
+    merged = {k: v for k, v in {**incident.answers, **changes}.items() if v is not None}
+    body = {**merged, "description": incident.description, "site": incident.site.code,
+            "occurred_at": incident.occurred_at.isoformat(), "client_id": incident.client_id}
+    clean = validate_report(body, now=now, site_codes={incident.site.code}, default_site=incident.site.code).answers
+    before = dict(describe_answers(incident.answers))
+    after = dict(describe_answers(clean))
+    words = [f"{q}: {before.get(q, '—')} → {after.get(q, '—')}" for q in dict.fromkeys([*before, *after])
+             if before.get(q) != after.get(q)]
+    if not words:
+        raise ActionRefused("Those are the answers already")
+    result = classify(clean, incident.site.jurisdiction, incident.confidential)
+    overridden = incident.severity != incident.classified_severity
+    previous = incident.severity
+    incident.answers, incident.categories = clean, result.categories
+    incident.classified_severity, incident.severity_reasons = result.severity, result.reasons
+    incident.confidential = incident.confidential or result.confidential
+    if not overridden:
+        incident.severity = result.severity
+    incident.record("answers", f"Answers corrected by {actor.name}: {reason}. " + "; ".join(words), actor,
+                    reason=reason, changes=words, classified=result.severity)
+    from ..comms.service import on_severity
+    from ..obligations.service import sync
+    from ..sla.service import record_severity_change
+    sync(incident, "the answers were corrected", actor)
+    if incident.severity != previous:
+        record_severity_change(incident, actor)
+        on_severity(incident, actor, now)
+    return words
