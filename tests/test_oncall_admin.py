@@ -53,7 +53,7 @@ def test_a_bad_schedule_names_what_is_wrong_and_saves_nothing(as_user, demo, cha
     assert db.session.scalar(db.select(db.func.count(Schedule.id))) == 0
 
 
-def test_a_responder_covers_a_shift_for_themselves_and_only_themselves(as_user, demo, p1_policy):
+def test_a_responder_covers_a_shift_for_themselves_and_only_themselves(app, as_user, demo, p1_policy):
     schedule_id = db.session.scalar(db.select(Schedule.id))
     start = datetime.now(timezone.utc) - timedelta(minutes=1)
     cover = {"user_id": demo["responder2"].id, "start": start.isoformat(), "end": (start + timedelta(hours=3)).isoformat()}
@@ -62,11 +62,12 @@ def test_a_responder_covers_a_shift_for_themselves_and_only_themselves(as_user, 
     assert taken.status_code == 201
     assert taken.get_json()["on_call_now"] == {**taken.get_json()["on_call_now"], "user_id": demo["responder2"].id,
                                                "override": True}
-    # ... and the page goes to the person covering.
+    # ... and the page goes to the person covering, not to the rotation's responder.
+    app.config["MAIL_SERVER"] = "localhost"
     file_incident(demo)
     start_new(T0)
     run_due(datetime.now(timezone.utc))
-    assert paged() == []  # nobody can be alerted yet (no phone, no mail server): skipped, not waited out
+    assert paged() == [("responder2", 0)]
     someone_else = {**cover, "user_id": demo["responder"].id}
     refused = responder2.post(f"/api/v1/schedules/{schedule_id}/overrides", json=someone_else)
     assert refused.status_code == 403 and "yourself" in refused.get_json()["fields"]["user_id"]

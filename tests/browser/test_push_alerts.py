@@ -109,6 +109,17 @@ class ServiceWorkerPush:
                                                            "registrationId": self.registrations[self.origin + "/"]})
 
 
+def page_the_phone(demo, handset, page, live_server, push_service):
+    """File a P1, let the worker page the responder, and hand the push to the phone's service worker."""
+    incident = file_incident(demo)
+    db.session.commit()
+    work_once(utcnow())
+    [message] = push_service.wait_for(1)
+    sw = ServiceWorkerPush(handset, page, live_server)
+    sw.deliver(message.payload)
+    return incident, message, sw
+
+
 def notifications(context) -> list[dict]:
     worker = context.service_workers[0]
     return worker.evaluate("""async () => (await self.registration.getNotifications()).map((n) => ({
@@ -138,12 +149,7 @@ def test_a_page_shows_on_the_phone_and_is_acknowledged_from_the_notification(
         == application_server_key(app)  # subscribed with our VAPID public key
     assert db.session.scalar(db.select(PushSubscription.endpoint)) == subscriber.endpoint
 
-    incident = file_incident(demo)
-    db.session.commit()
-    work_once(utcnow())
-    [message] = push_service.wait_for(1)
-    sw = ServiceWorkerPush(handset, page, live_server)
-    sw.deliver(message.payload)
+    incident, message, sw = page_the_phone(demo, handset, page, live_server, push_service)
     sw.deliver(message.payload)  # the same page twice (a resend after a crash): shown once
     shown = until(lambda: notifications(handset), what="the notification")
     assert shown == [{"title": f"P1 Critical · {incident.reference}", "tag": f"incident-{incident.reference}",
@@ -175,12 +181,7 @@ def test_a_page_shows_on_the_phone_and_is_acknowledged_from_the_notification(
 def test_acknowledge_tapped_with_no_signal_is_sent_when_the_signal_returns(
         app, handset, live_server, demo, p1_policy, push_service):
     _subscriber, page = enable_alerts(handset, live_server, push_service)
-    incident = file_incident(demo)
-    db.session.commit()
-    work_once(utcnow())
-    [message] = push_service.wait_for(1)
-    sw = ServiceWorkerPush(handset, page, live_server)
-    sw.deliver(message.payload)
+    incident, _message, _sw = page_the_phone(demo, handset, page, live_server, push_service)
     until(lambda: notifications(handset), what="the notification")
 
     handset.set_offline(True)

@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import current_app
+from sqlalchemy import case
 
 from ..database import claim_rows
 from ..extensions import db
@@ -126,10 +127,9 @@ def deliver(notification_id: int, now: datetime) -> str:
         db.session.commit()
         return notification.state
     # The phone may already have reported it delivered (a fast push service): never step back from that.
-    db.session.execute(db.update(Notification).where(Notification.id == notification_id)
-                       .values(sent_at=db.func.coalesce(Notification.sent_at, now), last_error=None))
-    db.session.execute(db.update(Notification).where(Notification.id == notification_id,
-                                                     Notification.state == "sending").values(state="sent"))
+    db.session.execute(db.update(Notification).where(Notification.id == notification_id).values(
+        sent_at=db.func.coalesce(Notification.sent_at, now), last_error=None,
+        state=case((Notification.state == "sending", "sent"), else_=Notification.state)))
     db.session.commit()
     db.session.refresh(notification)
     return notification.state

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 
+from ..comms.service import remind_updates, send_update_emails
 from ..database import utcnow
 from ..extensions import db
-from ..comms.service import remind_updates, send_update_emails
 from ..obligations.models import Obligation
 from ..obligations.paging import page_deadlines
 from ..push.fallback import fall_back

@@ -170,7 +170,8 @@ REGIMES: tuple[Regime, ...] = (
             Step("notify", "Notify the WHS regulator by the fastest means (phone or online)", Rule("immediately")),
             Step("written", "Written notice to the regulator, if it asks for one",
                  Rule("hours", 48, start="regulator_asked")),
-            Step("preserve", "Preserve the site: do not disturb it until an inspector releases it", Rule("until")),
+            Step("preserve", "Preserve the site: do not disturb it until an inspector releases it",
+                 Rule("until", words="no deadline: it lasts until the release is recorded")),
             Step("record", "Keep the record of the notifiable incident", Rule("keep", 5)),
         )),
     Regime(
