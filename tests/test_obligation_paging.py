@@ -57,6 +57,18 @@ def test_the_incident_commander_is_paged_first_and_supervisors_when_it_is_overdu
     assert [who for who, _ in reminders()] == ["responder2", "responder2", "supervisor", "admin"]
 
 
+def test_a_steps_owner_is_paged_before_the_commander_and_with_everyone_when_it_is_overdue(demo):
+    incident = gdpr_breach(demo)
+    incident.commander = demo["responder2"]
+    [ico] = [o for o in obligations_of(incident) if o.step == "authority"]
+    ico.owner = demo["responder"]
+    db.session.commit()
+    page_deadlines(T0 + timedelta(hours=55))
+    assert [who for who, _ in reminders()] == ["responder"]
+    page_deadlines(T0 + timedelta(hours=73))
+    assert [who for who, _ in reminders()] == ["responder", "responder", "responder2", "supervisor", "admin"]
+
+
 def test_a_step_marked_done_is_never_paged(demo):
     incident = gdpr_breach(demo)
     [ico] = [o for o in obligations_of(incident) if o.step == "authority"]

@@ -130,6 +130,54 @@ def test_an_obligation_of_another_incident_cannot_be_touched_through_this_one(as
     assert response.status_code == 422 and one(second, "AU-WHS:notify").status == "due"
 
 
+def test_a_supervisor_names_an_owner_for_a_step_on_the_page_and_in_the_api(as_user, demo):
+    incident = file_incident(demo, site="SYD")
+    notify = one(incident, "AU-WHS:notify")
+    supervisor = as_user("supervisor")
+    url = f"/incidents/{incident.reference}/obligations/{notify.id}/owner"
+    page = supervisor.post(url, data={"user_id": demo["responder2"].id}, follow_redirects=True).get_data(as_text=True)
+    assert f"Owner: <strong>{demo['responder2'].name}</strong>" in page
+    assert incident.timeline[-1].summary == (f"AU-WHS: {notify.what}: owner {demo['responder2'].name}")
+    body = supervisor.get(f"/api/v1/incidents/{incident.reference}").get_json()
+    assert body["obligations"][0]["owner"]["email"] == demo["responder2"].email
+    assert body["obligations"][1]["owner"] is None
+    supervisor.post(url, data={"user_id": ""})
+    assert one(incident, "AU-WHS:notify").owner_id is None
+    assert "owner cleared" in incident.timeline[-1].summary
+
+
+@pytest.mark.parametrize("who, message", [
+    ("reporter", "Choose an active responder, supervisor or admin"),
+    (999999, "Choose an active responder, supervisor or admin"),
+])
+def test_an_owner_must_be_active_staff(as_user, demo, who, message):
+    incident = file_incident(demo, site="SYD")
+    notify = one(incident, "AU-WHS:notify")
+    user_id = demo[who].id if isinstance(who, str) else who
+    response = as_user("supervisor").post(f"/incidents/{incident.reference}/obligations/{notify.id}/owner",
+                                          data={"user_id": user_id})
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert one(incident, "AU-WHS:notify").owner_id is None
+
+
+def test_a_confidential_incidents_step_cannot_be_given_to_someone_who_may_not_see_it(as_user, demo):
+    incident = file_incident(demo, site="SYD", confidential=True)
+    notify = one(incident, "AU-WHS:notify")
+    response = as_user("supervisor").post(f"/incidents/{incident.reference}/obligations/{notify.id}/owner",
+                                          data={"user_id": demo["responder"].id})
+    assert response.status_code == 422 and "may not see this confidential incident" in response.get_data(as_text=True)
+
+
+def test_a_settled_step_takes_no_owner(as_user, demo):
+    incident = file_incident(demo, site="SYD")
+    notify = one(incident, "AU-WHS:notify")
+    supervisor = as_user("supervisor")
+    supervisor.post(f"/incidents/{incident.reference}/obligations/{notify.id}/done", data={"reference": "R1"})
+    response = supervisor.post(f"/incidents/{incident.reference}/obligations/{notify.id}/owner",
+                               data={"user_id": demo["responder"].id})
+    assert response.status_code == 422 and "already settled" in response.get_data(as_text=True)
+
+
 def test_the_site_is_preserved_until_an_inspector_releases_it(as_user, demo):
     incident = file_incident(demo, site="SYD")
     supervisor = as_user("supervisor")

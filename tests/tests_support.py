@@ -108,6 +108,7 @@ ROUTES = {
     "obligations.mark_done": ("POST", f"{INC}/obligations/999999/done", {}, (302, 403, 403, 422, 422)),
     "obligations.mark_not_required": ("POST", f"{INC}/obligations/999999/not-required", {},
                                       (302, 403, 403, 422, 422)),
+    "obligations.assign_owner": ("POST", f"{INC}/obligations/999999/owner", {}, (302, 403, 403, 422, 422)),
     "obligations.record_event": ("POST", f"{INC}/obligations/events", {}, (302, 403, 403, 422, 422)),
     "comms.post_update": ("POST", f"{INC}/updates", {}, (302, 403, 422, 422, 422)),
     "comms.declare_major": ("POST", f"{INC}/major", {}, (302, 403, 403, 422, 422)),

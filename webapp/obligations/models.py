@@ -32,11 +32,13 @@ class Obligation(db.Model):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reference: Mapped[str | None] = mapped_column(String(200))  # the regulator's reference
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # None: the commander, else supervisors
     applies: Mapped[bool] = mapped_column(Boolean, default=True)  # False: the regime no longer applies
     nearly_paged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     overdue_paged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    decided_by: Mapped[User | None] = relationship()
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
 
     def state(self, now: datetime) -> str:
         """due, overdue, waiting, done or not_required."""
@@ -53,4 +55,5 @@ class Obligation(db.Model):
                 "deadline": self.deadline.isoformat() if self.deadline else None, "status": self.state(now),
                 "urgent": self.urgent and self.status == "due", "waiting_for": self.waiting_for,
                 "reasons": list(self.reasons), "done_at": self.done_at.isoformat() if self.done_at else None,
-                "reference": self.reference, "not_required_reason": self.not_required_reason}
+                "reference": self.reference, "not_required_reason": self.not_required_reason,
+                "owner": self.owner.to_json() if self.owner else None}

@@ -1,8 +1,8 @@
 """Deadlines that people must not miss: obligations nearly due and overdue are paged like incidents.
 
 Nearly due (OBLIGATION_NEARLY_DUE_FRACTION of the window from becoming aware to the deadline left,
-a quarter by default) pages the incident commander, or the supervisors when there is none; overdue
-pages the commander and the supervisors. Each is paged once per obligation, and the page goes on the
+a quarter by default) pages the step's owner, else the incident commander, else the supervisors;
+overdue pages the owner, the commander and the supervisors. Each is paged once per obligation, and the page goes on the
 timeline. A step marked done or not required is never paged.
 """
 from __future__ import annotations
@@ -25,11 +25,13 @@ def supervisors() -> list[User]:
                                    .order_by(User.id)))
 
 
-def page_leads(incident: Incident, key: str, about: str, missed: bool, now: datetime, what: str, **details) -> None:
-    """Page about a deadline: the incident commander (supervisors when there is none); once it is
-    missed, the commander and the supervisors. `key` makes each page once per person."""
-    commander = [incident.commander] if incident.commander and incident.commander.active else []
-    people = commander + [s for s in supervisors() if s not in commander] if missed else commander or supervisors()
+def page_leads(incident: Incident, key: str, about: str, missed: bool, now: datetime, what: str,
+               owner: User | None = None, **details) -> None:
+    """Page about a deadline: its owner, else the incident commander, else the supervisors; once it is
+    missed, all of them. `key` makes each page once per person."""
+    first = [p for p in dict.fromkeys([owner, incident.commander]) if p is not None and p.active]
+    first = first[:1] if not missed else first
+    people = first + [s for s in supervisors() if s not in first] if missed else first or supervisors()
     for person in people:
         queue_page(incident.id, person, f"{key}:u{person.id}", None, now, about=about)
     names = ", ".join(p.name for p in people) or "nobody (no supervisor)"
@@ -38,7 +40,7 @@ def page_leads(incident: Incident, key: str, about: str, missed: bool, now: date
 
 def _page(row: Obligation, incident: Incident, kind: str, now: datetime) -> None:
     page_leads(incident, f"o{row.id}:{kind}", f"{row.regime}: {row.what}: {countdown(row.deadline, now)}",
-               kind == "overdue", now, "obligation_page", obligation=row.id, kind=kind)
+               kind == "overdue", now, "obligation_page", owner=row.owner, obligation=row.id, kind=kind)
 
 
 def page_deadlines(now: datetime, limit: int = 50) -> int:

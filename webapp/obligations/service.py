@@ -141,6 +141,30 @@ def mark_not_required(incident: Incident, obligation_id: int, reason: str | None
     return row
 
 
+def assign_owner(incident: Incident, obligation_id: int, user_id: int | None, actor: User) -> Obligation:
+    """Name who makes this notification (None: back to the commander, else the supervisors). The owner
+    is paged first when it is nearly due."""
+    from ..auth.models import STAFF_ROLES
+    row = _open_row(incident, obligation_id)
+    if row.status != "due":
+        raise ActionRefused(f"“{row.what}” is already settled: it needs no owner")
+    person = None
+    if user_id is not None:
+        person = db.session.get(User, user_id)
+        if person is None or not person.active or person.role not in STAFF_ROLES:
+            raise ActionRefused("Choose an active responder, supervisor or admin")
+        if not incident.can_view(person):
+            raise ActionRefused(f"{person.name} may not see this confidential incident: name them on it first")
+    if row.owner_id == user_id:
+        return row
+    row.owner = person
+    text = f"{row.regime}: {row.what}: owner {person.name}" if person else \
+        f"{row.regime}: {row.what}: owner cleared (the incident commander, else the supervisors)"
+    incident.record("obligation_owner", text, actor, regime=row.regime, step=row.step,
+                    owner=person.email if person else None)
+    return row
+
+
 def record_event(incident: Incident, event: str, at: datetime, actor: User, now: datetime) -> None:
     """Something that starts a clock happened (the regulator asked for written notice)."""
     if event not in EVENT_STEPS:

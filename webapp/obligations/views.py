@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
 from ..database import utcnow
@@ -41,6 +41,16 @@ def mark_done(reference: str, obligation_id: int):
 def mark_not_required(reference: str, obligation_id: int):
     return act_on(reference, "obligations", lambda i: service.mark_not_required(
         i, obligation_id, request.form.get("reason"), current_user))
+
+
+@bp.post("/incidents/<reference>/obligations/<int:obligation_id>/owner")
+@supervisor_required
+def assign_owner(reference: str, obligation_id: int):
+    raw = request.form.get("user_id", "")
+    if raw and not raw.isdigit():
+        abort(400)
+    return act_on(reference, "obligations", lambda i: service.assign_owner(
+        i, obligation_id, int(raw) if raw else None, current_user))
 
 
 @bp.post("/incidents/<reference>/obligations/events")
