@@ -15,7 +15,8 @@ from playwright.sync_api import sync_playwright
 SIZES = {"phone": {"width": 390, "height": 844}, "tablet": {"width": 1024, "height": 768}}
 PAGES = {
     "reporter": ["/report", "/reports/mine", "/incidents/INC-000001", "/account/password"],
-    "supervisor": ["/incidents", "/incidents/INC-000001", "/oncall", "/account/alerts"],
+    "supervisor": ["/incidents", "/incidents/INC-000001", "/incidents/INC-000001/answers", "/oncall",
+                   "/account/alerts"],
     "admin": ["/admin/users", "/admin/sites", "/admin/organisation", "/admin/tokens", "/admin/teams",
               "/admin/schedules", "/admin/policies", "/admin/sla", "/admin/regulatory"],
 }

@@ -89,6 +89,14 @@ def file_incident(demo, **answers):
     return submit_report(checked, demo["reporter"], T0)[0]
 
 
+def browser_log_in(page, base: str, email: str) -> None:
+    """Log in through the login page of the live server, as a person would."""
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
 def paged(incident_id=None):
     """The pages in the outbox as (user name, step), oldest first."""
     from webapp.escalation.models import Notification

@@ -28,6 +28,7 @@ ROUTES = {
     "incidents.acknowledge": ("POST", f"{INC}/acknowledge", {}, (302, 403, 303, 303, 303)),
     "incidents.report_progress": ("POST", f"{INC}/progress", {}, (302, 403, 422, 422, 422)),
     "incidents.correct_aware_at": ("POST", f"{INC}/aware-at", {}, (302, 403, 403, 422, 422)),
+    "incidents.correct_answers": ("GET", f"{INC}/answers", None, (302, 403, 403, 200, 200)),
     "admin.users": ("GET", "/admin/users", None, (302, 403, 403, 403, 200)),
     "admin.invite_user": ("POST", "/admin/users", {}, (302, 403, 403, 403, 422)),
     "admin.update_user": ("POST", "/admin/users/{user_id}", {}, (302, 403, 403, 403, 303)),

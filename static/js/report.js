@@ -234,6 +234,11 @@
 
   var reportForm = document.querySelector("form[data-outbox]");
   if (reportForm) setUpReportForm(reportForm);
+  // Other forms of the same questions (a supervisor correcting the answers) are guided the same way.
+  document.querySelectorAll("form[data-guided]").forEach(function (form) {
+    form.addEventListener("change", function () { guide(form); });
+    guide(form);
+  });
   // The incident page can be swapped in by htmx (tablet pane): set up forms whenever they appear.
   function photoForms(root) {
     root.querySelectorAll("form[data-outbox-photos]:not([data-ready])").forEach(function (form) {

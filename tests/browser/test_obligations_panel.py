@@ -1,6 +1,6 @@
 """A supervisor on a tablet records a regulatory notification: the countdown gives way to the record."""
 import pytest
-from helpers import PASSWORD, file_incident
+from helpers import browser_log_in, file_incident
 from playwright.sync_api import expect
 
 from webapp.extensions import db
@@ -16,10 +16,7 @@ def test_a_supervisor_marks_an_obligation_done_and_the_countdown_is_replaced(bro
     db.session.commit()
     [ico] = [o for o in obligations_of(incident) if (o.regime, o.step) == ("GDPR", "authority")]
     page = browser.new_context(**TABLET).new_page()
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email").fill("supervisor@test.example")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    browser_log_in(page, live_server, "supervisor@test.example")
     page.goto(f"{live_server}/incidents/{incident.reference}")
     card = page.locator(f"#obligation-{ico.id}")
     expect(card).to_contain_text("Notify the ICO")

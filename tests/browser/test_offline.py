@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from helpers import PASSWORD
+from helpers import browser_log_in
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -45,10 +45,7 @@ def phone(browser_type, browser_type_launch_args, tmp_path):
 
 
 def log_in(page, base, email="reporter@test.example"):
-    page.goto(f"{base}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    browser_log_in(page, base, email)
     expect(page.get_by_role("heading", name="Report an incident")).to_be_visible()
 
 

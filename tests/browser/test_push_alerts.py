@@ -5,7 +5,7 @@ import json
 import time
 
 import pytest
-from helpers import PASSWORD, file_incident
+from helpers import browser_log_in, file_incident
 from playwright.sync_api import expect
 
 from webapp.database import utcnow
@@ -76,10 +76,7 @@ def enable_alerts(handset, live_server, push_service):
     subscriber = push_service.subscribe()
     handset.add_init_script(FAKE_PUSH_MANAGER % json.dumps(subscriber.subscription()))
     page = handset.pages[0] if handset.pages else handset.new_page()
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email").fill("responder@test.example")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    browser_log_in(page, live_server, "responder@test.example")
     page.get_by_role("link", name="Alerts").click()
     controlled(page)
     expect(page.locator("#push-state")).to_have_text("Alerts are off for this phone.")

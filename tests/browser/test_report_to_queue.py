@@ -2,7 +2,7 @@
 import re
 
 import pytest
-from helpers import PASSWORD
+from helpers import browser_log_in
 from playwright.sync_api import expect
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
@@ -11,11 +11,7 @@ TABLET = {"viewport": {"width": 1024, "height": 768}, "has_touch": True}
 pytestmark = pytest.mark.browser
 
 
-def log_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+log_in = browser_log_in
 
 
 def test_report_from_phone_arrives_in_tablet_queue_without_reload(browser, live_server, screenshot, database_url):

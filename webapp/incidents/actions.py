@@ -125,7 +125,8 @@ def correct_answers(incident: Incident, changes: object, reason: str | None, act
     """A supervisor corrects the report's answers (not its description, site or times): the incident is
     classified again (an overridden severity stays as the supervisor set it), and its obligations,
     clocks and update cadence follow. Returns the changes in words. Invalid names each bad key."""
-    from ..rules.answers import ENVELOPE, describe_answers, validate_report
+    from ..reporting.guide import prune
+    from ..rules.answers import ANSWER_KEYS, ENVELOPE, describe_answers, validate_report
     from ..rules.classification import classify
     from ..rules.errors import Invalid
     if not isinstance(changes, dict) or not changes:
@@ -133,8 +134,17 @@ def correct_answers(incident: Incident, changes: object, reason: str | None, act
     fixed = sorted(k for k in changes if k in ENVELOPE)
     if fixed:
         raise Invalid({k: "is not an answer: it cannot be corrected here" for k in fixed})
+    unknown = sorted(k for k in changes if k not in ANSWER_KEYS)
+    if unknown:
+        raise Invalid({k: "is not a known answer key" for k in unknown})
     reason = _reason(reason, "Correcting the answers")
-    merged = {k: v for k, v in {**incident.answers, **changes}.items() if v is not None}
+    # Answers to questions the corrected answers no longer ask go (no longer an injury: no treatment).
+    def given(value: object) -> bool:  # as the report form: null, "" and [] are "not given"
+        return value is not None and value != "" and value != []
+    merged = prune({k: v for k, v in {**incident.answers, **changes}.items() if given(v)})
+    unasked = sorted(k for k in changes if given(changes[k]) and k not in merged)
+    if unasked:
+        raise Invalid({k: "is not asked with these answers" for k in unasked})
     body = {**merged, "description": incident.description, "site": incident.site.code,
             "occurred_at": incident.occurred_at.isoformat(), "client_id": incident.client_id}
     clean = validate_report(body, now=now, site_codes={incident.site.code}, default_site=incident.site.code).answers

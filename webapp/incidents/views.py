@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
@@ -11,7 +11,7 @@ from ..auth.models import STAFF_ROLES, User
 from ..database import utcnow
 from ..extensions import db
 from ..organisation.models import Site
-from ..reporting.form import read_local_datetime
+from ..reporting.form import answers_from_form, form_values, read_local_datetime
 from ..rules.classification import CATEGORIES, SEVERITIES
 from ..security import any_user_required, is_htmx, staff_required, supervisor_required
 from . import actions, queries
@@ -170,3 +170,38 @@ def correct_aware_at(reference: str):
         actions.correct_aware_at(incident, moment, form.get("reason"), current_user, utcnow())
 
     return act_on(reference, "aware_at", correct)
+
+
+@bp.route("/<reference>/answers", methods=["GET", "POST"])
+@supervisor_required
+def correct_answers(reference: str):
+    """The report's guided questions, filled in, for a supervisor to correct with a reason. The incident
+    is classified again and its obligations and clocks follow (see actions.correct_answers)."""
+    from ..reporting.guide import SHOW_WHEN, follow_up_keys, show_when_attribute
+    from ..rules import answers as keys
+    from ..rules.errors import Invalid
+    incident = visible_incident(reference)
+    zone = ZoneInfo(incident.site.timezone)
+    errors: dict[str, str] = {}
+    if request.method == "GET":
+        answers, values = incident.answers, form_values(incident.answers, zone)
+    else:
+        answers = answers_from_form(request.form, request.form.getlist, zone)
+        values = {**request.form.to_dict(), **{k: request.form.getlist(k) for k, spec in keys.ANSWER_KEYS.items()
+                                               if spec.kind == "multi"}}
+        changes = {k: answers.get(k) for k in keys.ANSWER_KEYS if k not in keys.ENVELOPE}
+        try:
+            words = actions.correct_answers(incident, changes, request.form.get("reason"), current_user, utcnow())
+        except Invalid as invalid:
+            errors = invalid.fields
+        except actions.ActionRefused as refused:
+            errors = {"reason" if "reason" in str(refused) else "": str(refused)}
+        if errors:
+            db.session.rollback()
+        else:
+            db.session.commit()
+            flash("Answers corrected: " + "; ".join(words) + f". Now {incident.severity}.")
+            return redirect(url_for("incidents.detail", reference=reference), code=303)
+    return render_template("incidents/answers.html", incident=incident, values=values, errors=errors, keys=keys,
+                           follow_up=follow_up_keys(answers),
+                           show_when={key: show_when_attribute(key) for key in SHOW_WHEN}), 422 if errors else 200

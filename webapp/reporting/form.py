@@ -35,6 +35,26 @@ def _number(text: str, whole: bool) -> Any:
         return text
 
 
+def form_values(answers: Mapping[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    """Stored answers as the strings the form's fields show (the inverse of answers_from_form)."""
+    values: dict[str, Any] = {}
+    for key, value in answers.items():
+        spec = ANSWER_KEYS.get(key)
+        if spec is None:
+            continue
+        if spec.kind == "multi":
+            values[key] = list(value)
+        elif spec.kind == "bool":
+            values[key] = "yes" if value else "no"
+        elif spec.kind == "datetime":
+            values[key] = local_input_value(datetime.fromisoformat(value), tz)
+        elif spec.kind == "number":
+            values[key] = f"{value:g}"
+        else:
+            values[key] = str(value)
+    return values
+
+
 def answers_from_form(form: Mapping, getlist, tz: ZoneInfo) -> dict[str, Any]:
     """Raw answers from form fields; type errors stay as strings for the validator to report."""
     raw: dict[str, Any] = {}
