@@ -107,8 +107,24 @@ def test_a_page_reaches_the_phone_encrypted_signed_and_marked_urgent(demo, p1_po
     assert smtp_server.messages == []  # a phone is the channel; email only falls back
 
 
+def test_a_deadline_reminder_wakes_the_phone_even_for_a_low_severity_incident(demo, phone, push_service):
+    from webapp.escalation.engine import queue_page
+    phone("supervisor")
+    incident = file_incident(demo, treatment="first_aid")  # P4
+    queue_page(incident.id, demo["supervisor"], "test-reminder", None, T0, about="GDPR: Notify the ICO: due in 18 h")
+    db.session.commit()
+    work_once(T0)
+    [message] = push_service.wait_for(1)
+    alert = message.json()
+    assert incident.severity == "P4" and message.headers["urgency"] == "high"
+    assert (alert["kind"], alert["tag"], alert["body"]) == ("reminder", f"deadline-{incident.reference}",
+                                                            "GDPR: Notify the ICO: due in 18 h")
+    assert alert["requireInteraction"] is True and "ack" not in alert  # Open only: it is not a page to ack
+
+
 def test_low_severity_pages_do_not_wake_the_phone_or_stay_on_screen():
-    assert payload.headers("P3", "incident-INC-000001") == {"Urgency": "normal", "Topic": "incident-INC-000001"}
+    assert not payload.is_urgent("P3") and payload.is_urgent("P2")
+    assert payload.headers(False, "incident-INC-000001") == {"Urgency": "normal", "Topic": "incident-INC-000001"}
     body = payload.incident_payload(page_id=1, reference="INC-000001", severity="P4", severity_name="Low",
                                     site="Depot", description="word " * 500, url="/incidents/INC-000001",
                                     ack_token="a", receipt_token="r")

@@ -27,7 +27,7 @@ def incident_payload(*, page_id: int, reference: str, severity: str, severity_na
         "title": f"{severity} {severity_name} · {reference}{' (again)' if repeat else ''}",
         "body": f"{site}: {body}",
         "tag": f"incident-{reference}",  # a repeat page for the same incident replaces the last
-        "requireInteraction": severity in URGENT,  # stays on screen until the responder acts
+        "requireInteraction": is_urgent(severity),  # stays on screen until the responder acts
         "url": url, "ack": ack_token, "receipt": receipt_token,
     }
 
@@ -53,8 +53,12 @@ def encode(payload: dict) -> str:
     return text
 
 
-def headers(severity: str | None, topic: str) -> dict[str, str]:
+def is_urgent(severity: str | None) -> bool:
+    return severity in URGENT
+
+
+def headers(urgent: bool, topic: str) -> dict[str, str]:
     """RFC 8030: Urgency (high wakes a sleeping phone) and Topic (a newer message replaces an
     undelivered older one with the same topic; at most 32 base64url characters)."""
     clean = "".join(c for c in topic if c.isalnum() or c in "-_")[:32]
-    return {"Urgency": "high" if severity in URGENT else "normal", "Topic": clean}
+    return {"Urgency": "high" if urgent else "normal", "Topic": clean}

@@ -32,20 +32,22 @@ def build(notification) -> tuple[str, dict[str, str]]:
     receipt = tokens.issue("receipt", notification.id)
     if notification.incident_id is None:
         body = payload.test_payload(page_id=notification.id, receipt_token=receipt, url="/account/alerts")
-        return payload.encode(body), payload.headers(None, "test-alert")
+        return payload.encode(body), payload.headers(False, "test-alert")
     incident = db.session.get(Incident, notification.incident_id)
     if notification.about:
         body = payload.reminder_payload(page_id=notification.id, reference=incident.reference,
                                         severity=incident.severity, about=notification.about,
                                         url=f"/incidents/{incident.reference}", receipt_token=receipt)
-        return payload.encode(body), payload.headers("P1", f"deadline-{incident.reference}")
+        # A deadline wakes the phone whatever the incident's severity.
+        return payload.encode(body), payload.headers(True, f"deadline-{incident.reference}")
     body = payload.incident_payload(
         page_id=notification.id, reference=incident.reference, severity=incident.severity,
         severity_name=SEVERITY_NAMES[incident.severity], site=incident.site.name,
         description=incident.description if incident.can_view(notification.user) else None,
         url=f"/incidents/{incident.reference}", ack_token=tokens.issue("ack", notification.id),
         receipt_token=receipt, repeat=notification.step is None)
-    return payload.encode(body), payload.headers(incident.severity, f"incident-{incident.reference}")
+    urgent = payload.is_urgent(incident.severity)
+    return payload.encode(body), payload.headers(urgent, f"incident-{incident.reference}")
 
 
 def send_push(notification) -> None:
