@@ -88,3 +88,73 @@ def test_near_breaches_and_breaches_are_paged_once_each(app, demo):
     db.session.commit()
     assert page_clocks(T0 + timedelta(hours=3, minutes=1)) == 1  # the resolution clock runs on: near
     assert page_clocks(datetime.now(timezone.utc) + timedelta(days=1)) == 1  # resolution breached, once
+
+
+def test_a_clock_says_when_it_next_turns():
+    reported = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    response, resolution = clocks(severity="P1", reported_at=reported, acknowledged_at=None, resolved_at=None,
+                                  zone="UTC", jurisdiction="UK")
+    assert response.next_change(reported, 0.2, reported) == reported + timedelta(minutes=12)  # near
+    assert response.next_change(reported + timedelta(minutes=12), 0.2, reported) == reported + timedelta(minutes=15)
+    assert response.next_change(reported + timedelta(minutes=15), 0.2, reported) is None  # breached: no more
+    met = clocks(severity="P1", reported_at=reported, acknowledged_at=reported, resolved_at=None,
+                 zone="UTC", jurisdiction="UK")[0]
+    assert met.next_change(reported, 0.2, reported) is None
+    assert resolution.next_change(reported, 0.2, reported) == reported + timedelta(hours=3, minutes=12)
+
+
+def check_at(incident):
+    db.session.expire_all()
+    return db.session.get(type(incident), incident.id).clock_check_at
+
+
+def test_the_worker_leaves_a_quiet_incident_alone_until_its_next_clock_turns(demo):
+    incident = file_incident(demo)  # P1, reported at T0: near at +11:15 (a quarter of 15 min left)
+    assert check_at(incident) is None  # new: looked at on the next pass
+    assert page_clocks(T0) == 0
+    assert check_at(incident) == T0 + timedelta(minutes=11, seconds=15)
+    assert page_clocks(T0 + timedelta(minutes=11, seconds=15)) == 1
+    assert check_at(incident) == T0 + timedelta(minutes=15)
+    assert page_clocks(T0 + timedelta(minutes=15)) == 1  # breached
+    assert check_at(incident) == T0 + timedelta(hours=3)  # the resolution clock is next
+
+
+def test_what_moves_the_clocks_has_the_worker_look_again(as_user, demo):
+    incident = file_incident(demo, what_happened=["hazard"], treatment=None)  # P4: next business day
+    page_clocks(T0)
+    assert check_at(incident) > T0 + timedelta(hours=4)
+    actions.override_severity(incident, "P1", "the hazard is on the main walkway", demo["supervisor"])
+    db.session.commit()
+    assert check_at(incident) is None
+    assert page_clocks(T0 + timedelta(minutes=20)) == 1  # the P1 response target, 15 min, is breached
+    page_clocks(T0 + timedelta(minutes=21))
+    assert check_at(incident) == T0 + timedelta(hours=3)
+    # New targets: every open incident is looked at again.
+    form = {f"{s}-{c}": v for s, t in {"P1": ("10m", "2h"), "P2": ("1h", "8h"), "P3": ("4h", "3bd"),
+                                        "P4": ("1bd", "5bd")}.items() for c, v in zip(("response", "resolution"), t, strict=True)}
+    assert as_user("admin").post("/admin/sla", data=form).status_code == 303
+    assert check_at(incident) is None
+    page_clocks(T0 + timedelta(minutes=22))
+    assert check_at(incident) == T0 + timedelta(hours=1, minutes=30)  # near: a quarter of 2 h left
+    # A site's new time zone moves business days: its incidents are looked at again.
+    as_user("admin").post(f"/admin/sites/{incident.site_id}", data={"timezone": "Europe/Dublin"})
+    assert check_at(incident) is None
+
+
+def test_a_change_made_while_the_worker_works_is_not_overwritten(demo, monkeypatch):
+    from sqlalchemy import update
+
+    from webapp.incidents.models import Incident
+    from webapp.sla import service
+    incident = file_incident(demo)
+    real = service.incident_clocks
+
+    def meanwhile(row, overrides=None):
+        # Another process moves the clocks while the worker computes (unseen by the worker's session).
+        db.session.execute(update(Incident).where(Incident.id == row.id)
+                           .values(clock_check_at=None, clock_generation=Incident.clock_generation + 1)
+                           .execution_options(synchronize_session=False))
+        return real(row, overrides)
+    monkeypatch.setattr(service, "incident_clocks", meanwhile)
+    page_clocks(T0)
+    assert check_at(incident) is None  # the worker's answer was for the old clocks: the next pass looks again

@@ -14,6 +14,7 @@ from webapp.database import utcnow
 from webapp.escalation.models import Notification, WorkerHeartbeat
 from webapp.escalation.worker import beat, next_due, work_once
 from webapp.extensions import db
+from webapp.incidents.models import Incident
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,6 +68,16 @@ def test_worker_command_runs_a_pass(runner, demo, p1_policy):
     assert result.exit_code == 0, result.output
     assert paged() == [("responder", 0)]
     assert db.session.scalar(db.select(WorkerHeartbeat)) is not None
+
+
+def test_a_starting_worker_looks_at_every_open_incidents_clocks_again(runner, demo):
+    """A worker with another near-due fraction than the last one must not trust the checks it set."""
+    incident = file_incident(demo, what_happened=["hazard"], treatment=None)  # P4
+    incident.clock_check_at = T0 + timedelta(days=365)
+    db.session.commit()
+    assert runner.invoke(args=["worker", "--once"]).exit_code == 0
+    db.session.expire_all()
+    assert db.session.get(Incident, incident.id).clock_check_at < T0 + timedelta(days=30)
 
 
 def start_worker(database_url: str, smtp_port: int, **settings: str) -> subprocess.Popen:

@@ -6,10 +6,10 @@ from flask_login import current_user
 
 from ..auth.models import ROLE_LABELS, ROLES, ApiToken, User
 from ..cli import create_user, new_password
+from ..comms.rules import parse_emails
 from ..extensions import db
 from ..organisation.models import PROFILE_LABELS, Organisation, Site
 from ..organisation.rules import validate_profile, validate_site
-from ..comms.rules import parse_emails
 from ..rules.answers import JURISDICTIONS
 from ..rules.errors import Invalid
 from ..security import admin_required

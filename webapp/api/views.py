@@ -15,7 +15,6 @@ from ..incidents.models import Incident
 from ..incidents.queries import incident_query
 from ..incidents.views import visible_incident
 from ..obligations.service import obligations_of
-from ..sla.service import clock_view
 from ..organisation.models import Organisation, Site
 from ..organisation.rules import validate_profile, validate_site
 from ..reporting.service import ClientIdTaken, submit_report
@@ -23,6 +22,7 @@ from ..rules.answers import validate_report
 from ..rules.classification import SEVERITIES
 from ..rules.errors import Invalid
 from ..security import admin_required, any_user_required, supervisor_required
+from ..sla.service import clock_view
 from .common import json_api, json_body
 
 bp = json_api(Blueprint("api", __name__, url_prefix="/api/v1"))

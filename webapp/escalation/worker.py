@@ -15,7 +15,7 @@ from ..extensions import db
 from ..obligations.models import Obligation
 from ..obligations.paging import page_deadlines
 from ..push.fallback import fall_back
-from ..sla.service import page_clocks
+from ..sla.service import page_clocks, recheck_all_clocks
 from .delivery import deliver_due
 from .engine import repage_stalled, run_due, start_new
 from .models import Escalation, Notification, WorkerHeartbeat
@@ -79,6 +79,8 @@ def run_forever(app: Flask, interval: float, once: bool = False, log=print) -> N
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     name, started = worker_name(), utcnow()
     log(f"worker {name} running every {interval:g}s")
+    with app.app_context():
+        recheck_all_clocks()
     while not stopping:
         pause = interval
         with app.app_context():

@@ -62,6 +62,10 @@ class Incident(db.Model):
     major_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # declared a major incident
     next_update_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     update_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the worker next looks at this incident's SLA clocks (the next near or breach moment); None:
+    # look at the next pass (a new incident, or one whose clocks changed). See sla/tracking.py.
+    clock_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    clock_generation: Mapped[int] = mapped_column(default=0, server_default="0")  # +1 whenever the clocks move
     commander_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     comms_lead_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     tech_lead_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

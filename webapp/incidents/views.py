@@ -69,9 +69,9 @@ def visible_incident(reference: str) -> Incident:
 def _detail_context(incident: Incident, error: str | None = None, failed_form: str = "") -> dict:
     staff = db.session.scalars(
         db.select(User).where(User.active.is_(True), User.role.in_(STAFF_ROLES)).order_by(User.name))
-    from ..obligations.service import obligations_of, preserve_site_pending
     from ..comms.rules import AUDIENCES
     from ..comms.service import review_facts, updates_of
+    from ..obligations.service import obligations_of, preserve_site_pending
     from ..sla.service import clock_view
     return dict(incident=incident, error=error, failed_form=failed_form, statuses=STATUS_LABELS,
                 severities=SEVERITIES, roles=INCIDENT_ROLES, staff=list(staff), now=utcnow(),

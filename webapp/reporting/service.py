@@ -7,11 +7,11 @@ from typing import Sequence
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.models import User
+from ..comms import service as comms
 from ..evidence.models import Evidence
 from ..evidence.service import attach
 from ..extensions import db
 from ..incidents.models import Incident
-from ..comms import service as comms
 from ..obligations import service as obligations
 from ..organisation.models import Site
 from ..rules.answers import Report

@@ -68,6 +68,13 @@ class Clock:
             return "breached"
         return "near" if self.due - now <= (self.due - started) * near_fraction else "running"
 
+    def next_change(self, now: datetime, near_fraction: float, started: datetime) -> datetime | None:
+        """The next moment after `now` this clock turns near or breached; None if it never will now."""
+        if self.met_at is not None:
+            return None
+        near_at = self.due - (self.due - started) * near_fraction
+        return next((moment for moment in (near_at, self.due) if moment > now), None)
+
 
 def clocks(*, severity: str, reported_at: datetime, acknowledged_at: datetime | None,
            resolved_at: datetime | None, zone: str, jurisdiction: str, overrides: dict | None = None) -> list[Clock]:

@@ -1,20 +1,25 @@
 """An incident's SLA clocks with the organisation's targets, and paging near-breaches and breaches."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from sqlalchemy import or_, update
 
 from ..auth.models import User
+from ..database import claim_rows
 from ..extensions import db
 from ..incidents.lifecycle import OPEN_STATUSES
 from ..incidents.models import Incident
 from ..obligations.paging import page_leads
 from ..organisation.models import Organisation
 from ..templating import countdown
+from . import tracking  # noqa: F401  (clears clock_check_at when the clocks move)
 from .models import ClockAlert
 from .rules import CLOCKS, Clock, clocks, describe
+
+QUIET = datetime(9999, 1, 1, tzinfo=timezone.utc)  # no clock left to turn until something changes
 
 
 def incident_clocks(incident: Incident, overrides: dict | None = None) -> list[Clock]:
@@ -48,25 +53,46 @@ def record_severity_change(incident: Incident, actor: User) -> None:
                     actor, severity=incident.severity)
 
 
-def page_clocks(now: datetime, limit: int = 1000) -> int:
-    """Page each near-breach and breach of an open incident's clock once; return how many were paged."""
+def recheck_all_clocks() -> None:
+    """Have the next pass look at every open incident's clocks (a worker starting may have another
+    OBLIGATION_NEARLY_DUE_FRACTION than the one that set the checks)."""
+    db.session.execute(update(Incident).where(Incident.status.in_(OPEN_STATUSES))
+                       .values(clock_check_at=None, clock_generation=Incident.clock_generation + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def page_clocks(now: datetime, limit: int = 200) -> int:
+    """Page each near-breach and breach of an open incident's clock once; return how many were paged.
+
+    Only incidents whose clock_check_at has come (or was cleared by a change, see tracking.py) are
+    looked at; each is given the next moment one of its clocks turns, so a pass over a thousand quiet
+    incidents reads none of them."""
     overrides = Organisation.current().sla_targets
-    incidents = db.session.scalars(db.select(Incident).where(Incident.status.in_(OPEN_STATUSES))
-                                   .order_by(Incident.id).limit(limit)).all()
+    fraction = current_app.config["OBLIGATION_NEARLY_DUE_FRACTION"]
+    incidents = db.session.scalars(claim_rows(
+        db.select(Incident).where(Incident.status.in_(OPEN_STATUSES),
+                                  or_(Incident.clock_check_at.is_(None), Incident.clock_check_at <= now))
+        .order_by(Incident.id).limit(limit))).all()
     alerted = {(a.incident_id, a.clock, a.kind, a.severity) for a in db.session.scalars(
         db.select(ClockAlert).where(ClockAlert.incident_id.in_([i.id for i in incidents])))}
     paged = 0
     for incident in incidents:
-        for clock in clock_view(incident, now, overrides):
-            kind = {"near": "near", "breached": "breached"}.get(clock["state"])
-            if kind is None or (incident.id, clock["clock"], kind, incident.severity) in alerted:
+        ticking = incident_clocks(incident, overrides)
+        for clock in ticking:
+            kind = {"near": "near", "breached": "breached"}.get(clock.state(now, fraction, incident.reported_at))
+            if kind is None or (incident.id, clock.name, kind, incident.severity) in alerted:
                 continue
-            about = f"{incident.severity} {clock['label'].lower()} target ({clock['target_words']}): " \
-                    f"{countdown(clock['due'], now)}"
-            db.session.add(ClockAlert(incident_id=incident.id, clock=clock["clock"], kind=kind,
+            label = CLOCKS[clock.name].lower()
+            about = f"{incident.severity} {label} target ({describe(clock.target)}): {countdown(clock.due, now)}"
+            db.session.add(ClockAlert(incident_id=incident.id, clock=clock.name, kind=kind,
                                       severity=incident.severity, at=now))
-            page_leads(incident, f"sla{incident.id}:{incident.severity}:{clock['clock']}:{kind}", about,
-                       kind == "breached", now, "sla_page", clock=clock["clock"], kind=kind)
+            page_leads(incident, f"sla{incident.id}:{incident.severity}:{clock.name}:{kind}", about,
+                       kind == "breached", now, "sla_page", clock=clock.name, kind=kind)
             paged += 1
+        upcoming = [m for m in (c.next_change(now, fraction, incident.reported_at) for c in ticking) if m]
+        db.session.execute(update(Incident).where(Incident.id == incident.id,
+                                                  Incident.clock_generation == incident.clock_generation)
+                           .values(clock_check_at=min(upcoming, default=QUIET)))
     db.session.commit()
     return paged
