@@ -85,3 +85,51 @@ def test_an_immediate_notification_is_paged_at_once_as_due_now(demo):
     assert reminders() == [("supervisor", "AU-WHS: Notify the WHS regulator by the fastest means (phone or online): "
                                           "due now"), ("admin", "AU-WHS: Notify the WHS regulator by the fastest "
                                                                 "means (phone or online): due now")]
+
+
+def check_at(row):
+    db.session.expire_all()
+    return db.session.get(type(row), row.id).check_at
+
+
+def test_the_worker_looks_at_a_step_again_only_at_its_nearly_due_moment_then_its_deadline(demo):
+    incident = gdpr_breach(demo)
+    [ico] = [o for o in obligations_of(incident) if o.step == "authority"]
+    assert check_at(ico) is None
+    page_deadlines(T0 + timedelta(hours=1))
+    assert check_at(ico) == T0 + timedelta(hours=54)  # a quarter of 72 h left
+    assert page_deadlines(T0 + timedelta(hours=54)) == 1
+    assert check_at(ico) == T0 + timedelta(hours=72)
+
+
+def test_a_recomputed_deadline_is_looked_at_again(demo):
+    from webapp.incidents import actions
+    incident = gdpr_breach(demo)
+    [ico] = [o for o in obligations_of(incident) if o.step == "authority"]
+    page_deadlines(T0)
+    actions.correct_aware_at(incident, T0 + timedelta(hours=1), "the report sat unread for an hour",
+                             demo["supervisor"], T0 + timedelta(hours=2))
+    db.session.commit()
+    assert check_at(ico) is None
+    assert page_deadlines(T0 + timedelta(hours=54)) == 0  # now due at T0 + 73 h: nearly due at 55 h
+    assert check_at(ico) == T0 + timedelta(hours=55)
+    assert page_deadlines(T0 + timedelta(hours=55)) == 1
+
+
+def test_a_deadline_moved_while_the_worker_works_is_not_overwritten(demo, monkeypatch):
+    from sqlalchemy import update
+
+    from webapp.obligations import paging
+    from webapp.obligations.models import Obligation
+    incident = gdpr_breach(demo)
+    [ico] = [o for o in obligations_of(incident) if o.step == "authority"]
+    real = paging._page
+
+    def meanwhile(row, *args):
+        db.session.execute(update(Obligation).where(Obligation.id == row.id)  # another process recomputes it
+                           .values(deadline=T0 + timedelta(hours=60), check_at=None)
+                           .execution_options(synchronize_session=False))
+        return real(row, *args)
+    monkeypatch.setattr(paging, "_page", meanwhile)
+    assert page_deadlines(T0 + timedelta(hours=55)) == 1
+    assert check_at(ico) is None  # the next pass looks at the new deadline

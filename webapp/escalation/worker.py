@@ -13,7 +13,7 @@ from ..comms.service import remind_updates, send_update_emails
 from ..database import utcnow
 from ..extensions import db
 from ..obligations.models import Obligation
-from ..obligations.paging import page_deadlines
+from ..obligations.paging import page_deadlines, recheck_all_deadlines
 from ..push.fallback import fall_back
 from ..sla.service import page_clocks, recheck_all_clocks
 from .delivery import deliver_due
@@ -79,8 +79,9 @@ def run_forever(app: Flask, interval: float, once: bool = False, log=print) -> N
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     name, started = worker_name(), utcnow()
     log(f"worker {name} running every {interval:g}s")
-    with app.app_context():
+    with app.app_context():  # its near-due fraction may not be the one the last worker used
         recheck_all_clocks()
+        recheck_all_deadlines()
     while not stopping:
         pause = interval
         with app.app_context():

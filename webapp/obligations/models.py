@@ -36,6 +36,9 @@ class Obligation(db.Model):
     applies: Mapped[bool] = mapped_column(Boolean, default=True)  # False: the regime no longer applies
     nearly_paged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     overdue_paged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the worker next looks at this step (its nearly-due moment, then its deadline); None: the next
+    # pass (a new step, or one whose deadline was recomputed). See paging.page_deadlines.
+    check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])

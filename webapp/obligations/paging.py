@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
+from sqlalchemy import or_, update
 
 from ..auth.models import User
 from ..database import claim_rows
@@ -43,25 +44,39 @@ def _page(row: Obligation, incident: Incident, kind: str, now: datetime) -> None
                kind == "overdue", now, "obligation_page", owner=row.owner, obligation=row.id, kind=kind)
 
 
-def page_deadlines(now: datetime, limit: int = 50) -> int:
-    """Page nearly-due and overdue obligations; return how many were paged."""
+def page_deadlines(now: datetime, limit: int = 200) -> int:
+    """Page nearly-due and overdue obligations; return how many were paged. Only steps whose check_at
+    has come (or was cleared by a recomputation) are read; each is given its next moment."""
     fraction = current_app.config["OBLIGATION_NEARLY_DUE_FRACTION"]
     rows = db.session.scalars(claim_rows(
         db.select(Obligation).join(Incident, Incident.id == Obligation.incident_id)
         .where(Obligation.status == "due", Obligation.deadline.is_not(None), Obligation.waiting_for.is_(None),
-               Obligation.overdue_paged_at.is_(None), Incident.status != "cancelled")
+               Obligation.overdue_paged_at.is_(None), Incident.status != "cancelled",
+               or_(Obligation.check_at.is_(None), Obligation.check_at <= now))
         .order_by(Obligation.deadline).limit(limit))).all()
     paged = 0
     for row in rows:
         incident = db.session.get(Incident, row.incident_id)
+        nearly_at = row.deadline - (row.deadline - incident.aware_at) * fraction
         if row.deadline <= now:
             _page(row, incident, "overdue", now)
             row.overdue_paged_at = now
             row.nearly_paged_at = row.nearly_paged_at or now
             paged += 1
-        elif row.nearly_paged_at is None and row.deadline - now <= (row.deadline - incident.aware_at) * fraction:
+        elif row.nearly_paged_at is None and nearly_at <= now:
             _page(row, incident, "nearly", now)
             row.nearly_paged_at = now
             paged += 1
+        upcoming = min(nearly_at, row.deadline) if row.nearly_paged_at is None else row.deadline
+        # Only if the deadline is still the one read: a recomputation meanwhile wins.
+        db.session.execute(update(Obligation).where(Obligation.id == row.id, Obligation.deadline == row.deadline)
+                           .values(check_at=upcoming).execution_options(synchronize_session=False))
     db.session.commit()
     return paged
+
+
+def recheck_all_deadlines() -> None:
+    """Have the next pass look at every open step (a starting worker may have another fraction)."""
+    db.session.execute(update(Obligation).where(Obligation.status == "due").values(check_at=None)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()

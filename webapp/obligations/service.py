@@ -53,6 +53,7 @@ def _apply(row: Obligation, planned: Planned) -> None:
     row.waiting_for, row.reasons, row.applies = planned.waiting_for, list(planned.reasons), True
     row.status = "not_required" if planned.not_required else "due"
     row.not_required_reason = planned.not_required
+    row.check_at = None  # the worker looks again: the deadline or the window may have moved
 
 
 def sync(incident: Incident, why: str | None = None, actor: User | None = None) -> list[str]:
