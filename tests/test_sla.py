@@ -158,3 +158,24 @@ def test_a_change_made_while_the_worker_works_is_not_overwritten(demo, monkeypat
     monkeypatch.setattr(service, "incident_clocks", meanwhile)
     page_clocks(T0)
     assert check_at(incident) is None  # the worker's answer was for the old clocks: the next pass looks again
+
+
+def test_the_queue_reads_the_same_few_queries_however_many_rows_it_shows(as_user, demo):
+    """The 10-second poll of every supervisor's queue must not cost a query per incident."""
+    from sqlalchemy import event
+    supervisor = as_user("supervisor")
+
+    def queries_for_the_poll() -> int:
+        seen = []
+        listener = lambda *args: seen.append(1)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert supervisor.get("/incidents", headers={"HX-Request": "true"}).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+    file_incident(demo, what_happened=["hazard"], treatment=None)
+    few = queries_for_the_poll()
+    for _ in range(12):
+        file_incident(demo, what_happened=["hazard"], treatment=None, site="SYD")
+    assert queries_for_the_poll() == few

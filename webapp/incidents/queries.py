@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Select
+from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
 from ..extensions import db
@@ -30,6 +31,8 @@ def incident_query(viewer: User, *, status: str | None = None, severity: str | N
 def queue(viewer: User, limit: int = 200, **filters) -> list[Incident]:
     """The triage queue: most severe first, then the longest waiting."""
     query = incident_query(viewer, **filters).order_by(Incident.severity, Incident.reported_at, Incident.id)
+    # What each row shows, loaded with the list rather than one query per row.
+    query = query.options(selectinload(Incident.category_rows), selectinload(Incident.site))
     return list(db.session.scalars(query.limit(limit)))
 
 

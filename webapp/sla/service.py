@@ -22,15 +22,18 @@ from .rules import CLOCKS, Clock, clocks, describe
 QUIET = datetime(9999, 1, 1, tzinfo=timezone.utc)  # no clock left to turn until something changes
 
 
-def incident_clocks(incident: Incident, overrides: dict | None = None) -> list[Clock]:
-    if overrides is None:
+CURRENT = object()  # "the organisation's targets": looked up (None means no changes to the defaults)
+
+
+def incident_clocks(incident: Incident, overrides: dict | None | object = CURRENT) -> list[Clock]:
+    if overrides is CURRENT:
         overrides = Organisation.current().sla_targets
     return clocks(severity=incident.severity, reported_at=incident.reported_at,
                   acknowledged_at=incident.acknowledged_at, resolved_at=incident.resolved_at,
                   zone=incident.site.timezone, jurisdiction=incident.site.jurisdiction, overrides=overrides)
 
 
-def clock_view(incident: Incident, now: datetime, overrides: dict | None = None) -> list[dict]:
+def clock_view(incident: Incident, now: datetime, overrides: dict | None | object = CURRENT) -> list[dict]:
     """The clocks as the pages and the API show them."""
     fraction = current_app.config["OBLIGATION_NEARLY_DUE_FRACTION"]
     return [{"clock": c.name, "label": CLOCKS[c.name], "target": c.target, "target_words": describe(c.target),
