@@ -70,6 +70,42 @@ def test_an_update_is_posted_emailed_to_the_stakeholders_and_moves_the_next_one(
     assert "Status update (customers): Line 2 is stopped" in incident.timeline[-1].summary
 
 
+def test_an_update_whose_worker_died_while_sending_is_sent_after_its_lease(demo, smtp_server):
+    demo["sites"]["MAN"].stakeholders = ["ops@customer.example"]
+    incident = file_incident(demo)
+    update = post_update(incident, "customer", "Line 2 is stopped", demo["responder"], T0)
+    db.session.commit()
+    # A worker claimed it and died before sending: it is "sending", and nobody else may take it yet.
+    update.email_state, update.email_attempts, update.email_next_at = "sending", 1, T0
+    db.session.commit()
+    assert send_update_emails(T0 + timedelta(seconds=119)) == 0  # within PAGE_LEASE_SECONDS (120)
+    assert send_update_emails(T0 + timedelta(seconds=120)) == 1
+    [email] = smtp_server.messages
+    assert "Line 2 is stopped" in email.get_payload()
+    db.session.expire_all()
+    assert (db.session.get(StatusUpdate, update.id).email_state, db.session.get(StatusUpdate, update.id).email_attempts) \
+        == ("sent", 2)
+
+
+def test_an_update_that_cannot_be_emailed_says_so_on_the_timeline(app, demo):
+    app.config["MAIL_PORT"] = 1  # nothing listens there
+    demo["sites"]["MAN"].stakeholders = ["ops@customer.example"]
+    incident = file_incident(demo)
+    update = post_update(incident, "public", "Road closed", demo["responder"], T0)
+    db.session.commit()
+    moment = T0
+    for _ in range(10):
+        send_update_emails(moment)
+        db.session.expire_all()
+        row = db.session.get(StatusUpdate, update.id)
+        if row.email_state == "failed":
+            break
+        moment = row.email_next_at
+    assert row.email_state == "failed" and "email" in row.email_error
+    assert db.session.get(type(incident), incident.id).timeline[-1].summary.startswith(
+        "The public update could not be emailed to ops@customer.example: email: ")
+
+
 def test_internal_updates_are_not_emailed(demo):
     demo["sites"]["MAN"].stakeholders = ["ops@customer.example"]
     incident = file_incident(demo)

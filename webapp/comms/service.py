@@ -16,7 +16,7 @@ from flask import current_app
 
 from ..auth.models import User
 from ..database import claim_rows
-from ..escalation.delivery import MAX_ATTEMPTS, backoff, smtp_send
+from ..escalation.delivery import MAX_ATTEMPTS, backoff, lease, smtp_send
 from ..escalation.engine import queue_page
 from ..escalation.errors import SendFailed
 from ..extensions import db
@@ -120,12 +120,16 @@ def remind_updates(now: datetime, limit: int = 100) -> int:
 
 
 def send_update_emails(now: datetime, limit: int = 20) -> int:
-    """Email due customer and public updates to the site's stakeholders (claim, send, record)."""
+    """Email due customer and public updates to the site's stakeholders (claim, send, record). An
+    update whose worker died while sending it is taken over once its lease (PAGE_LEASE_SECONDS) ends,
+    as pages are; one that fails for good says so on the incident's timeline."""
     rows = db.session.scalars(claim_rows(
-        db.select(StatusUpdate).where(StatusUpdate.email_state == "pending", StatusUpdate.email_next_at <= now)
-        .limit(limit))).all()
+        db.select(StatusUpdate).where(
+            ((StatusUpdate.email_state == "pending") & (StatusUpdate.email_next_at <= now))
+            | ((StatusUpdate.email_state == "sending") & (StatusUpdate.email_next_at <= now - lease())))
+        .order_by(StatusUpdate.email_next_at, StatusUpdate.id).limit(limit))).all()
     for row in rows:
-        row.email_state, row.email_attempts = "sending", row.email_attempts + 1
+        row.email_state, row.email_attempts, row.email_next_at = "sending", row.email_attempts + 1, now
     db.session.commit()
     for row in rows:
         incident = db.session.get(Incident, row.incident_id)
@@ -141,6 +145,9 @@ def send_update_emails(now: datetime, limit: int = 20) -> int:
             row.email_error = str(failure)[:500]
             row.email_state = "failed" if row.email_attempts >= MAX_ATTEMPTS else "pending"
             row.email_next_at = now + backoff(row.email_attempts)
+            if row.email_state == "failed":
+                incident.record("update_warning", f"The {AUDIENCES[row.audience].lower()} update could not be "
+                                f"emailed to {', '.join(row.recipients)}: {row.email_error}", None, update=row.id)
         else:
             row.email_state, row.email_error = "sent", None
         db.session.commit()
