@@ -4,7 +4,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from helpers import report
+from helpers import file_incident, report
 
 from webapp.database import utcnow
 from webapp.extensions import db
@@ -193,3 +193,15 @@ def test_responders_say_they_are_on_the_way_and_on_scene(demo, as_user):
     db.session.refresh(incident)
     assert [e.what for e in incident.timeline][-2:] == ["on_my_way", "on_scene"]
     assert as_user("reporter").post(url, data={"progress": "on_scene"}).status_code == 403
+
+
+def test_a_queue_longer_than_it_shows_says_how_many_and_how_to_see_the_rest(as_user, demo, monkeypatch):
+    from webapp.incidents import queries
+    monkeypatch.setattr(queries, "QUEUE_LIMIT", 3)
+    for _ in range(4):
+        file_incident(demo, what_happened=["hazard"], treatment=None)
+    page = as_user("supervisor").get("/incidents").get_data(as_text=True)
+    assert "4 incidents: the 3 most severe and longest waiting are shown" in " ".join(page.split())
+    assert page.count('class="card incident-row"') == 3
+    narrowed = as_user("supervisor").get("/incidents?site=SYD").get_data(as_text=True)
+    assert "0 incidents" in narrowed and "are shown" not in narrowed

@@ -28,12 +28,21 @@ def incident_query(viewer: User, *, status: str | None = None, severity: str | N
     return query
 
 
-def queue(viewer: User, limit: int = 200, **filters) -> list[Incident]:
+QUEUE_LIMIT = 200
+
+
+def queue(viewer: User, limit: int = QUEUE_LIMIT, **filters) -> list[Incident]:
     """The triage queue: most severe first, then the longest waiting."""
     query = incident_query(viewer, **filters).order_by(Incident.severity, Incident.reported_at, Incident.id)
     # What each row shows, loaded with the list rather than one query per row.
     query = query.options(selectinload(Incident.category_rows), selectinload(Incident.site))
     return list(db.session.scalars(query.limit(limit)))
+
+
+def queue_size(viewer: User, **filters) -> int:
+    """How many incidents the queue's filters match (it shows at most its limit of them)."""
+    query = incident_query(viewer, **filters).with_only_columns(db.func.count(Incident.id)).order_by(None)
+    return db.session.scalar(query)
 
 
 def pages_of(incident: Incident) -> list:

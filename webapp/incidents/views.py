@@ -43,13 +43,14 @@ def queue():
     from ..sla.service import clock_view, nearest_deadline
     filters = _filters()
     now, overrides = utcnow(), Organisation.current().sla_targets
-    incidents = queries.queue(current_user, **filters)
+    incidents = queries.queue(current_user, limit=queries.QUEUE_LIMIT, **filters)
+    total = queries.queue_size(current_user, **filters) if len(incidents) == queries.QUEUE_LIMIT else len(incidents)
     clocks = {i.id: clock_view(i, now, overrides) for i in incidents}
     # Nearest SLA deadline first (a breached clock is in the past, so it leads); then severity and age.
     far = now.replace(year=now.year + 100)
     incidents.sort(key=lambda i: (nearest_deadline(clocks[i.id]) or far, i.severity, i.reported_at)
                    if i.is_open else (far, i.severity, i.reported_at))
-    context = dict(incidents=incidents, filters=filters, now=now, clocks=clocks,
+    context = dict(incidents=incidents, total=total, filters=filters, now=now, clocks=clocks,
                    poll_seconds=current_app.config["QUEUE_POLL_SECONDS"])
     if is_htmx():
         return render_block("incidents/queue.html", "queue_list", **context)
