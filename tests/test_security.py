@@ -49,6 +49,20 @@ def test_expired_form_token_keeps_the_report_on_screen(demo, as_user):
     assert db.session.scalar(db.select(db.func.count(Incident.id))) == 0
 
 
+@pytest.mark.parametrize("app_config", [CSRF_ON])
+def test_an_expired_answers_form_keeps_the_corrections_on_screen(demo, as_user):
+    from helpers import file_incident, is_checked
+    incident = file_incident(demo, treatment="first_aid")
+    response = as_user("supervisor").post(f"/incidents/{incident.reference}/answers", data={
+        "what_happened": "injury", "treatment": "hospital_admitted", "reason": "kept overnight", "csrf_token": "stale"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Your corrections are still here" in page
+    assert is_checked(page, "treatment", "hospital_admitted") and "kept overnight" in page
+    assert 'value="stale"' not in input_tag(page, "csrf_token")
+    db.session.expire_all()
+    assert db.session.get(Incident, incident.id).answers["treatment"] == "first_aid"
+
+
 def test_pages_send_a_strict_csp_and_use_no_inline_script(demo, as_user):
     client = as_user("admin")
     client.post("/report", data=form_report())

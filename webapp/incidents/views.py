@@ -5,15 +5,16 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from jinja2_fragments.flask import render_block
 
 from ..auth.models import STAFF_ROLES, User
 from ..database import utcnow
-from ..extensions import db
+from ..extensions import csrf, db
 from ..organisation.models import Site
 from ..reporting.form import answers_from_form, form_values, read_local_datetime
 from ..rules.classification import CATEGORIES, SEVERITIES
-from ..security import any_user_required, is_htmx, staff_required, supervisor_required
+from ..security import any_user_required, check_csrf, is_htmx, staff_required, supervisor_required
 from . import actions, queries
 from .lifecycle import ALL_STATUSES, STATUS_LABELS
 from .models import INCIDENT_ROLES, Incident
@@ -175,6 +176,7 @@ def correct_aware_at(reference: str):
 
 @bp.route("/<reference>/answers", methods=["GET", "POST"])
 @supervisor_required
+@csrf.exempt  # checked below, so an expired form comes back with the corrections still in it
 def correct_answers(reference: str):
     """The report's guided questions, filled in, for a supervisor to correct with a reason. The incident
     is classified again and its obligations and clocks follow (see actions.correct_answers)."""
@@ -192,7 +194,11 @@ def correct_answers(reference: str):
                                                if spec.kind == "multi"}}
         changes = {k: answers.get(k) for k in keys.ANSWER_KEYS if k not in keys.ENVELOPE}
         try:
+            check_csrf()
             words = actions.correct_answers(incident, changes, request.form.get("reason"), current_user, utcnow())
+        except CSRFError:
+            errors = {"": "This form had expired, so nothing was saved. Your corrections are still here: "
+                          "check them and save again."}
         except Invalid as invalid:
             errors = invalid.fields
         except actions.ActionRefused as refused:
