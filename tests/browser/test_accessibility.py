@@ -7,9 +7,10 @@ pytestmark = pytest.mark.browser
 
 PAGES = {
     "reporter": ["/report", "/reports/mine", "/incidents/INC-000001"],
-    "supervisor": ["/incidents", "/incidents/INC-000001", "/account/alerts", "/oncall"],
+    "supervisor": ["/incidents", "/incidents/INC-000001", "/incidents/INC-000001/answers", "/account/alerts",
+                   "/oncall"],
     "admin": ["/admin/users", "/admin/sites", "/admin/organisation", "/admin/tokens", "/admin/teams",
-              "/admin/schedules", "/admin/policies"],
+              "/admin/schedules", "/admin/policies", "/admin/sla", "/admin/regulatory"],
 }
 SIZES = {"phone": {"width": 390, "height": 844}, "tablet": {"width": 1024, "height": 768}}
 
