@@ -133,3 +133,17 @@ def test_a_deadline_moved_while_the_worker_works_is_not_overwritten(demo, monkey
     monkeypatch.setattr(paging, "_page", meanwhile)
     assert page_deadlines(T0 + timedelta(hours=55)) == 1
     assert check_at(ico) is None  # the next pass looks at the new deadline
+
+
+def test_a_moved_deadline_is_paged_again_when_it_nears_and_when_it_is_missed(demo):
+    from webapp.incidents import actions
+    incident = gdpr_breach(demo)
+    assert page_deadlines(T0 + timedelta(hours=54)) == 1  # nearly due
+    assert page_deadlines(T0 + timedelta(hours=72)) == 1  # missed
+    actions.correct_aware_at(incident, T0 + timedelta(hours=2), "the report sat unread for two hours",
+                             demo["supervisor"], T0 + timedelta(hours=72, minutes=1))
+    db.session.commit()  # the ICO is now due at T0 + 74 h
+    assert page_deadlines(T0 + timedelta(hours=72, minutes=2)) == 1  # within the last quarter: nearly due
+    assert page_deadlines(T0 + timedelta(hours=74)) == 1
+    assert [about for _, about in reminders()][-4:] == ["GDPR: Notify the ICO: due in 1 h 58 min"] * 2 + \
+        ["GDPR: Notify the ICO: due now"] * 2  # to the supervisor and the admin each time

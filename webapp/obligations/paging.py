@@ -40,7 +40,8 @@ def page_leads(incident: Incident, key: str, about: str, missed: bool, now: date
 
 
 def _page(row: Obligation, incident: Incident, kind: str, now: datetime) -> None:
-    page_leads(incident, f"o{row.id}:{kind}", f"{row.regime}: {row.what}: {countdown(row.deadline, now)}",
+    # The deadline is in the key: a deadline moved by a correction is paged afresh, the same one never twice.
+    page_leads(incident, f"o{row.id}:{kind}:{int(row.deadline.timestamp())}", f"{row.regime}: {row.what}: {countdown(row.deadline, now)}",
                kind == "overdue", now, "obligation_page", owner=row.owner, obligation=row.id, kind=kind)
 
 

@@ -75,6 +75,8 @@ def sync(incident: Incident, why: str | None = None, actor: User | None = None) 
         elif row.decided_by_rules and row.status != "done":
             before = (row.deadline, row.status, row.waiting_for)
             _apply(row, planned)
+            if row.deadline != before[0]:  # a new deadline is paged afresh when it nears and if it is missed
+                row.nearly_paged_at = row.overdue_paged_at = None
             if (row.deadline, row.status, row.waiting_for) != before:
                 changes.append(f"{label}: due {_when(row.deadline, zone)} (was {_when(before[0], zone)})"
                                if row.status == "due" and before[1] == "due"
