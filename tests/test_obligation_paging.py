@@ -147,3 +147,19 @@ def test_a_moved_deadline_is_paged_again_when_it_nears_and_when_it_is_missed(dem
     assert page_deadlines(T0 + timedelta(hours=74)) == 1
     assert [about for _, about in reminders()][-4:] == ["GDPR: Notify the ICO: due in 1 h 58 min"] * 2 + \
         ["GDPR: Notify the ICO: due now"] * 2  # to the supervisor and the admin each time
+
+
+def test_a_lead_who_cannot_be_alerted_is_passed_over_and_the_timeline_says_so(app, demo, phone):
+    app.config["MAIL_SERVER"] = None  # no email: only people with a phone can be alerted
+    phone("responder2")
+    incident = gdpr_breach(demo)
+    incident.commander = demo["responder2"]
+    [ico] = [o for o in obligations_of(incident) if o.step == "authority"]
+    ico.owner = demo["responder"]  # no phone
+    db.session.commit()
+    page_deadlines(T0 + timedelta(hours=54))
+    assert [who for who, _ in reminders()] == ["responder2"]  # the owner cannot be alerted: the commander is
+    page_deadlines(T0 + timedelta(hours=72))
+    assert [who for who, _ in reminders()] == ["responder2", "responder2"]
+    assert incident.timeline[-1].summary == ("Paged Responder2: GDPR: Notify the ICO: due now (Responder, Supervisor, "
+                                             "Admin: no phone for alerts and no email set up)")

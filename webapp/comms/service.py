@@ -17,13 +17,12 @@ from flask import current_app
 from ..auth.models import User
 from ..database import claim_rows
 from ..escalation.delivery import MAX_ATTEMPTS, backoff, lease, smtp_send
-from ..escalation.engine import queue_page
 from ..escalation.errors import SendFailed
 from ..extensions import db
 from ..incidents.actions import ActionRefused
 from ..incidents.lifecycle import OPEN_STATUSES
 from ..incidents.models import Incident
-from ..obligations.paging import supervisors
+from ..obligations.paging import page_leads
 from ..templating import countdown
 from .models import StatusUpdate
 from .rules import AUDIENCES, REMINDED, next_update_due, review_due, review_required
@@ -108,13 +107,10 @@ def remind_updates(now: datetime, limit: int = 100) -> int:
         db.select(Incident).where(Incident.status.in_(OPEN_STATUSES), Incident.next_update_due_at <= now,
                                   Incident.update_reminded_at.is_(None)).limit(limit))).all()
     for incident in incidents:
-        people = [p for p in (incident.comms_lead, incident.commander) if p and p.active][:1] or supervisors()
         about = f"Status update for {incident.reference} {countdown(incident.next_update_due_at, now)}"
         key = f"upd{incident.id}:{int(incident.next_update_due_at.timestamp())}"
-        for person in people:
-            queue_page(incident.id, person, f"{key}:u{person.id}", None, now, about=about)
+        page_leads(incident, [incident.comms_lead, incident.commander], key, about, False, now, "update_reminder")
         incident.update_reminded_at = now
-        incident.record("update_reminder", f"Paged {', '.join(p.name for p in people)}: {about}", None)
     db.session.commit()
     return len(incidents)
 

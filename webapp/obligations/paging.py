@@ -1,8 +1,8 @@
 """Deadlines that people must not miss: obligations nearly due and overdue are paged like incidents.
 
 Nearly due (OBLIGATION_NEARLY_DUE_FRACTION of the window from becoming aware to the deadline left,
-a quarter by default) pages the step's owner, else the incident commander, else the supervisors;
-overdue pages the owner, the commander and the supervisors. Each is paged once per obligation, and the page goes on the
+a quarter by default) pages the step's owner, else the incident commander, else the supervisors (the
+first of them who can be alerted); overdue pages the owner, the commander and the supervisors. Each is paged once per obligation, and the page goes on the
 timeline. A step marked done or not required is never paged.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy import or_, update
 
 from ..auth.models import User
 from ..database import claim_rows
-from ..escalation.engine import queue_page
+from ..escalation.engine import queue_page, routes_for
 from ..extensions import db
 from ..incidents.models import Incident
 from ..templating import countdown
@@ -26,23 +26,29 @@ def supervisors() -> list[User]:
                                    .order_by(User.id)))
 
 
-def page_leads(incident: Incident, key: str, about: str, missed: bool, now: datetime, what: str,
-               owner: User | None = None, **details) -> None:
-    """Page about a deadline: its owner, else the incident commander, else the supervisors; once it is
-    missed, all of them. `key` makes each page once per person."""
-    first = [p for p in dict.fromkeys([owner, incident.commander]) if p is not None and p.active]
-    first = first[:1] if not missed else first
-    people = first + [s for s in supervisors() if s not in first] if missed else first or supervisors()
-    for person in people:
+def page_leads(incident: Incident, leads: list[User | None], key: str, about: str, missed: bool, now: datetime,
+               what: str, **details) -> None:
+    """Page about a deadline: the first of `leads` (a step's owner, the commander...) who can be
+    alerted, else the leads and the supervisors; once it is missed, all of them. `key` makes each page
+    once per person. The timeline names who was paged and who could not be alerted."""
+    leads = [p for p in dict.fromkeys(leads) if p is not None and p.active]
+    first = next((p for p in leads if routes_for(p)), None)
+    people = [first] if first and not missed else leads + [s for s in supervisors() if s not in leads]
+    reached = [p for p in people if routes_for(p)]
+    for person in reached:
         queue_page(incident.id, person, f"{key}:u{person.id}", None, now, about=about)
-    names = ", ".join(p.name for p in people) or "nobody (no supervisor)"
-    incident.record(what, f"Paged {names}: {about}", None, users=[p.id for p in people], **details)
+    text = f"Paged {', '.join(p.name for p in reached) or 'nobody'}: {about}"
+    missing = [p for p in people if p not in reached]
+    if missing:
+        text += f" ({', '.join(p.name for p in missing)}: no phone for alerts and no email set up)"
+    incident.record(what, text, None, users=[p.id for p in reached], **details)
 
 
 def _page(row: Obligation, incident: Incident, kind: str, now: datetime) -> None:
     # The deadline is in the key: a deadline moved by a correction is paged afresh, the same one never twice.
-    page_leads(incident, f"o{row.id}:{kind}:{int(row.deadline.timestamp())}", f"{row.regime}: {row.what}: {countdown(row.deadline, now)}",
-               kind == "overdue", now, "obligation_page", owner=row.owner, obligation=row.id, kind=kind)
+    page_leads(incident, [row.owner, incident.commander], f"o{row.id}:{kind}:{int(row.deadline.timestamp())}",
+               f"{row.regime}: {row.what}: {countdown(row.deadline, now)}", kind == "overdue", now, "obligation_page",
+               obligation=row.id, kind=kind)
 
 
 def page_deadlines(now: datetime, limit: int = 200) -> int:
