@@ -16,7 +16,7 @@ from flask import current_app
 
 from ..auth.models import User
 from ..database import claim_rows
-from ..escalation.delivery import MAX_ATTEMPTS, backoff, lease, smtp_send
+from ..escalation.delivery import MAX_ATTEMPTS, backoff, claim_outbox, smtp_send
 from ..escalation.errors import SendFailed
 from ..extensions import db
 from ..incidents.actions import ActionRefused
@@ -119,14 +119,7 @@ def send_update_emails(now: datetime, limit: int = 20) -> int:
     """Email due customer and public updates to the site's stakeholders (claim, send, record). An
     update whose worker died while sending it is taken over once its lease (PAGE_LEASE_SECONDS) ends,
     as pages are; one that fails for good says so on the incident's timeline."""
-    rows = db.session.scalars(claim_rows(
-        db.select(StatusUpdate).where(
-            ((StatusUpdate.email_state == "pending") & (StatusUpdate.email_next_at <= now))
-            | ((StatusUpdate.email_state == "sending") & (StatusUpdate.email_next_at <= now - lease())))
-        .order_by(StatusUpdate.email_next_at, StatusUpdate.id).limit(limit))).all()
-    for row in rows:
-        row.email_state, row.email_attempts, row.email_next_at = "sending", row.email_attempts + 1, now
-    db.session.commit()
+    rows = claim_outbox(StatusUpdate, "email_state", "email_next_at", "email_attempts", now, limit)
     for row in rows:
         incident = db.session.get(Incident, row.incident_id)
         config = current_app.config

@@ -88,17 +88,25 @@ def smtp_send(message: EmailMessage) -> None:
 SENDERS = {"email": send_email, "push": send_push}
 
 
+def claim_outbox(model, state: str, next_at: str, attempts: str, now: datetime, limit: int) -> list:
+    """Take due rows of an outbox table (`pending` and due, or `sending` whose worker died: its lease
+    ran out) for this worker: each becomes `sending` with its lease starting now. Committed."""
+    state_col, next_col = getattr(model, state), getattr(model, next_at)
+    rows = db.session.scalars(claim_rows(
+        db.select(model)
+        .where(((state_col == "pending") & (next_col <= now)) | ((state_col == "sending") & (next_col <= now - lease())))
+        .order_by(next_col, model.id).limit(limit))).all()
+    for row in rows:
+        setattr(row, state, "sending")
+        setattr(row, attempts, getattr(row, attempts) + 1)
+        setattr(row, next_at, now)
+    db.session.commit()
+    return rows
+
+
 def claim(now: datetime, limit: int = 20) -> list[int]:
     """Take due pages (and pages whose sender died) for this worker; returns their ids."""
-    rows = db.session.scalars(claim_rows(
-        db.select(Notification)
-        .where(((Notification.state == "pending") & (Notification.next_attempt_at <= now))
-               | ((Notification.state == "sending") & (Notification.next_attempt_at <= now - lease())))
-        .order_by(Notification.next_attempt_at, Notification.id).limit(limit))).all()
-    for row in rows:
-        row.state, row.attempts, row.next_attempt_at = "sending", row.attempts + 1, now
-    db.session.commit()
-    return [row.id for row in rows]
+    return [row.id for row in claim_outbox(Notification, "state", "next_attempt_at", "attempts", now, limit)]
 
 
 def _say_it_failed(notification: Notification) -> None:
