@@ -32,9 +32,15 @@ def page_leads(incident: Incident, leads: list[User | None], key: str, about: st
     alerted, else the leads and the supervisors; once it is missed, all of them. `key` makes each page
     once per person. The timeline names who was paged and who could not be alerted."""
     leads = [p for p in dict.fromkeys(leads) if p is not None and p.active]
-    first = next((p for p in leads if routes_for(p)), None)
+    alertable: dict[int, bool] = {}
+
+    def can_alert(person: User) -> bool:  # a phone, or email when there is a mail server
+        if person.id not in alertable:
+            alertable[person.id] = bool(routes_for(person))
+        return alertable[person.id]
+    first = next((p for p in leads if can_alert(p)), None)
     people = [first] if first and not missed else leads + [s for s in supervisors() if s not in leads]
-    reached = [p for p in people if routes_for(p)]
+    reached = [p for p in people if can_alert(p)]
     for person in reached:
         queue_page(incident.id, person, f"{key}:u{person.id}", None, now, about=about)
     text = f"Paged {', '.join(p.name for p in reached) or 'nobody'}: {about}"
