@@ -201,3 +201,30 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
         assert db.session.execute(db.text("PRAGMA journal_mode")).scalar() == "wal"
         db.session.remove()
         db.engine.dispose()
+
+
+HUGE = "9" * 30
+
+
+@pytest.mark.parametrize("url, body", [
+    ("/incidents/INC-000001/roles", {"role": "commander", "user_id": HUGE}),
+    ("/incidents/INC-000001/obligations/OBL/owner", {"user_id": HUGE}),
+])
+def test_a_number_too_large_for_the_database_is_refused_clearly(as_user, demo, url, body):
+    from helpers import file_incident
+
+    from webapp.obligations.service import obligations_of
+    incident = file_incident(demo, site="SYD")
+    url = url.replace("OBL", str(obligations_of(incident)[0].id))
+    client = as_user("admin")
+    response = client.post(url, data=body)
+    assert response.status_code == 400
+    assert "A number in what you sent is too large" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Incident, incident.id).commander_id is None
+
+
+def test_an_id_too_large_for_the_database_in_a_link_is_not_found(as_user, demo):
+    from helpers import file_incident
+    incident = file_incident(demo, site="SYD")
+    assert as_user("supervisor").post(f"/incidents/{incident.reference}/obligations/{HUGE}/done").status_code == 404

@@ -1,7 +1,9 @@
 """Error pages: JSON under /api/, a readable page (or HTMX fragment) elsewhere."""
 from flask import Flask, jsonify, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from .security import wants_json
 
@@ -22,7 +24,26 @@ def _render(status: int, message: str):
     return render_template("error.html", status=status, message=message), status
 
 
+class RowId(IntegerConverter):
+    """`<int:...>` in a URL: a number that fits a database id (a larger one is simply not found)."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 (werkzeug's name)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = RowId  # before the blueprints' rules are bound
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def out_of_range(error):
+        """A number too large for the database (an id typed into a form or a JSON body): nothing is
+        stored, and the sender is told."""
+        from .extensions import db
+        db.session.rollback()
+        return _render(400, "A number in what you sent is too large. Nothing was changed.")
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return _render(400, "Your form expired (security token missing or old). Reload the page and "
