@@ -105,3 +105,10 @@ def test_values_are_normalised():
     assert "treatment" not in report.answers  # null counts as not given
     assert report.location == {"lat": -33.9, "lon": 151.2, "accuracy_m": 12.0}
     assert report.occurred_at == datetime(2026, 3, 1, 10, tzinfo=timezone.utc)
+
+
+def test_a_description_with_a_nul_character_is_named():
+    with pytest.raises(ReportInvalid) as refused:
+        validate_report({"description": "a\x00b", "what_happened": ["hazard"]}, now=NOW, site_codes={"SYD"},
+                        default_site="SYD")
+    assert refused.value.fields == {"description": "contains a NUL character, which text cannot hold"}

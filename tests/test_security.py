@@ -228,3 +228,19 @@ def test_an_id_too_large_for_the_database_in_a_link_is_not_found(as_user, demo):
     from helpers import file_incident
     incident = file_incident(demo, site="SYD")
     assert as_user("supervisor").post(f"/incidents/{incident.reference}/obligations/{HUGE}/done").status_code == 404
+
+
+@pytest.mark.parametrize("how", ["form", "json"])
+def test_text_with_a_nul_character_is_refused_on_both_databases(as_user, demo, how):
+    from helpers import file_incident, report
+    client = as_user("supervisor")
+    if how == "json":
+        response = client.post("/api/v1/incidents", json=report(description="Pallet\u0000fell"))
+        assert response.status_code == 400 and "NUL character" in response.get_json()["error"]
+        assert db.session.scalar(db.select(db.func.count(Incident.id))) == 0
+    else:
+        incident = file_incident(demo)
+        response = client.post(f"/incidents/{incident.reference}/notes", data={"note": "a\x00b"})
+        assert response.status_code == 400 and "NUL character" in response.get_data(as_text=True)
+        db.session.expire_all()
+        assert "note" not in [e.what for e in db.session.get(Incident, incident.id).timeline]

@@ -1,5 +1,5 @@
 """Error pages: JSON under /api/, a readable page (or HTMX fragment) elsewhere."""
-from flask import Flask, jsonify, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
@@ -32,17 +32,43 @@ class RowId(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = RowId  # before the blueprints' rules are bound
+
+    @app.before_request
+    def refuse_nul_characters():
+        """No keyboard types a NUL character, and PostgreSQL cannot store one in text (SQLite would):
+        refuse it everywhere, the same on both, before anything is stored."""
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        # Uploads (multipart) are left to their views, which set their own size limits before reading;
+        # the report's text is checked by its validator.
+        form = request.form if request.mimetype == "application/x-www-form-urlencoded" else {}
+        body = request.get_json(silent=True) if request.is_json else None
+        if any("\x00" in value for value in form.values()) or _has_nul(body):
+            return _render(400, "What you sent contains a NUL character, which text cannot hold. Nothing was changed.")
+        return None
 
     @app.errorhandler(OverflowError)
     @app.errorhandler(DataError)
     def out_of_range(error):
-        """A number too large for the database (an id typed into a form or a JSON body): nothing is
-        stored, and the sender is told."""
+        """A value the database cannot hold (an id typed into a form or a JSON body too large for its
+        column): nothing is stored, and the sender is told."""
         from .extensions import db
         db.session.rollback()
-        return _render(400, "A number in what you sent is too large. Nothing was changed.")
+        if isinstance(error, OverflowError) or "out of range" in str(getattr(error, "orig", "")):
+            return _render(400, "A number in what you sent is too large. Nothing was changed.")
+        return _render(400, "Something in what you sent cannot be stored. Nothing was changed.")
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -146,6 +146,8 @@ def _check(key: str, spec: Key, value: Any, site_codes: set[str]) -> Any:
         if not isinstance(value, str):
             raise ValueError("must be text")
         value = value.strip()
+        if "\x00" in value:
+            raise ValueError("contains a NUL character, which text cannot hold")
         if len(value) < spec.minimum:
             raise ValueError("is required")
         if len(value) > spec.maximum:
