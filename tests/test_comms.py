@@ -7,6 +7,7 @@ from helpers import T0, file_incident, subject
 from webapp.comms.models import StatusUpdate
 from webapp.comms.rules import next_update_due, parse_emails, review_due, review_required
 from webapp.comms.service import post_update, remind_updates, send_update_emails
+from webapp.database import utcnow
 from webapp.escalation.models import Notification
 from webapp.extensions import db
 from webapp.incidents import actions
@@ -156,3 +157,18 @@ def test_site_stakeholders_are_checked(as_user, demo):
     db.session.expire_all()
     assert site.stakeholders == ["ops@customer.example", "b@c.example"]
     assert parse_emails("") == []
+
+
+def test_the_same_update_sent_twice_in_a_row_is_posted_and_emailed_once(as_user, demo, smtp_server):
+    demo["sites"]["MAN"].stakeholders = ["ops@customer.example"]
+    incident = file_incident(demo)
+    client = as_user("responder")
+    form = {"audience": "customer", "text": "Line 2 is stopped."}
+    assert client.post(f"/incidents/{incident.reference}/updates", data=form).status_code == 303
+    assert client.post(f"/incidents/{incident.reference}/updates", data=form).status_code == 303  # a double tap
+    assert db.session.scalar(db.select(db.func.count(StatusUpdate.id))) == 1
+    send_update_emails(utcnow())
+    assert len(smtp_server.messages) == 1
+    # The same words for another audience are another update.
+    client.post(f"/incidents/{incident.reference}/updates", data={**form, "audience": "internal"})
+    assert db.session.scalar(db.select(db.func.count(StatusUpdate.id))) == 2

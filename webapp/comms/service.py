@@ -8,7 +8,7 @@ from the database, with retries.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -67,6 +67,9 @@ def on_severity(incident: Incident, actor: User | None, now: datetime) -> None:
         _schedule_next(incident, incident.reported_at, last)
 
 
+RESUBMIT_WINDOW = timedelta(minutes=2)
+
+
 def post_update(incident: Incident, audience: str, text: str | None, actor: User, now: datetime) -> StatusUpdate:
     text = (text or "").strip()
     if audience not in AUDIENCES:
@@ -75,6 +78,11 @@ def post_update(incident: Incident, audience: str, text: str | None, actor: User
         raise ActionRefused("Write the update first")
     if len(text) > MAX_UPDATE:
         raise ActionRefused(f"An update can be at most {MAX_UPDATE} characters (this one has {len(text)})")
+    again = db.session.scalar(db.select(StatusUpdate).where(
+        StatusUpdate.incident_id == incident.id, StatusUpdate.author_id == actor.id, StatusUpdate.audience == audience,
+        StatusUpdate.text == text, StatusUpdate.at >= now - RESUBMIT_WINDOW).limit(1))
+    if again is not None:
+        return again  # a double tap or a resent form: the customers are not told twice
     recipients = list(incident.site.stakeholders or []) if audience != "internal" else []
     emailing = bool(recipients and current_app.config.get("MAIL_SERVER"))
     update = StatusUpdate(incident_id=incident.id, audience=audience, text=text, author=actor, at=now,
