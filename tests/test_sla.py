@@ -179,3 +179,14 @@ def test_the_queue_reads_the_same_few_queries_however_many_rows_it_shows(as_user
     for _ in range(12):
         file_incident(demo, what_happened=["hazard"], treatment=None, site="SYD")
     assert queries_for_the_poll() == few
+
+
+def test_a_regulators_deadline_leads_the_queue_when_it_is_the_soonest(as_user, demo):
+    critical = file_incident(demo)  # P1 at Manchester: respond within 15 min, no regulator
+    notifiable = file_incident(demo, site="SYD", treatment="medical", injuries=["serious_eye"])  # P2: WHS, at once
+    assert notifiable.severity == "P2"
+    page = as_user("supervisor").get("/incidents").get_data(as_text=True)
+    assert page.index(notifiable.reference) < page.index(critical.reference)  # "immediately" beats 15 min
+    row = page[page.index(notifiable.reference):page.index(critical.reference)]
+    assert re.search(r'class="clock clock-breached" title="Notify the WHS regulator[^"]*">Regulator \(AU-WHS\): '
+                     r"(due now|overdue by)", row)

@@ -40,6 +40,7 @@ def _filters() -> dict[str, str | None]:
 @staff_required
 def queue():
     """The queue; an HTMX poll gets just the list so the filters and the open pane stay put."""
+    from ..obligations.service import nearest_open
     from ..organisation.models import Organisation
     from ..sla.service import clock_view, nearest_deadline
     filters = _filters()
@@ -47,11 +48,16 @@ def queue():
     incidents = queries.queue(current_user, limit=queries.QUEUE_LIMIT, **filters)
     total = queries.queue_size(current_user, **filters) if len(incidents) == queries.QUEUE_LIMIT else len(incidents)
     clocks = {i.id: clock_view(i, now, overrides) for i in incidents}
-    # Nearest SLA deadline first (a breached clock is in the past, so it leads); then severity and age.
+    regulatory = nearest_open([i.id for i in incidents if i.is_open])
+    # Nearest deadline first, an SLA target or a regulator's (one missed is in the past, so it leads);
+    # then severity and age.
     far = now.replace(year=now.year + 100)
-    incidents.sort(key=lambda i: (nearest_deadline(clocks[i.id]) or far, i.severity, i.reported_at)
-                   if i.is_open else (far, i.severity, i.reported_at))
-    context = dict(incidents=incidents, total=total, filters=filters, now=now, clocks=clocks,
+
+    def soonest(incident: Incident):
+        step = regulatory.get(incident.id)
+        return min(nearest_deadline(clocks[incident.id]) or far, step.deadline if step else far)
+    incidents.sort(key=lambda i: (soonest(i), i.severity, i.reported_at) if i.is_open else (far, i.severity, i.reported_at))
+    context = dict(incidents=incidents, total=total, filters=filters, now=now, clocks=clocks, regulatory=regulatory,
                    poll_seconds=current_app.config["QUEUE_POLL_SECONDS"])
     if is_htmx():
         return render_block("incidents/queue.html", "queue_list", **context)

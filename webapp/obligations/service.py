@@ -26,6 +26,17 @@ def obligations_of(incident: Incident) -> list[Obligation]:
                                    .order_by(Obligation.id)))
 
 
+def nearest_open(incident_ids: list[int]) -> dict[int, Obligation]:
+    """Each incident's open step with the soonest deadline (not one waiting for an event), for the queue."""
+    rows = db.session.scalars(db.select(Obligation).where(
+        Obligation.incident_id.in_(incident_ids), Obligation.status == "due", Obligation.waiting_for.is_(None),
+        Obligation.deadline.is_not(None)).order_by(Obligation.deadline, Obligation.id))
+    nearest: dict[int, Obligation] = {}
+    for row in rows:
+        nearest.setdefault(row.incident_id, row)
+    return nearest
+
+
 def events_of(incident: Incident) -> dict[str, datetime]:
     events = {}
     for entry in incident.timeline:
