@@ -97,7 +97,7 @@ def arrivals(service: PushService, role: str) -> dict[str, float]:
     with service.lock:
         for message in service.received:
             body = message.json()
-            if service.roles[message.subscriber] == role and body.get("reference"):
+            if service.roles[message.subscriber] == role and body.get("kind") == "page":  # not a deadline reminder
                 seen.setdefault(body["reference"], message.at)
     return seen
 
