@@ -205,3 +205,15 @@ def test_a_queue_longer_than_it_shows_says_how_many_and_how_to_see_the_rest(as_u
     assert page.count('class="card incident-row"') == 3
     narrowed = as_user("supervisor").get("/incidents?site=SYD").get_data(as_text=True)
     assert "0 incidents" in narrowed and "are shown" not in narrowed
+
+
+def test_a_long_queue_never_hides_an_incident_with_a_regulators_deadline(as_user, demo, monkeypatch):
+    from webapp.incidents import queries
+    monkeypatch.setattr(queries, "QUEUE_LIMIT", 3)
+    for _ in range(3):
+        file_incident(demo)  # P1s at Manchester: no regulator
+    breach = file_incident(demo, site="SYD", what_happened=["environmental"], treatment=None,
+                           reached_drain_or_waterway=True)  # P2 or lower, but the NSW EPA must be told at once
+    assert breach.severity != "P1"
+    page = as_user("supervisor").get("/incidents").get_data(as_text=True)
+    assert breach.reference in page and page.count('class="card incident-row"') == 3

@@ -1,10 +1,13 @@
 """Finding incidents for the queue and the API, always through the viewer's visibility rule."""
 from __future__ import annotations
 
-from sqlalchemy import Select
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, case
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
+from ..database import utcnow
 from ..extensions import db
 from ..organisation.models import Site
 from .lifecycle import ALL_STATUSES, OPEN_STATUSES
@@ -31,9 +34,20 @@ def incident_query(viewer: User, *, status: str | None = None, severity: str | N
 QUEUE_LIMIT = 200
 
 
-def queue(viewer: User, limit: int = QUEUE_LIMIT, **filters) -> list[Incident]:
-    """The triage queue: most severe first, then the longest waiting."""
-    query = incident_query(viewer, **filters).order_by(Incident.severity, Incident.reported_at, Incident.id)
+REGULATOR_SOON = timedelta(hours=24)
+
+
+def queue(viewer: User, limit: int = QUEUE_LIMIT, now: datetime | None = None, **filters) -> list[Incident]:
+    """The triage queue's rows: those with a regulator's deadline missed or within a day first (so a
+    long queue never hides one), then the most severe, then the longest waiting. The page sorts what it
+    shows by the nearest deadline."""
+    from ..obligations.models import Obligation  # obligations build on incidents
+    soon = (now or utcnow()) + REGULATOR_SOON
+    regulator_soon = db.select(Obligation.id).where(
+        Obligation.incident_id == Incident.id, Obligation.status == "due", Obligation.waiting_for.is_(None),
+        Obligation.deadline <= soon).exists()
+    query = incident_query(viewer, **filters).order_by(case((regulator_soon, 0), else_=1), Incident.severity,
+                                                       Incident.reported_at, Incident.id)
     # What each row shows, loaded with the list rather than one query per row.
     query = query.options(selectinload(Incident.category_rows), selectinload(Incident.site))
     return list(db.session.scalars(query.limit(limit)))

@@ -45,7 +45,7 @@ def queue():
     from ..sla.service import clock_view, nearest_deadline
     filters = _filters()
     now, overrides = utcnow(), Organisation.current().sla_targets
-    incidents = queries.queue(current_user, limit=queries.QUEUE_LIMIT, **filters)
+    incidents = queries.queue(current_user, limit=queries.QUEUE_LIMIT, now=now, **filters)
     total = queries.queue_size(current_user, **filters) if len(incidents) == queries.QUEUE_LIMIT else len(incidents)
     clocks = {i.id: clock_view(i, now, overrides) for i in incidents}
     regulatory = nearest_open([i.id for i in incidents if i.is_open])
