@@ -81,14 +81,15 @@ def _detail_context(incident: Incident, error: str | None = None, failed_form: s
     from ..comms.service import review_facts, updates_of
     from ..obligations.service import obligations_of, preserve_site_pending
     from ..sla.service import clock_view
+    steps = obligations_of(incident)
     return dict(incident=incident, error=error, failed_form=failed_form, statuses=STATUS_LABELS,
                 severities=SEVERITIES, roles=INCIDENT_ROLES, staff=list(staff), now=utcnow(),
                 pages=pages_of(incident) if current_user.is_staff else [],
                 clocks=clock_view(incident, utcnow()) if current_user.is_staff else [],
                 updates=updates_of(incident) if current_user.is_staff else [], audiences=AUDIENCES,
                 review=review_facts(incident, utcnow()),
-                obligations=obligations_of(incident) if current_user.is_staff else [],
-                preserve=preserve_site_pending(incident))
+                obligations=steps if current_user.is_staff else [],
+                preserve=preserve_site_pending(incident, steps))
 
 
 @bp.get("/<reference>")

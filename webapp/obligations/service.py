@@ -190,7 +190,8 @@ def record_event(incident: Incident, event: str, at: datetime, actor: User, now:
     sync(incident, EVENTS[event].replace("asks", "asked").replace("is made", "was made"), actor)
 
 
-def preserve_site_pending(incident: Incident) -> Obligation | None:
-    """The AU-WHS "preserve the site" step while no inspector has released the site."""
-    return next((row for row in obligations_of(incident)
+def preserve_site_pending(incident: Incident, rows: list[Obligation] | None = None) -> Obligation | None:
+    """The AU-WHS "preserve the site" step while no inspector has released the site (`rows`: the
+    incident's obligations, when the caller has them)."""
+    return next((row for row in (obligations_of(incident) if rows is None else rows)
                  if (row.regime, row.step) == ("AU-WHS", "preserve") and row.status == "due"), None)
