@@ -70,14 +70,19 @@ def test_worker_command_runs_a_pass(runner, demo, p1_policy):
     assert db.session.scalar(db.select(WorkerHeartbeat)) is not None
 
 
-def test_a_starting_worker_looks_at_every_open_incidents_clocks_again(runner, demo):
+def test_a_starting_worker_looks_at_every_open_incidents_clocks_and_deadlines_again(runner, demo):
     """A worker with another near-due fraction than the last one must not trust the checks it set."""
+    from webapp.obligations.models import Obligation
     incident = file_incident(demo, what_happened=["hazard"], treatment=None)  # P4
     incident.clock_check_at = T0 + timedelta(days=365)
+    notifiable = file_incident(demo, site="SYD", treatment="hospital_admitted")  # WHS: notify at once
+    step = db.session.scalar(db.select(Obligation).filter_by(incident_id=notifiable.id, step="notify"))
+    step.check_at = T0 + timedelta(days=365)
     db.session.commit()
     assert runner.invoke(args=["worker", "--once"]).exit_code == 0
     db.session.expire_all()
     assert db.session.get(Incident, incident.id).clock_check_at < T0 + timedelta(days=30)
+    assert db.session.get(Obligation, step.id).overdue_paged_at is not None  # looked at, and paged
 
 
 def start_worker(database_url: str, smtp_port: int, **settings: str) -> subprocess.Popen:
