@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app webapp
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# `make run` is a developer's machine: emails land in the mailbox inside the app, the push contact may be
+# localhost, local push services are allowed, cookies go over plain HTTP. Production sets none of these.
+DEV := DEVELOPMENT=$${DEVELOPMENT:-1} ALLOW_LOOPBACK_TARGETS=$${ALLOW_LOOPBACK_TARGETS:-1} \
+	SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-0}
 
 .PHONY: run test install assets chromium migrate seed serve clean
 
@@ -21,7 +25,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 
 install: $(VENV)/.installed
 
-# htmx is pinned in package.json and copied from the npm package into static/vendor (never a CDN).
+# htmx is pinned in package.json and copied from the npm package into static/vendor (never a CDN); the
+# same install brings the web-push-libs push service the tests run against.
 static/vendor/htmx.min.js: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	mkdir -p static/vendor
@@ -30,17 +35,17 @@ static/vendor/htmx.min.js: package.json
 assets: static/vendor/htmx.min.js
 
 migrate: install
-	$(FLASK) db upgrade
+	$(DEV) $(FLASK) db upgrade
 
 seed: install
 	@echo "Demo logins (email  password  role):"
-	@$(FLASK) seed-demo
+	@$(DEV) $(FLASK) seed-demo
 
-# The escalation worker runs beside the web server; Ctrl-C stops both.
+# The worker runs beside the web server; Ctrl-C stops both.
 serve: install assets
-	@echo "Serving on http://$(HOST):$(PORT) with an escalation worker  (Ctrl-C to stop)"
-	@$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-0} $(FLASK) run --host $(HOST) --port $(PORT)
+	@echo "Serving on http://$(HOST):$(PORT) with a worker; emails go to http://$(HOST):$(PORT)/dev/mailbox  (Ctrl-C to stop)"
+	@$(DEV) $(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(DEV) $(FLASK) run --host $(HOST) --port $(PORT)
 
 # Debian's Chromium drives the browser tests; Playwright cannot download its own browser here.
 chromium:
@@ -51,7 +56,9 @@ chromium:
 		echo "Chromium could not be installed: browser tests will be skipped (or fail under CI=true)"; \
 	fi
 
+# The layers of webapp (.importlinter) are checked first: a broken contract fails the suite at once.
 test: install assets chromium
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -76,7 +76,8 @@ def timed(action, repeat: int) -> tuple[float, float]:
 
 
 def measure(size: int, repeat: int, database_url: str, instance: Path) -> dict[str, tuple[float, float]]:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False},
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
+                      "VAPID_SUBJECT": "mailto:bench@field-incidents.example"},
                      instance_path=str(instance))
     with app.app_context():
         db.drop_all()

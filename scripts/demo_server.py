@@ -37,8 +37,10 @@ SAMPLES = (
 
 
 def _prepare(instance: Path):
+    # As `make run` serves it: a development setup, whose emails land in the mailbox inside the app.
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'demo.sqlite3'}",
-                      "SESSION_COOKIE_SECURE": False}, instance_path=str(instance))
+                      "SESSION_COOKIE_SECURE": False, "DEVELOPMENT": True, "DEV_MAILBOX": True},
+                     instance_path=str(instance))
     with app.app_context():
         db.create_all()
         seed_demo()

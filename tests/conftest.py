@@ -1,6 +1,8 @@
 """Fixtures: an app on SQLite and on PostgreSQL for every test, a demo organisation, logged-in clients."""
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import socket
 import threading
@@ -11,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from helpers import CI, PASSWORD, make_app, unavailable
+from helpers import CI, PASSWORD, VAPID_SUBJECT, make_app, unavailable
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
@@ -50,7 +52,7 @@ def postgres_url(tmp_path_factory):
     except sa.exc.OperationalError as exc:
         unavailable(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc.orig}")
     url = admin.url.set(database=name).render_as_string(hide_password=False)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "t"},
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "t", "VAPID_SUBJECT": VAPID_SUBJECT},
                      instance_path=str(tmp_path_factory.mktemp("pg-instance")))
     with app.app_context():
         upgrade()
@@ -185,7 +187,7 @@ def push_service(app):
     """A local push service that checks our VAPID signature and decrypts with each phone's keys."""
     from push_service import PushService
 
-    from webapp.push.keys import application_server_key
+    from webapp.notify.vapid import application_server_key
     with PushService(application_server_key(app)) as service:
         yield service
 
@@ -205,17 +207,20 @@ def phone(push_service, as_user):
 
 @pytest.fixture
 def smtp_server():
-    """A real SMTP server on a loopback port (aiosmtpd) that keeps every message it receives."""
+    """A real SMTP server on a loopback port (aiosmtpd) that keeps every message it receives, read back
+    with Python's email package (the modern policy, so defects and headers are checked as a mail
+    client would); each message also records whom the envelope was addressed to."""
     from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
 
-    class Inbox(Message):
+    class Inbox:
         def __init__(self):
-            super().__init__()
             self.messages = []
 
-        def handle_message(self, message):
+        async def handle_DATA(self, server, session, envelope):
+            message = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
+            message.envelope_to = list(envelope.rcpt_tos)
             self.messages.append(message)
+            return "250 Message accepted for delivery"
 
     with socket.socket() as probe:  # the controller checks its own port, so it needs a real one
         probe.bind(("127.0.0.1", 0))

@@ -13,6 +13,7 @@ from webapp import create_app
 
 CI = os.environ.get("CI", "").lower() == "true"
 PASSWORD = "correct horse battery staple"
+VAPID_SUBJECT = "mailto:alerts@field-incidents.example"
 
 
 def unavailable(reason: str):
@@ -29,6 +30,8 @@ def make_app(database_url: str, instance_path: str, **overrides):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        "VAPID_SUBJECT": VAPID_SUBJECT,
+        "ALLOW_LOOPBACK_TARGETS": True,  # the tests' push services and mail server listen on loopback
         **overrides,
     }
     return create_app(config, instance_path=instance_path)
@@ -98,15 +101,21 @@ def browser_log_in(page, base: str, email: str) -> None:
 
 
 def paged(incident_id=None):
-    """The pages in the outbox as (user name, step), oldest first."""
-    from webapp.escalation.models import Notification
+    """The pages in the outbox as (user name, step), oldest first (one per route that reaches someone:
+    the in-app copies are left out)."""
     from webapp.extensions import db
-    query = db.select(Notification).order_by(Notification.id)
+    from webapp.notify.models import Message
+    query = db.select(Message).where(Message.channel != "app", Message.user_id.is_not(None)).order_by(Message.id)
     if incident_id:
-        query = query.where(Notification.incident_id == incident_id)
+        query = query.where(Message.incident_id == incident_id)
     return [(n.user.email.split("@")[0], n.step) for n in db.session.scalars(query)]
 
 
 def subject(message) -> str:
     """An email's Subject as a reader sees it: a long one arrives folded over lines."""
     return " ".join(str(message["Subject"]).split())
+
+
+def text_of(message) -> str:
+    """The plain-text part of an email, as a mail client shows it."""
+    return message.get_body(preferencelist=("plain",)).get_content()

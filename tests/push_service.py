@@ -6,7 +6,8 @@ checks the VAPID JWT (ES256 signature, `aud` = this service's origin, `exp` in t
 requires TTL and `Content-Encoding: aes128gcm`, and decrypts the body with the subscriber's private
 key and auth secret. A message counts as accepted only when its 201 answer has gone back to a sender
 that is still there, as a real service's commit would. It can also answer 410 for a subscription
-that is gone, or hold requests (to kill a sender mid-send).
+that is gone, answer what a test scripts for a subscription (429 with Retry-After, 500, 400...), refuse
+bodies over a size (413), or hold requests (to kill a sender mid-send).
 """
 from __future__ import annotations
 
@@ -110,6 +111,8 @@ class PushService:
         self.refused: list[tuple[int, str]] = []
         self.abandoned = 0  # requests whose sender went away before the answer
         self.gone: set[str] = set()
+        self.scripted: dict[str, list[tuple[int, dict, str]]] = {}  # subscriber -> answers to give first
+        self.max_body: int | None = None  # a smaller limit than RFC 8030's 4096 bytes: larger bodies get 413
         self.hold = threading.Event()  # cleared: requests wait until it is set
         self.hold.set()
         self.holding = threading.Event()  # set while a request is being held
@@ -152,10 +155,12 @@ class PushService:
             def log_message(self, *args):  # quiet
                 pass
 
-            def _answer(self, status: int, reason: str = "") -> None:
+            def _answer(self, status: int, reason: str = "", headers: dict | None = None) -> None:
                 body = reason.encode()
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 if status == 201:
                     self.send_header("Location", f"{service.origin}/message/{uuid.uuid4().hex}")
                 self.end_headers()
@@ -182,6 +187,14 @@ class PushService:
                     return self._answer(404, "no such subscription")
                 if sub_id in service.gone:
                     return self._answer(410, "subscription expired")
+                with service.lock:
+                    scripted = service.scripted.get(sub_id)
+                    answer = scripted.pop(0) if scripted else None
+                if answer is not None:
+                    status, headers, text = answer
+                    return self._answer(status, text, headers)
+                if service.max_body is not None and length > service.max_body:
+                    return self._answer(413, "payload too large")
                 try:
                     claims = check_vapid(self.headers.get("Authorization", ""), service.origin,
                                          service.application_server_key)

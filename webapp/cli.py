@@ -1,14 +1,19 @@
 """Command-line tools: seed-demo, create-user, api-token."""
 from __future__ import annotations
 
-import secrets
+from datetime import date, time
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 
+from .auth.accounts import create_user
 from .auth.models import ROLES, ApiToken, User
+from .escalation.models import EscalationPolicy, PolicyChoice, PolicyLevel, Schedule, ScheduleMember, Team, TeamMember
+from .evidence.models import Evidence
+from .evidence.service import verify_all
 from .extensions import db
+from .notify.worker import run_forever
 from .organisation.models import Organisation, Site
 
 DEMO_SITES = (
@@ -21,21 +26,6 @@ DEMO_USERS = (
     ("supervisor@demo.example", "Sam Supervisor", "supervisor", "SYD-DEPOT"),
     ("admin@demo.example", "Alex Admin", "admin", "MAN-PLANT"),
 )
-
-
-def new_password() -> str:
-    return secrets.token_urlsafe(12)
-
-
-def create_user(email: str, role: str, site: Site | None, name: str | None = None,
-                password: str | None = None) -> tuple[User, str]:
-    """Add a user with a password (generated unless given); return the user and the password."""
-    password = password or new_password()
-    user = User(email=User.normalise_email(email), name=name or email.split("@")[0].title(),
-                role=role, home_site=site, active=True)
-    user.set_password(password)
-    db.session.add(user)
-    return user, password
 
 
 def seed_demo() -> list[tuple[str, str, str]]:
@@ -67,17 +57,6 @@ def _seed_escalation(sites: dict[str, Site], people: dict[str, User]) -> None:
     """Sensible demo policies: P1 pages on-call at once, the supervisor after 5 min, the admin
     (standing in for the safety manager) after 15; P2 the on-call, then the supervisor after 15; the
     rest, the on-call person, twice."""
-    from datetime import date, time
-
-    from .escalation.models import (
-        EscalationPolicy,
-        PolicyChoice,
-        PolicyLevel,
-        Schedule,
-        ScheduleMember,
-        Team,
-        TeamMember,
-    )
     team = Team(name="Site response", members=[TeamMember(user_id=people[r].id) for r in ("responder", "supervisor")])
     db.session.add(team)
     schedule = Schedule(name="Responders", timezone=sites["SYD-DEPOT"].timezone, period="weekly",
@@ -135,8 +114,8 @@ def init_app(app: Flask) -> None:
     @click.option("--interval", type=float, default=None, help="Seconds between passes (default: config)")
     @click.option("--once", is_flag=True, help="Run one pass and exit")
     def worker_command(interval, once):
-        """Run the escalation engine: start escalations, page people, escalate when nobody acknowledges."""
-        from .escalation.worker import run_forever
+        """Run the worker: every job the features registered (escalations, deadlines, clocks, reminders,
+        deliveries), each when it is due."""
         run_forever(current_app._get_current_object(),
                     interval or current_app.config["WORKER_INTERVAL_SECONDS"], once=once,
                     log=lambda line: click.echo(line, err=True))
@@ -144,8 +123,6 @@ def init_app(app: Flask) -> None:
     @app.cli.command("verify-evidence")
     def verify_evidence_command():
         """Recompute the SHA-256 of every stored original and report any that is missing or changed."""
-        from .evidence.models import Evidence
-        from .evidence.service import verify_all
         problems = verify_all()
         total = db.session.scalar(db.select(db.func.count(Evidence.id)))
         for line in problems:

@@ -23,6 +23,13 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _loopback_targets() -> bool:
+    """ALLOW_LOOPBACK_TARGETS, or the older PUSH_ALLOW_LOOPBACK_HTTP when only that is set; off by default."""
+    if os.environ.get("ALLOW_LOOPBACK_TARGETS", "") == "" and os.environ.get("PUSH_ALLOW_LOOPBACK_HTTP", "") != "":
+        return env_flag("PUSH_ALLOW_LOOPBACK_HTTP", False)
+    return env_flag("ALLOW_LOOPBACK_TARGETS", False)
+
+
 def _database_url(instance: Path) -> str:
     """DATABASE_URL if given (PostgreSQL), else SQLite in instance/."""
     url = os.environ.get("DATABASE_URL", "").strip()
@@ -39,7 +46,10 @@ def configure(app: Flask, overrides: dict | None) -> None:
     """Fill app.config in order: defaults, instance/config.py, environment, overrides."""
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
+    development = env_flag("DEVELOPMENT", False)
     app.config.from_mapping(
+        DEVELOPMENT=development,  # a developer's machine (make run): the mailbox inside the app, localhost contacts
+        DEV_MAILBOX=env_flag("DEV_MAILBOX", development),  # keep emails in the app instead of sending them
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         SESSION_COOKIE_SECURE=env_flag("SESSION_COOKIE_SECURE", True),
         SESSION_COOKIE_HTTPONLY=True,
@@ -64,12 +74,12 @@ def configure(app: Flask, overrides: dict | None) -> None:
         MAIL_USERNAME=os.environ.get("MAIL_USERNAME", ""),
         MAIL_PASSWORD=os.environ.get("MAIL_PASSWORD", ""),
         MAIL_FROM=os.environ.get("MAIL_FROM", "Field Incidents <alerts@localhost>"),
-        MAIL_MESSAGE_DOMAIN=os.environ.get("MAIL_MESSAGE_DOMAIN", "field-incidents.local"),
+        MAIL_MESSAGE_DOMAIN=os.environ.get("MAIL_MESSAGE_DOMAIN", ""),  # empty: the host of PUBLIC_URL
         PUBLIC_URL=os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         PAGE_LEASE_SECONDS=int(os.environ.get("PAGE_LEASE_SECONDS", "120")),
         VAPID_PRIVATE_KEY=os.environ.get("VAPID_PRIVATE_KEY", ""),
         VAPID_SUBJECT=os.environ.get("VAPID_SUBJECT", ""),
-        PUSH_ALLOW_LOOPBACK_HTTP=env_flag("PUSH_ALLOW_LOOPBACK_HTTP", True),
+        ALLOW_LOOPBACK_TARGETS=_loopback_targets(),
         PUSH_TTL_SECONDS=int(os.environ.get("PUSH_TTL_SECONDS", "3600")),
         PUSH_TIMEOUT_SECONDS=float(os.environ.get("PUSH_TIMEOUT_SECONDS", "10")),
         PUSH_FALLBACK_SECONDS=int(os.environ.get("PUSH_FALLBACK_SECONDS", "60")),

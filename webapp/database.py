@@ -1,7 +1,6 @@
-"""Database glue: a UTC datetime column type, SQLite pragmas, and model registration."""
+"""Database glue: a UTC datetime column type, claiming rows for a worker, and SQLite pragmas."""
 from datetime import datetime, timezone
 
-from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -49,15 +48,3 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
 
-
-def init_app(app: Flask) -> None:
-    """Import every model so the metadata (and Alembic) sees the whole schema."""
-    from .auth import models as _auth  # noqa: F401
-    from .comms import models as _comms  # noqa: F401
-    from .escalation import models as _escalation  # noqa: F401
-    from .evidence import models as _evidence  # noqa: F401
-    from .incidents import models as _incidents  # noqa: F401
-    from .obligations import models as _obligations  # noqa: F401
-    from .organisation import models as _organisation  # noqa: F401
-    from .push import models as _push  # noqa: F401
-    from .sla import models as _sla  # noqa: F401

@@ -5,7 +5,8 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from .security import wants_json
+from .common.http import wants_json
+from .extensions import db
 
 MESSAGES = {
     400: "The request could not be understood.",
@@ -64,7 +65,6 @@ def init_app(app: Flask) -> None:
     def out_of_range(error):
         """A value the database cannot hold (an id typed into a form or a JSON body too large for its
         column): nothing is stored, and the sender is told."""
-        from .extensions import db
         db.session.rollback()
         if isinstance(error, OverflowError) or "out of range" in str(getattr(error, "orig", "")):
             return _render(400, "A number in what you sent is too large. Nothing was changed.")

@@ -25,7 +25,9 @@
     }).then(function (response) {
       if (response.ok) return response.status === 204 ? {} : response.json();
       return response.json().catch(function () { return {}; }).then(function (answer) {
-        throw new Error(answer.error || ("the server answered " + response.status));
+        var error = new Error(answer.error || ("the server answered " + response.status));
+        error.status = response.status;
+        throw error;
       });
     });
   }
@@ -72,7 +74,14 @@
           return registration.pushManager.subscribe({ userVisibleOnly: true,
             applicationServerKey: keyBytes(setup.dataset.publicKey) });
         }).then(function (subscription) {
-          return send("POST", "/api/v1/push-subscriptions", subscription.toJSON());
+          return send("POST", "/api/v1/push-subscriptions", subscription.toJSON()).catch(function (error) {
+            if (error.status !== 409) throw error;
+            // This phone's subscription belongs to someone who used it before: make a new one of our own.
+            return subscription.unsubscribe().then(function () {
+              return registration.pushManager.subscribe({ userVisibleOnly: true,
+                applicationServerKey: keyBytes(setup.dataset.publicKey) });
+            }).then(function (fresh) { return send("POST", "/api/v1/push-subscriptions", fresh.toJSON()); });
+          });
         }).then(function () {
           say("Alerts are on for this phone.");
           show(true);

@@ -107,6 +107,26 @@
     }).catch(function () { /* no service worker (private mode): the app still works online */ });
   }
 
+  // ---- The header's Alerts badge: alerts still waiting for an answer, kept current while the app is open. ----
+  var badge = document.querySelector("[data-alerts-badge]");
+  var shown = badge ? parseInt(badge.lastChild.textContent, 10) || 0 : 0;
+  function pollAlerts() {
+    if (!badge || document.hidden) return;
+    fetch("/api/v1/alerts", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (summary) {
+        if (!summary) return;
+        badge.lastChild.textContent = String(summary.waiting);
+        badge.hidden = !summary.waiting;
+        if (summary.waiting > shown && summary.latest) say("New alert: " + summary.latest.title, false);
+        shown = summary.waiting;
+      }).catch(function () { /* no signal: the badge stays as it was */ });
+  }
+  if (badge) {
+    setInterval(pollAlerts, 15000);
+    document.addEventListener("visibilitychange", pollAlerts);
+  }
+
   function tellWorker(message) {
     if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage(message);
   }

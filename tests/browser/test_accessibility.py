@@ -7,8 +7,8 @@ pytestmark = pytest.mark.browser
 
 PAGES = {
     "reporter": ["/report", "/reports/mine", "/incidents/INC-000001"],
-    "supervisor": ["/incidents", "/incidents/INC-000001", "/incidents/INC-000001/answers", "/account/alerts",
-                   "/oncall"],
+    "supervisor": ["/incidents", "/incidents/INC-000001", "/incidents/INC-000001/answers", "/alerts",
+                   "/account/alerts", "/oncall"],
     "admin": ["/admin/users", "/admin/sites", "/admin/organisation", "/admin/tokens", "/admin/teams",
               "/admin/schedules", "/admin/policies", "/admin/sla", "/admin/regulatory"],
 }

@@ -9,12 +9,11 @@ from helpers import browser_log_in, file_incident
 from playwright.sync_api import expect
 
 from webapp.database import utcnow
-from webapp.escalation.models import Notification
-from webapp.escalation.worker import work_once
 from webapp.extensions import db
 from webapp.incidents.models import Incident
-from webapp.push.keys import application_server_key
-from webapp.push.models import PushSubscription
+from webapp.notify.models import Message, PushSubscription
+from webapp.notify.vapid import application_server_key
+from webapp.notify.worker import work_once
 
 pytestmark = pytest.mark.browser
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True}
@@ -77,7 +76,8 @@ def enable_alerts(handset, live_server, push_service):
     handset.add_init_script(FAKE_PUSH_MANAGER % json.dumps(subscriber.subscription()))
     page = handset.pages[0] if handset.pages else handset.new_page()
     browser_log_in(page, live_server, "responder@test.example")
-    page.get_by_role("link", name="Alerts").click()
+    page.get_by_role("link", name="Alerts").click()  # the alert list, and from it the phone's setup
+    page.get_by_role("link", name="Alerts on your phones").click()
     controlled(page)
     expect(page.locator("#push-state")).to_have_text("Alerts are off for this phone.")
     page.get_by_role("button", name="Enable alerts on this phone").tap()
@@ -152,7 +152,8 @@ def test_a_page_shows_on_the_phone_and_is_acknowledged_from_the_notification(
     assert shown == [{"title": f"P1 Critical · {incident.reference}", "tag": f"incident-{incident.reference}",
                       "body": f"Manchester plant: {incident.description}", "requireInteraction": True,
                       "actions": [["ack", "Acknowledge"], ["open", "Open"]]}]
-    page_row = until(lambda: (row := db.session.scalar(db.select(Notification))) and row.state == "shown" and row,
+    page_row = until(lambda: (row := db.session.scalar(db.select(Message).where(Message.channel == "push")))
+                     and row.state == "shown" and row,
                      what="the shown receipt")
     assert page_row.delivered_at is not None
 

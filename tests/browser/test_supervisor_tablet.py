@@ -6,9 +6,9 @@ import pytest
 from helpers import browser_log_in, file_incident, subject
 from playwright.sync_api import expect
 
-from webapp.comms.service import send_update_emails
 from webapp.extensions import db
 from webapp.incidents.models import Incident
+from webapp.notify.outbox import deliver_due
 from webapp.obligations.service import obligations_of
 
 pytestmark = pytest.mark.browser
@@ -46,11 +46,11 @@ def test_a_customer_update_is_posted_from_the_composer_and_emailed(browser, live
     expect(page.locator(".timeline")).to_contain_text("Status update (customers): Injured worker taken")
     expect(page.locator(".major .countdown")).to_have_text("due in 59 min")  # the next one, an hour on
 
-    assert send_update_emails(datetime.now(timezone.utc)) == 1  # what the worker does on its next pass
+    assert deliver_due(datetime.now(timezone.utc)) == 1  # what the worker does on its next pass
     [message] = smtp_server.messages
     assert message["To"] == "ops@customer.example" and incident.reference in subject(message)
     page.reload()
-    expect(page.locator("ol.updates")).to_contain_text("emailed")
+    expect(page.locator("ol.updates")).to_contain_text("emailed to 1")
     screenshot(page, "tablet-status-update")
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..auth.accounts import create_user, new_password
 from ..auth.models import ROLE_LABELS, ROLES, ApiToken, User
-from ..cli import create_user, new_password
+from ..auth.security import admin_required
+from ..common.errors import Invalid
 from ..comms.rules import parse_emails
 from ..extensions import db
 from ..organisation.models import PROFILE_LABELS, Organisation, Site
 from ..organisation.rules import validate_profile, validate_site
 from ..rules.answers import JURISDICTIONS
-from ..rules.errors import Invalid
-from ..security import admin_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

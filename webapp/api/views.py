@@ -7,6 +7,9 @@ import binascii
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user
 
+from ..auth.security import admin_required, any_user_required, supervisor_required
+from ..common.errors import Invalid
+from ..common.http import json_api, json_body
 from ..database import utcnow
 from ..extensions import db
 from ..incidents import actions
@@ -20,10 +23,7 @@ from ..organisation.rules import validate_profile, validate_site
 from ..reporting.service import ClientIdTaken, submit_report
 from ..rules.answers import validate_report
 from ..rules.classification import SEVERITIES
-from ..rules.errors import Invalid
-from ..security import admin_required, any_user_required, supervisor_required
 from ..sla.service import clock_view
-from .common import json_api, json_body
 
 bp = json_api(Blueprint("api", __name__, url_prefix="/api/v1"))
 

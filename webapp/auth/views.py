@@ -3,8 +3,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_user, logout_user
 
 from ..extensions import db, limiter
-from ..security import any_user_required, public, safe_next
 from .models import User
+from .security import any_user_required, public, safe_next
 
 bp = Blueprint("auth", __name__)
 

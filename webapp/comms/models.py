@@ -1,9 +1,10 @@
-"""Status updates: what was said about an incident, to whom, and whether the stakeholder email went."""
+"""Status updates: what was said about an incident, and to whom it was emailed (each stakeholder's
+email is a message in the notification core's outbox, which knows whether it went)."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
@@ -19,9 +20,5 @@ class StatusUpdate(db.Model):
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     recipients: Mapped[list[str]] = mapped_column(JSON, default=list)  # stakeholder emails, when emailed
-    email_state: Mapped[str] = mapped_column(String(10), default="none")  # none pending sending sent failed
-    email_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    email_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    email_error: Mapped[str | None] = mapped_column(String(500))
 
     author: Mapped[User] = relationship()

@@ -3,27 +3,26 @@
 A P1 is a major incident from the moment it is reported; a supervisor declares any other one, once an
 incident commander and a communications lead are assigned. A major incident, and any P1 or P2, has a
 next status update due; when it passes, the communications lead (else the commander, else the
-supervisors) is paged. Customer and public updates are emailed to the site's stakeholders by the worker,
-from the database, with retries.
+supervisors) is paged. Customer and public updates are emailed to the site's stakeholders through the
+notification core: one email per stakeholder (nobody sees who else was told), sent by the worker with
+retries.
 """
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import make_msgid
-
-from flask import current_app
 
 from ..auth.models import User
+from ..common.errors import ActionRefused
+from ..common.timewords import countdown
 from ..database import claim_rows
-from ..escalation.delivery import MAX_ATTEMPTS, backoff, claim_outbox, smtp_send
-from ..escalation.errors import SendFailed
 from ..extensions import db
-from ..incidents.actions import ActionRefused
 from ..incidents.lifecycle import OPEN_STATUSES
 from ..incidents.models import Incident
-from ..obligations.paging import page_leads
-from ..templating import countdown
+from ..notify.leads import page_leads
+from ..notify.models import Message
+from ..notify.outbox import queue
+from ..notify.routes import mail_enabled
 from .models import StatusUpdate
 from .rules import AUDIENCES, REMINDED, next_update_due, review_due, review_required
 
@@ -84,11 +83,14 @@ def post_update(incident: Incident, audience: str, text: str | None, actor: User
     if again is not None:
         return again  # a double tap or a resent form: the customers are not told twice
     recipients = list(incident.site.stakeholders or []) if audience != "internal" else []
-    emailing = bool(recipients and current_app.config.get("MAIL_SERVER"))
+    emailing = bool(recipients and mail_enabled())
     update = StatusUpdate(incident_id=incident.id, audience=audience, text=text, author=actor, at=now,
-                          recipients=recipients if emailing else [], email_state="pending" if emailing else "none",
-                          email_next_at=now if emailing else None)
+                          recipients=recipients if emailing else [])
     db.session.add(update)
+    db.session.flush()
+    for address in update.recipients:  # one email each: no stakeholder sees the others' addresses
+        queue("stakeholder", f"upd{update.id}", now, address=address, incident_id=incident.id,
+              details={"audience": audience, "text": text, "at": now.isoformat()})
     incident.record("update", f"Status update ({AUDIENCES[audience].lower()}): {text}", actor, audience=audience,
                     emailed=len(recipients) if emailing else 0)
     if incident.is_open:
@@ -116,36 +118,29 @@ def remind_updates(now: datetime, limit: int = 100) -> int:
                                   Incident.update_reminded_at.is_(None)).limit(limit))).all()
     for incident in incidents:
         about = f"Status update for {incident.reference} {countdown(incident.next_update_due_at, now)}"
-        key = f"upd{incident.id}:{int(incident.next_update_due_at.timestamp())}"
-        page_leads(incident, [incident.comms_lead, incident.commander], key, about, False, now, "update_reminder")
+        occasion = f"upd{incident.id}:{int(incident.next_update_due_at.timestamp())}"
+        page_leads(incident, [incident.comms_lead, incident.commander], "update_due", occasion, about, False, now,
+                   "update_reminder")
         incident.update_reminded_at = now
     db.session.commit()
     return len(incidents)
 
 
-def send_update_emails(now: datetime, limit: int = 20) -> int:
-    """Email due customer and public updates to the site's stakeholders (claim, send, record). An
-    update whose worker died while sending it is taken over once its lease (PAGE_LEASE_SECONDS) ends,
-    as pages are; one that fails for good says so on the incident's timeline."""
-    rows = claim_outbox(StatusUpdate, "email_state", "email_next_at", "email_attempts", now, limit)
-    for row in rows:
-        incident = db.session.get(Incident, row.incident_id)
-        config = current_app.config
-        message = EmailMessage()
-        message["From"], message["To"] = config["MAIL_FROM"], ", ".join(row.recipients)
-        message["Subject"] = f"Update on {incident.reference} at {incident.site.name}"
-        message["Message-ID"] = make_msgid(idstring=f"update-{row.id}", domain=config["MAIL_MESSAGE_DOMAIN"])
-        message.set_content(f"{row.text}\n\n{incident.site.name}, {row.at:%d %b %Y %H:%M} UTC\n")
-        try:
-            smtp_send(message)
-        except SendFailed as failure:
-            row.email_error = str(failure)[:500]
-            row.email_state = "failed" if row.email_attempts >= MAX_ATTEMPTS else "pending"
-            row.email_next_at = now + backoff(row.email_attempts)
-            if row.email_state == "failed":
-                incident.record("update_warning", f"The {AUDIENCES[row.audience].lower()} update could not be "
-                                f"emailed to {', '.join(row.recipients)}: {row.email_error}", None, update=row.id)
-        else:
-            row.email_state, row.email_error = "sent", None
-        db.session.commit()
-    return len(rows)
+def email_states(incident: Incident) -> dict[int, dict]:
+    """How each update's stakeholder emails went: {update id: {"sent": 2, "failed": 1, ...}, "errors": [...]}."""
+    states: dict[int, Counter] = {}
+    errors: dict[int, list[str]] = {}
+    for message in db.session.scalars(db.select(Message).where(Message.incident_id == incident.id,
+                                                               Message.kind == "stakeholder")):
+        update_id = int(message.occasion.removeprefix("upd"))
+        state = {"delivered": "sent", "shown": "sent", "sending": "pending"}.get(message.state, message.state)
+        states.setdefault(update_id, Counter())[state] += 1
+        if message.state == "failed":
+            errors.setdefault(update_id, []).append(f"{message.address}: {message.last_error}")
+    return {k: {**v, "errors": errors.get(k, [])} for k, v in states.items()}
+
+
+def next_update_reminder(now: datetime) -> datetime | None:
+    """When the next status update falls due on an open incident not yet reminded."""
+    return db.session.scalar(db.select(db.func.min(Incident.next_update_due_at)).where(
+        Incident.status.in_(OPEN_STATUSES), Incident.update_reminded_at.is_(None)))

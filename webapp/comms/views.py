@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask_login import current_user
 
+from ..auth.security import staff_required, supervisor_required
 from ..database import utcnow
 from ..incidents.views import act_on
-from ..security import staff_required, supervisor_required
 from . import service
 
 bp = Blueprint("comms", __name__)

@@ -8,11 +8,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, url_for
 from flask_login import current_user
 
-from ..api.common import json_api, json_body
+from ..auth.security import admin_required, staff_required
+from ..common.errors import Invalid
+from ..common.http import json_api, json_body
 from ..database import utcnow
 from ..extensions import db
-from ..rules.errors import Invalid
-from ..security import admin_required, staff_required
 from . import manage
 from .models import EscalationPolicy, Schedule, ScheduleOverride, Team
 from .validation import validate_override, validate_policy, validate_schedule, validate_team

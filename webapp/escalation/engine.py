@@ -1,9 +1,9 @@
 """The escalation engine: start escalations for new incidents and run the steps that are due.
 
 Each escalation step runs in its own short transaction, with the row locked (`FOR UPDATE SKIP LOCKED`
-on PostgreSQL, so several workers share the work; SQLite lets one writer in at a time). A page is a row
-in the Notification outbox whose unique key (escalation, step, person, channel) makes a repeated step
-harmless. Every function takes `now`, so tests drive the clock.
+on PostgreSQL, so several workers share the work; SQLite lets one writer in at a time). A page is a
+message queued in the notification core's outbox, whose key (escalation, step, person, route) makes
+a repeated step harmless. Every function takes `now`, so tests drive the clock.
 """
 from __future__ import annotations
 
@@ -18,41 +18,11 @@ from ..database import claim_rows
 from ..extensions import db
 from ..incidents.lifecycle import OPEN_STATUSES
 from ..incidents.models import INCIDENT_ROLES, Incident, TimelineEntry
-from ..push.models import PushSubscription
-from .models import Escalation, Notification, PolicyChoice, Schedule
+from ..notify.outbox import queue
+from ..notify.routes import reachable
+from .models import Escalation, PolicyChoice, Schedule
 from .oncall import on_call
 from .policy import Position, Target, advance, choose_policy
-
-
-def routes_for(user: User) -> list[tuple[str, int | None]]:
-    """How a person is paged: (channel, push subscription id) for each of their phones; email when
-    they have none (with a mail server configured). With phones, email is the fallback for a page
-    that no phone confirms (push/fallback.py), not a second copy."""
-    phones = db.session.scalars(db.select(PushSubscription.id).filter_by(user_id=user.id)
-                                .order_by(PushSubscription.id)).all()
-    if phones:
-        return [("push", sub_id) for sub_id in phones]
-    return [("email", None)] if current_app.config.get("MAIL_SERVER") else []
-
-
-def reachable(user_id: int) -> bool:
-    user = db.session.get(User, user_id)
-    return bool(user and user.active and routes_for(user))
-
-
-def queue_page(incident_id: int | None, user: User, page_key: str, step: int | None, now: datetime,
-               about: str | None = None) -> int:
-    """Put one page to one person in the outbox, once per route (a key that exists is left alone).
-    `about` says what the page is about when it is not the incident itself (an obligation's deadline)."""
-    added = 0
-    for channel, sub_id in routes_for(user):
-        key = f"{page_key}:{channel}{sub_id or ''}"
-        if db.session.scalar(db.select(Notification.id).filter_by(key=key)) is None:
-            db.session.add(Notification(key=key, page_key=page_key, incident_id=incident_id, user_id=user.id,
-                                        step=step, channel=channel, subscription_id=sub_id, about=about,
-                                        next_attempt_at=now, created_at=now))
-            added += 1
-    return added
 
 
 def resolver(incident: Incident | None):
@@ -154,7 +124,7 @@ def repage_stalled(now: datetime, limit: int = 50) -> int:
         user = db.session.get(User, acknowledger) if acknowledger else None
         if user is None:
             continue
-        queue_page(incident.id, user, f"e{escalation.id}:r{int(now.timestamp())}:u{user.id}", None, now)
+        queue("repage", f"e{escalation.id}:r{int(now.timestamp())}", now, user=user, incident_id=incident.id)
         incident.record("page", f"Paged {user.name} again: no progress since it was acknowledged", None,
                         users=[user.id], repage=True)
     db.session.commit()
@@ -172,7 +142,7 @@ def _run_step(escalation: Escalation, now: datetime) -> None:
     paged = []
     for user_id, step in outcome.pages:
         user = db.session.get(User, user_id)
-        queue_page(incident.id, user, f"e{escalation.id}:s{step}:u{user_id}", step, now)
+        queue("page", f"e{escalation.id}:s{step}", now, user=user, incident_id=incident.id, step=step)
         paged.append(user.name)
     if paged:
         level = outcome.pages[0][1] % len(escalation.policy.levels) + 1
@@ -185,3 +155,9 @@ def _run_step(escalation: Escalation, now: datetime) -> None:
         escalation.state, escalation.next_due_at = "exhausted", None
     else:
         escalation.step, escalation.next_due_at = outcome.next.step, outcome.next.due
+
+
+def next_step_due(now: datetime) -> datetime | None:
+    """When the next escalation step falls due."""
+    return db.session.scalar(db.select(db.func.min(Escalation.next_due_at)).where(Escalation.state == "active"))
+

@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..auth.models import STAFF_ROLES, User
+from ..common.errors import Invalid
 from ..extensions import db
+from ..notify.routes import reachable
 from ..organisation.models import Site
-from ..rules.errors import Invalid
-from .engine import reachable, resolver_at
+from .engine import resolver_at
 from .models import (
     Escalation,
     EscalationPolicy,

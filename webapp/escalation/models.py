@@ -1,4 +1,4 @@
-"""On-call schedules, escalation policies, each incident's escalation state, and the page outbox.
+"""On-call schedules, escalation policies, and each incident's escalation state.
 
 Everything the escalation engine knows lives here, in the database, so a worker that restarts (or a
 second worker) carries on where the last one stopped.
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Time, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
@@ -136,45 +136,3 @@ class Escalation(db.Model):
     repaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last "no progress" re-page
 
     policy: Mapped[EscalationPolicy | None] = relationship()
-
-
-class Notification(db.Model):
-    """A page to one person on one channel: the outbox the worker sends from.
-
-    `key` is unique (escalation, step, person, channel and device), so running a step twice never
-    pages twice. `page_key` is shared by the rows of one page to one person (their phones, and the
-    email that falls back when no phone confirms it).
-    """
-
-    __table_args__ = (UniqueConstraint("key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(120))
-    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    step: Mapped[int | None] = mapped_column(Integer)
-    page_key: Mapped[str | None] = mapped_column(String(120), index=True)
-    about: Mapped[str | None] = mapped_column(String(300))  # what the page is about, when not the incident itself
-    channel: Mapped[str] = mapped_column(String(10))  # push or email
-    subscription_id: Mapped[int | None] = mapped_column(
-        ForeignKey("push_subscription.id", ondelete="SET NULL"), index=True)
-    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending sending sent delivered shown failed
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    last_error: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the phone's service worker got it
-    shown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ... and showed it
-    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # its acknowledgement token was used
-    fallback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # email fallback decided (push only)
-
-    user: Mapped[User] = relationship()
-
-
-class WorkerHeartbeat(db.Model):
-    """One row per worker process, updated every loop."""
-
-    name: Mapped[str] = mapped_column(String(120), primary_key=True)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    beat_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import available_timezones
 
+from ..common.errors import Invalid
 from ..incidents.models import INCIDENT_ROLES
 from ..rules.classification import CATEGORIES, SEVERITIES
-from ..rules.errors import Invalid
 from .oncall import PERIOD_DAYS
 from .policy import TARGET_KINDS
 

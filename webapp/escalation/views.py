@@ -9,14 +9,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from ..auth.models import STAFF_ROLES, User
+from ..auth.security import admin_required, staff_required
+from ..common.errors import Invalid
+from ..common.timewords import read_local_datetime
 from ..database import utcnow
 from ..extensions import db
 from ..incidents.models import INCIDENT_ROLES
 from ..organisation.models import Site
-from ..reporting.form import read_local_datetime
 from ..rules.classification import CATEGORIES, SEVERITIES
-from ..rules.errors import Invalid
-from ..security import admin_required, staff_required
 from . import manage
 from .api import may_put_on_call, removable_override
 from .models import EscalationPolicy, Schedule, Team

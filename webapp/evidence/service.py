@@ -8,8 +8,8 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from ..auth.models import User
+from ..common.errors import Invalid
 from ..extensions import db
-from ..rules.errors import Invalid
 from .images import PhotoRejected, check_photo
 from .models import Evidence, EvidenceHolder, IncidentPhoto
 from .storage import LocalStore, hash_stream, sha256_of

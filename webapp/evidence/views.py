@@ -5,12 +5,13 @@ from flask import Blueprint, Response, abort, jsonify, redirect, request, send_f
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from ..auth.security import any_user_required
+from ..common.errors import Invalid
+from ..common.http import check_csrf, is_htmx, wants_json
 from ..database import utcnow
 from ..extensions import csrf, db
 from ..incidents.models import Incident
 from ..incidents.views import render_detail, visible_incident
-from ..rules.errors import Invalid
-from ..security import any_user_required, check_csrf, is_htmx, wants_json
 from .images import MAX_BYTES, PhotoRejected
 from .models import Evidence, IncidentPhoto
 from .service import MAX_PHOTOS_PER_REQUEST, attach, derived, originals, photos_from_request, receive_photo

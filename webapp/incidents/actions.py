@@ -4,14 +4,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..auth.models import STAFF_ROLES, User
+from ..common.errors import ActionRefused, Invalid
+from ..database import utcnow
 from ..extensions import db
-from ..rules.classification import SEVERITIES
+from ..rules.answers import ANSWER_KEYS, ENVELOPE, describe_answers, validate_report
+from ..rules.classification import SEVERITIES, classify
+from ..rules.guide import prune
+from . import hooks
 from .lifecycle import TransitionRefused, cleared_timestamps, plan_transition
 from .models import INCIDENT_ROLES, Incident
-
-
-class ActionRefused(ValueError):
-    """The action cannot be done as asked; the message says why, for the user."""
 
 
 def _reason(reason: str | None, what: str) -> str:
@@ -38,7 +39,8 @@ def change_status(incident: Incident, target: str, reason: str | None, actor: Us
                     reason=step.reason)
 
 
-def override_severity(incident: Incident, severity: str, reason: str | None, actor: User) -> None:
+def override_severity(incident: Incident, severity: str, reason: str | None, actor: User,
+                      now: datetime | None = None) -> None:
     if severity not in SEVERITIES:
         raise ActionRefused(f"Severity must be one of {', '.join(SEVERITIES)}")
     if severity == incident.severity:
@@ -49,13 +51,8 @@ def override_severity(incident: Incident, severity: str, reason: str | None, act
     incident.record("severity", f"Severity changed {previous} → {severity}: {reason}", actor,
                     previous=previous, severity=severity, reason=reason,
                     classified=incident.classified_severity)
-    _recompute(incident, f"the severity changed to {severity}", actor)
-    # Imported here: these features build on incidents, not the other way round.
-    from ..comms.service import on_severity
-    from ..database import utcnow
-    from ..sla.service import record_severity_change
-    record_severity_change(incident, actor)
-    on_severity(incident, actor, utcnow())
+    hooks.changed(incident, hooks.Change(f"the severity changed to {severity}", actor, now or utcnow(),
+                                         severity_changed=True))
 
 
 def assign_role(incident: Incident, role: str, user_id: int | None, actor: User) -> None:
@@ -112,23 +109,12 @@ def correct_aware_at(incident: Incident, aware_at: datetime, reason: str | None,
     incident.aware_at = aware_at
     incident.record("aware_at", f"Aware-at corrected: {reason}", actor,
                     previous=previous.isoformat(), aware_at=aware_at.isoformat(), reason=reason)
-    _recompute(incident, "the aware time was corrected", actor)
-
-
-def _recompute(incident: Incident, why: str, actor: User) -> None:
-    from ..obligations.service import sync  # obligations build on incidents
-    sync(incident, why, actor)
-
-
+    hooks.changed(incident, hooks.Change("the aware time was corrected", actor, now))
 
 def correct_answers(incident: Incident, changes: object, reason: str | None, actor: User, now: datetime) -> list[str]:
     """A supervisor corrects the report's answers (not its description, site or times): the incident is
     classified again (an overridden severity stays as the supervisor set it), and its obligations,
     clocks and update cadence follow. Returns the changes in words. Invalid names each bad key."""
-    from ..reporting.guide import prune
-    from ..rules.answers import ANSWER_KEYS, ENVELOPE, describe_answers, validate_report
-    from ..rules.classification import classify
-    from ..rules.errors import Invalid
     if not isinstance(changes, dict) or not changes:
         raise Invalid({"answers": "give the answers to change, as an object"})
     fixed = sorted(k for k in changes if k in ENVELOPE)
@@ -164,11 +150,6 @@ def correct_answers(incident: Incident, changes: object, reason: str | None, act
         incident.severity = result.severity
     incident.record("answers", f"Answers corrected by {actor.name}: {reason}. " + "; ".join(words), actor,
                     reason=reason, changes=words, classified=result.severity)
-    from ..comms.service import on_severity
-    from ..obligations.service import sync
-    from ..sla.service import record_severity_change
-    sync(incident, "the answers were corrected", actor)
-    if incident.severity != previous:
-        record_severity_change(incident, actor)
-        on_severity(incident, actor, now)
+    hooks.changed(incident, hooks.Change("the answers were corrected", actor, now,
+                                         severity_changed=incident.severity != previous))
     return words

@@ -1,7 +1,7 @@
 """Finding incidents for the queue and the API, always through the viewer's visibility rule."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Select, case
 from sqlalchemy.orm import selectinload
@@ -10,6 +10,7 @@ from ..auth.models import User
 from ..database import utcnow
 from ..extensions import db
 from ..organisation.models import Site
+from . import hooks
 from .lifecycle import ALL_STATUSES, OPEN_STATUSES
 from .models import Incident, IncidentCategory
 
@@ -34,20 +35,12 @@ def incident_query(viewer: User, *, status: str | None = None, severity: str | N
 QUEUE_LIMIT = 200
 
 
-REGULATOR_SOON = timedelta(hours=24)
-
-
 def queue(viewer: User, limit: int = QUEUE_LIMIT, now: datetime | None = None, **filters) -> list[Incident]:
-    """The triage queue's rows: those with a regulator's deadline missed or within a day first (so a
-    long queue never hides one), then the most severe, then the longest waiting. The page sorts what it
+    """The triage queue's rows: those a feature says must never be hidden first (a regulator's deadline
+    missed or within a day: see obligations), then the most severe, then the longest waiting. The page sorts what it
     shows by the nearest deadline."""
-    from ..obligations.models import Obligation  # obligations build on incidents
-    soon = (now or utcnow()) + REGULATOR_SOON
-    regulator_soon = db.select(Obligation.id).where(
-        Obligation.incident_id == Incident.id, Obligation.status == "due", Obligation.waiting_for.is_(None),
-        Obligation.deadline <= soon).exists()
-    query = incident_query(viewer, **filters).order_by(case((regulator_soon, 0), else_=1), Incident.severity,
-                                                       Incident.reported_at, Incident.id)
+    first = [case((condition, 0), else_=1) for condition in hooks.queue_first(now or utcnow())]
+    query = incident_query(viewer, **filters).order_by(*first, Incident.severity, Incident.reported_at, Incident.id)
     # What each row shows, loaded with the list rather than one query per row.
     query = query.options(selectinload(Incident.category_rows), selectinload(Incident.site))
     return list(db.session.scalars(query.limit(limit)))
@@ -57,10 +50,3 @@ def queue_size(viewer: User, **filters) -> int:
     """How many incidents the queue's filters match (it shows at most its limit of them)."""
     query = incident_query(viewer, **filters).with_only_columns(db.func.count(Incident.id)).order_by(None)
     return db.session.scalar(query)
-
-
-def pages_of(incident: Incident) -> list:
-    """Every alert sent about the incident, oldest first: who, how, and how far it got."""
-    from ..escalation.models import Notification
-    return list(db.session.scalars(db.select(Notification).where(Notification.incident_id == incident.id)
-                                   .order_by(Notification.id)))

@@ -9,16 +9,20 @@ from flask_wtf.csrf import CSRFError
 from jinja2_fragments.flask import render_block
 
 from ..auth.models import STAFF_ROLES, User
+from ..auth.security import any_user_required, staff_required, supervisor_required
+from ..common.errors import ActionRefused, Invalid
+from ..common.http import check_csrf, is_htmx
+from ..common.timewords import read_local_datetime
 from ..database import utcnow
 from ..extensions import csrf, db
 from ..organisation.models import Site
-from ..reporting.form import answers_from_form, form_values, read_local_datetime
+from ..rules import answers as keys
 from ..rules.classification import CATEGORIES, SEVERITIES
-from ..security import any_user_required, check_csrf, is_htmx, staff_required, supervisor_required
-from . import actions, queries
+from ..rules.form import answers_from_form, form_values
+from ..rules.guide import SHOW_WHEN, follow_up_keys, show_when_attribute
+from . import actions, hooks, queries
 from .lifecycle import ALL_STATUSES, STATUS_LABELS
 from .models import INCIDENT_ROLES, Incident
-from .queries import pages_of
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 DETAIL = "incidents/detail.html"
@@ -40,25 +44,17 @@ def _filters() -> dict[str, str | None]:
 @staff_required
 def queue():
     """The queue; an HTMX poll gets just the list so the filters and the open pane stay put."""
-    from ..obligations.service import nearest_open
-    from ..organisation.models import Organisation
-    from ..sla.service import clock_view, nearest_deadline
     filters = _filters()
-    now, overrides = utcnow(), Organisation.current().sla_targets
+    now = utcnow()
     incidents = queries.queue(current_user, limit=queries.QUEUE_LIMIT, now=now, **filters)
     total = queries.queue_size(current_user, **filters) if len(incidents) == queries.QUEUE_LIMIT else len(incidents)
-    clocks = {i.id: clock_view(i, now, overrides) for i in incidents}
-    regulatory = nearest_open([i.id for i in incidents if i.is_open])
+    facts = hooks.queue_facts(incidents, current_user, now)  # SLA clocks, regulators' deadlines...
     # Nearest deadline first, an SLA target or a regulator's (one missed is in the past, so it leads);
     # then severity and age.
     far = now.replace(year=now.year + 100)
-
-    def soonest(incident: Incident):
-        step = regulatory.get(incident.id)
-        return min(nearest_deadline(clocks[incident.id]) or far, step.deadline if step else far)
-    incidents.sort(key=lambda i: (soonest(i), i.severity, i.reported_at) if i.is_open else (far, i.severity, i.reported_at))
-    context = dict(incidents=incidents, total=total, filters=filters, now=now, clocks=clocks, regulatory=regulatory,
-                   poll_seconds=current_app.config["QUEUE_POLL_SECONDS"])
+    incidents.sort(key=lambda i: (facts.deadlines.get(i.id, far) if i.is_open else far, i.severity, i.reported_at))
+    context = dict(incidents=incidents, total=total, filters=filters, now=now,
+                   poll_seconds=current_app.config["QUEUE_POLL_SECONDS"], **facts.context)
     if is_htmx():
         return render_block("incidents/queue.html", "queue_list", **context)
     sites = db.session.scalars(db.select(Site).order_by(Site.name))
@@ -77,19 +73,10 @@ def visible_incident(reference: str) -> Incident:
 def _detail_context(incident: Incident, error: str | None = None, failed_form: str = "") -> dict:
     staff = db.session.scalars(
         db.select(User).where(User.active.is_(True), User.role.in_(STAFF_ROLES)).order_by(User.name))
-    from ..comms.rules import AUDIENCES
-    from ..comms.service import review_facts, updates_of
-    from ..obligations.service import obligations_of, preserve_site_pending
-    from ..sla.service import clock_view
-    steps = obligations_of(incident)
+    now = utcnow()
     return dict(incident=incident, error=error, failed_form=failed_form, statuses=STATUS_LABELS,
-                severities=SEVERITIES, roles=INCIDENT_ROLES, staff=list(staff), now=utcnow(),
-                pages=pages_of(incident) if current_user.is_staff else [],
-                clocks=clock_view(incident, utcnow()) if current_user.is_staff else [],
-                updates=updates_of(incident) if current_user.is_staff else [], audiences=AUDIENCES,
-                review=review_facts(incident, utcnow()),
-                obligations=steps if current_user.is_staff else [],
-                preserve=preserve_site_pending(incident, steps))
+                severities=SEVERITIES, roles=INCIDENT_ROLES, staff=list(staff), now=now,
+                **hooks.detail_context(incident, current_user, now))  # obligations, clocks, updates, alerts
 
 
 @bp.get("/<reference>")
@@ -111,7 +98,7 @@ def act_on(reference: str, form: str, action) -> object:
     incident = visible_incident(reference)
     try:
         action(incident)
-    except actions.ActionRefused as refused:
+    except ActionRefused as refused:
         db.session.rollback()
         return render_detail(incident, str(refused), form, 422)
     db.session.commit()
@@ -133,7 +120,7 @@ def change_status(reference: str):
 def override_severity(reference: str):
     form = request.form
     return act_on(reference, "severity", lambda i: actions.override_severity(
-        i, form.get("severity", ""), form.get("reason"), current_user))
+        i, form.get("severity", ""), form.get("reason"), current_user, utcnow()))
 
 
 @bp.post("/<reference>/roles")
@@ -175,7 +162,7 @@ def correct_aware_at(reference: str):
         try:
             moment = read_local_datetime(form.get("aware_at", ""), ZoneInfo(incident.site.timezone))
         except ValueError:
-            raise actions.ActionRefused("Enter the date and time the organisation became aware") from None
+            raise ActionRefused("Enter the date and time the organisation became aware") from None
         actions.correct_aware_at(incident, moment, form.get("reason"), current_user, utcnow())
 
     return act_on(reference, "aware_at", correct)
@@ -187,9 +174,6 @@ def correct_aware_at(reference: str):
 def correct_answers(reference: str):
     """The report's guided questions, filled in, for a supervisor to correct with a reason. The incident
     is classified again and its obligations and clocks follow (see actions.correct_answers)."""
-    from ..reporting.guide import SHOW_WHEN, follow_up_keys, show_when_attribute
-    from ..rules import answers as keys
-    from ..rules.errors import Invalid
     incident = visible_incident(reference)
     zone = ZoneInfo(incident.site.timezone)
     errors: dict[str, str] = {}
@@ -208,7 +192,7 @@ def correct_answers(reference: str):
                           "check them and save again."}
         except Invalid as invalid:
             errors = invalid.fields
-        except actions.ActionRefused as refused:
+        except ActionRefused as refused:
             errors = {"reason" if "reason" in str(refused) else "": str(refused)}
         if errors:
             db.session.rollback()

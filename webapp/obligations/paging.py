@@ -12,49 +12,26 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import or_, update
 
-from ..auth.models import User
+from ..common.timewords import countdown
 from ..database import claim_rows
-from ..escalation.engine import queue_page, routes_for
 from ..extensions import db
 from ..incidents.models import Incident
-from ..templating import countdown
+from ..notify.leads import page_leads
 from .models import Obligation
 
 
-def supervisors() -> list[User]:
-    return list(db.session.scalars(db.select(User).where(User.active.is_(True), User.role.in_(("supervisor", "admin")))
-                                   .order_by(User.id)))
-
-
-def page_leads(incident: Incident, leads: list[User | None], key: str, about: str, missed: bool, now: datetime,
-               what: str, **details) -> None:
-    """Page about a deadline: the first of `leads` (a step's owner, the commander...) who can be
-    alerted, else the leads and the supervisors; once it is missed, all of them. `key` makes each page
-    once per person. The timeline names who was paged and who could not be alerted."""
-    leads = [p for p in dict.fromkeys(leads) if p is not None and p.active]
-    alertable: dict[int, bool] = {}
-
-    def can_alert(person: User) -> bool:  # a phone, or email when there is a mail server
-        if person.id not in alertable:
-            alertable[person.id] = bool(routes_for(person))
-        return alertable[person.id]
-    first = next((p for p in leads if can_alert(p)), None)
-    people = [first] if first and not missed else leads + [s for s in supervisors() if s not in leads]
-    reached = [p for p in people if can_alert(p)]
-    for person in reached:
-        queue_page(incident.id, person, f"{key}:u{person.id}", None, now, about=about)
-    text = f"Paged {', '.join(p.name for p in reached) or 'nobody'}: {about}"
-    missing = [p for p in people if p not in reached]
-    if missing:
-        text += f" ({', '.join(p.name for p in missing)}: no phone for alerts and no email set up)"
-    incident.record(what, text, None, users=[p.id for p in reached], **details)
-
-
 def _page(row: Obligation, incident: Incident, kind: str, now: datetime) -> None:
-    # The deadline is in the key: a deadline moved by a correction is paged afresh, the same one never twice.
-    page_leads(incident, [row.owner, incident.commander], f"o{row.id}:{kind}:{int(row.deadline.timestamp())}",
+    # The deadline is in the occasion: a deadline moved by a correction is paged afresh, the same one never twice.
+    page_leads(incident, [row.owner, incident.commander], "deadline",
+               f"o{row.id}:{kind}:{int(row.deadline.timestamp())}",
                f"{row.regime}: {row.what}: {countdown(row.deadline, now)}", kind == "overdue", now, "obligation_page",
                obligation=row.id, kind=kind)
+
+
+def _open_steps() -> tuple:
+    """Steps with a deadline still to page: due, not waiting for an event, not yet paged as overdue."""
+    return (Obligation.status == "due", Obligation.deadline.is_not(None), Obligation.waiting_for.is_(None),
+            Obligation.overdue_paged_at.is_(None), Incident.status != "cancelled")
 
 
 def page_deadlines(now: datetime, limit: int = 200) -> int:
@@ -63,9 +40,7 @@ def page_deadlines(now: datetime, limit: int = 200) -> int:
     fraction = current_app.config["OBLIGATION_NEARLY_DUE_FRACTION"]
     rows = db.session.scalars(claim_rows(
         db.select(Obligation).join(Incident, Incident.id == Obligation.incident_id)
-        .where(Obligation.status == "due", Obligation.deadline.is_not(None), Obligation.waiting_for.is_(None),
-               Obligation.overdue_paged_at.is_(None), Incident.status != "cancelled",
-               or_(Obligation.check_at.is_(None), Obligation.check_at <= now))
+        .where(*_open_steps(), or_(Obligation.check_at.is_(None), Obligation.check_at <= now))
         .order_by(Obligation.deadline).limit(limit))).all()
     paged = 0
     for row in rows:
@@ -93,3 +68,10 @@ def recheck_all_deadlines() -> None:
     db.session.execute(update(Obligation).where(Obligation.status == "due").values(check_at=None)
                        .execution_options(synchronize_session=False))
     db.session.commit()
+
+
+def next_deadline_check(now: datetime) -> datetime | None:
+    """When the worker next has an open step to look at (its nearly-due moment or its deadline)."""
+    return db.session.scalar(
+        db.select(db.func.min(Obligation.check_at)).join(Incident, Incident.id == Obligation.incident_id)
+        .where(*_open_steps()))

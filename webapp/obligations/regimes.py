@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from ..common.calendar import add_business_days, add_local_days, add_months
 from ..rules.answers import DANGEROUS_EVENTS
 from ..rules.injuries import riddor_reportable, whs_notifiable
-from .calendar import add_business_days, add_local_days, add_months
 
 DISCLAIMER = ("These obligations are defaults summarised from the published rules. They are not legal "
               "advice: check each one against the regulator's own guidance.")

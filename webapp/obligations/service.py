@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ..auth.models import User
+from ..auth.models import STAFF_ROLES, User
+from ..common.errors import ActionRefused
 from ..extensions import db
-from ..incidents.actions import ActionRefused
 from ..incidents.models import Incident
 from ..organisation.models import Organisation
 from .models import Obligation
@@ -158,7 +158,6 @@ def mark_not_required(incident: Incident, obligation_id: int, reason: str | None
 def assign_owner(incident: Incident, obligation_id: int, user_id: int | None, actor: User) -> Obligation:
     """Name who makes this notification (None: back to the commander, else the supervisors). The owner
     is paged first when it is nearly due."""
-    from ..auth.models import STAFF_ROLES
     row = _open_row(incident, obligation_id)
     if row.status != "due":
         raise ActionRefused(f"“{row.what}” is already settled: it needs no owner")

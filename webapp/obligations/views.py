@@ -6,12 +6,12 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
+from ..auth.security import admin_required, supervisor_required
+from ..common.errors import ActionRefused
+from ..common.timewords import read_local_datetime
 from ..database import utcnow
-from ..incidents.actions import ActionRefused
 from ..incidents.views import act_on
 from ..organisation.models import Organisation
-from ..reporting.form import read_local_datetime
-from ..security import admin_required, supervisor_required
 from . import service
 from .regimes import DISCLAIMER, REGIMES, Facts
 

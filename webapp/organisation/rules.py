@@ -5,8 +5,8 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
+from ..common.errors import Invalid
 from ..rules.answers import JURISDICTIONS
-from ..rules.errors import Invalid
 
 PROFILE_FLAGS = ("privacy_act_covered", "apra_regulated", "soci_entity", "gdpr_controller", "nis_operator",
                  "nis2_entity", "customer_contract")

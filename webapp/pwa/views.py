@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, ur
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from ..security import any_user_required, public
+from ..auth.security import any_user_required, public
 
 bp = Blueprint("pwa", __name__)
 THEME = "#0b4f6c"

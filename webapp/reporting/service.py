@@ -7,12 +7,11 @@ from typing import Sequence
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.models import User
-from ..comms import service as comms
 from ..evidence.models import Evidence
 from ..evidence.service import attach
 from ..extensions import db
+from ..incidents import hooks
 from ..incidents.models import Incident
-from ..obligations import service as obligations
 from ..organisation.models import Site
 from ..rules.answers import Report
 from ..rules.classification import SEVERITY_NAMES, classify
@@ -62,8 +61,7 @@ def submit_report(report: Report, reporter: User, now: datetime,
     db.session.add(incident)
     try:
         db.session.flush()
-        obligations.sync(incident)  # in the same transaction: an incident never lacks its obligations
-        comms.on_severity(incident, None, now)  # a P1 is a major incident from the start
+        hooks.reported(incident, reporter, now)  # in the same transaction: its obligations, a P1 made major
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

@@ -8,6 +8,9 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request,
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from ..auth.security import any_user_required
+from ..common.http import check_csrf, wants_json
+from ..common.timewords import local_input_value
 from ..database import utcnow
 from ..evidence.images import MAX_BYTES
 from ..evidence.service import MAX_PHOTOS_PER_REQUEST, photos_from_request
@@ -16,9 +19,8 @@ from ..incidents.models import Incident
 from ..organisation.models import Site
 from ..rules import answers as keys
 from ..rules.answers import ReportInvalid, validate_report
-from ..security import any_user_required, check_csrf, wants_json
-from .form import answers_from_form, local_input_value
-from .guide import SHOW_WHEN, follow_up_keys, prune, show_when_attribute
+from ..rules.form import answers_from_form
+from ..rules.guide import SHOW_WHEN, follow_up_keys, prune, show_when_attribute
 from .service import ClientIdTaken, submit_report
 
 bp = Blueprint("reporting", __name__)

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..obligations.calendar import add_business_days
+from ..common.calendar import add_business_days
 
 CLOCKS = {"response": "Respond (acknowledge)", "resolution": "Resolve"}
 DEFAULT_TARGETS = {

@@ -8,13 +8,13 @@ from flask import current_app
 from sqlalchemy import or_, update
 
 from ..auth.models import User
+from ..common.timewords import countdown
 from ..database import claim_rows
 from ..extensions import db
 from ..incidents.lifecycle import OPEN_STATUSES
 from ..incidents.models import Incident
-from ..obligations.paging import page_leads
+from ..notify.leads import page_leads
 from ..organisation.models import Organisation
-from ..templating import countdown
 from . import tracking  # noqa: F401  (clears clock_check_at when the clocks move)
 from .models import ClockAlert
 from .rules import CLOCKS, Clock, clocks, describe
@@ -90,7 +90,7 @@ def page_clocks(now: datetime, limit: int = 200) -> int:
             about = f"{incident.severity} {label} target ({describe(clock.target)}): {countdown(clock.due, now)}"
             db.session.add(ClockAlert(incident_id=incident.id, clock=clock.name, kind=kind,
                                       severity=incident.severity, at=now))
-            page_leads(incident, [incident.commander], f"sla{incident.id}:{incident.severity}:{clock.name}:{kind}",
+            page_leads(incident, [incident.commander], "clock", f"sla{incident.id}:{incident.severity}:{clock.name}:{kind}",
                        about, kind == "breached", now, "sla_page", clock=clock.name, kind=kind)
             paged += 1
         upcoming = [m for m in (c.next_change(now, fraction, incident.reported_at) for c in ticking) if m]
@@ -99,3 +99,9 @@ def page_clocks(now: datetime, limit: int = 200) -> int:
                            .values(clock_check_at=min(upcoming, default=QUIET)))
     db.session.commit()
     return paged
+
+
+def next_clock_check(now: datetime) -> datetime | None:
+    """When an open incident's clock next turns (near or breached)."""
+    return db.session.scalar(db.select(db.func.min(Incident.clock_check_at))
+                             .where(Incident.status.in_(OPEN_STATUSES)))

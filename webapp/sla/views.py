@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from ..auth.security import admin_required
 from ..extensions import db
 from ..organisation.models import Organisation
 from ..rules.classification import SEVERITIES
-from ..security import admin_required
 from .rules import CLOCKS, DEFAULT_TARGETS, check_target, describe, targets_for
 
 bp = Blueprint("sla", __name__)

@@ -2,10 +2,10 @@
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
+from ..auth.security import public
 from ..database import utcnow
-from ..escalation.worker import engine_status
 from ..extensions import db
-from ..security import public
+from ..notify.worker import engine_status
 
 bp = Blueprint("system", __name__)
 

@@ -6,28 +6,19 @@ from functools import wraps
 from typing import Callable
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
+from flask import Flask, abort, g, jsonify, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .auth.models import ROLES, STAFF_ROLES, ApiToken, User
-from .database import utcnow
-from .extensions import csrf, db, login_manager
+from ..common.http import is_htmx, wants_json
+from ..database import utcnow
+from ..extensions import db, login_manager
+from .models import ROLES, STAFF_ROLES, ApiToken, User
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "connect-src 'self'; font-src 'self'; manifest-src 'self'; worker-src 'self'; object-src 'none'; "
        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
-
-def wants_json() -> bool:
-    """API paths, and the app's own scripts (the outbox) that ask for JSON."""
-    if request.path.startswith("/api/"):
-        return True
-    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
-
-
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def role_required(*roles: str) -> Callable:
@@ -50,12 +41,6 @@ any_user_required = role_required(*ROLES)
 staff_required = role_required(*STAFF_ROLES)
 supervisor_required = role_required("supervisor", "admin")
 admin_required = role_required("admin")
-
-
-def check_csrf() -> None:
-    """CSRF check for views exempt from the global one (they handle the failure themselves)."""
-    if current_app.config.get("WTF_CSRF_ENABLED", True):
-        csrf.protect()
 
 
 def public(view: Callable) -> Callable:

@@ -1,10 +1,28 @@
-"""What every JSON API blueprint shares: CSRF for cookie sessions, errors as JSON, reading the body."""
+"""What the views share: what kind of answer a request wants, the CSRF check for views that make it
+themselves, and JSON API blueprints (CSRF for cookie sessions, errors as JSON, reading the body)."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
-from ..rules.errors import Invalid
-from ..security import check_csrf
+from ..extensions import csrf
+from .errors import Invalid
+
+
+def wants_json() -> bool:
+    """API paths, and the app's own scripts (the outbox) that ask for JSON."""
+    if request.path.startswith("/api/"):
+        return True
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def check_csrf() -> None:
+    """CSRF check for views exempt from the global one (they handle the failure themselves)."""
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
 
 
 def json_api(bp: Blueprint, token_authorised: tuple[str, ...] = ()) -> Blueprint:

@@ -1,4 +1,4 @@
-"""One error type for bad input, carrying a message per field, used by the form, admin pages and API."""
+"""The errors every feature raises for its callers to show: bad input, and an action refused."""
 
 
 class Invalid(ValueError):
@@ -8,3 +8,7 @@ class Invalid(ValueError):
         super().__init__("; ".join(f"{k}: {v}" if k else v for k, v in fields.items()))
         self.fields = fields
         self.status = status
+
+
+class ActionRefused(ValueError):
+    """The action cannot be done as asked; the message says why, for the user."""

@@ -5,20 +5,10 @@ from datetime import datetime
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
-from ..rules.answers import ANSWER_KEYS
+from ..common.timewords import local_input_value, read_local_datetime
+from .answers import ANSWER_KEYS
 
 BOOL_WORDS = {"yes": True, "true": True, "on": True, "no": False, "false": False}
-
-
-def local_input_value(moment: datetime, tz: ZoneInfo) -> str:
-    """A datetime as the value of <input type=datetime-local> in the site's time zone."""
-    return moment.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
-
-
-def read_local_datetime(text: str, tz: ZoneInfo) -> datetime:
-    """A datetime-local value (or ISO 8601 with offset) read in the site's time zone; ValueError if bad."""
-    moment = datetime.fromisoformat(text.strip())
-    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
 def _local_datetime(text: str, tz: ZoneInfo) -> str:

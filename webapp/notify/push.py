@@ -1,0 +1,143 @@
+"""Sending one message to one phone: encrypted (aes128gcm, pywebpush), signed (VAPID, RFC 8292), with
+TTL, Urgency, Topic and `Content-Type: application/octet-stream` (some push services, such as the
+web-push-libs test service, refuse a body without it), and the push service's answer handled as
+RFC 8030 says:
+
+- 201 (any 2xx): sent;
+- 404, 410: the subscription is gone: removed, and the email fallback may run at once;
+- 413: the payload is too large for this service: sent again at once without the optional words;
+- 408, 429, 5xx: retried, no sooner than the service's Retry-After;
+- any other 4xx: this subscription is failing: marked with the service's answer, the message fails,
+  and the email fallback runs at its usual time.
+
+A subscription the encryption refuses (a p256dh that is not a point on the curve, a bad auth secret)
+or whose push service stops resolving to a public address is turned off with the reason, which its
+owner sees on their Alerts page. Connections go only to public addresses (checked when connecting, on
+the address actually used, so a DNS change cannot redirect them), unless ALLOW_LOOPBACK_TARGETS lets
+loopback through for local test push services.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+import requests
+from flask import current_app
+from pywebpush import WebPusher
+from requests_hardened import Config, HTTPSession
+from requests_hardened.ip_filter import InvalidIPAddress
+
+from ..database import utcnow
+from ..extensions import db
+from . import render
+from .compose import compose
+from .errors import PermanentFailure, SendFailed
+from .models import Message, PushSubscription
+from .vapid import subject, vapid
+
+_local = threading.local()
+JWT_LIFETIME = 12 * 3600
+
+
+def _session(allow_loopback: bool) -> requests.Session:
+    """One HTTP session per thread (connections to a push service are reused between messages), that
+    connects only to public addresses and never follows a redirect."""
+    sessions = _local.__dict__.setdefault("sessions", {})
+    if allow_loopback not in sessions:
+        session = HTTPSession(Config(ip_filter_enable=True, ip_filter_allow_loopback_ips=allow_loopback,
+                                     never_redirect=True, default_timeout=(5, 10)))
+        session.trust_env = False  # no proxy from the environment: the address check is on the push service
+        sessions[allow_loopback] = session
+    return sessions[allow_loopback]
+
+
+def _authorization(endpoint: str) -> str:
+    """The VAPID header for this push service; a signed token is reused until an hour before it
+    expires (signing each of a thousand pushes would cost more than sending them)."""
+    audience = "{0.scheme}://{0.netloc}".format(urlsplit(endpoint))
+    cache = _local.__dict__.setdefault("jwt", {})
+    key = (audience, subject(), id(vapid()))
+    header, expires = cache.get(key, (None, 0))
+    if header is None or expires - time.time() < 3600:
+        expires = int(time.time()) + JWT_LIFETIME
+        header = vapid().sign({"sub": subject(), "aud": audience, "exp": expires})["Authorization"]
+        cache[key] = (header, expires)
+    return header
+
+
+def retry_after(response: requests.Response, now: datetime) -> timedelta | None:
+    """A Retry-After header in seconds or as an HTTP date (RFC 9110), or None."""
+    value = (response.headers.get("Retry-After") or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return timedelta(seconds=min(int(value), 24 * 3600))
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(timedelta(0), min(moment - now, timedelta(hours=24)))
+
+
+def disable(subscription: PushSubscription, reason: str, now: datetime) -> None:
+    subscription.disabled_at, subscription.disabled_reason = now, reason[:500]
+    subscription.last_error, subscription.last_error_at = reason[:500], now
+
+
+def _encrypt(subscription: PushSubscription, text: str, now: datetime) -> bytes:
+    try:
+        return WebPusher(subscription.info()).encode(text.encode(), "aes128gcm")["body"]
+    except Exception as exc:  # noqa: BLE001  any refusal of the keys: this phone's subscription is broken
+        reason = (f"the phone's subscription keys are malformed ({type(exc).__name__}: {exc}); enable alerts "
+                  "on that phone again")
+        disable(subscription, reason, now)
+        raise PermanentFailure(f"push: {reason}") from None
+
+
+def _post(subscription: PushSubscription, body: bytes, headers: dict, now: datetime) -> requests.Response:
+    config = current_app.config
+    try:
+        return _session(config["ALLOW_LOOPBACK_TARGETS"]).post(
+            subscription.endpoint, data=body, headers=headers, timeout=config["PUSH_TIMEOUT_SECONDS"],
+            allow_redirects=False)
+    except InvalidIPAddress as exc:
+        reason = f"its push service is no longer at a public address ({exc}); enable alerts on that phone again"
+        disable(subscription, reason, now)
+        raise PermanentFailure(f"push: {reason}") from None
+    except requests.RequestException as exc:
+        raise SendFailed(f"push: {type(exc).__name__}: {exc}"[:500]) from None
+
+
+def send(message: Message, now: datetime) -> None:
+    subscription = db.session.get(PushSubscription, message.subscription_id) if message.subscription_id else None
+    if subscription is None:
+        raise PermanentFailure("push: the phone's subscription was removed")
+    if subscription.disabled_at is not None:
+        raise PermanentFailure(f"push: the phone's alerts are off: {subscription.disabled_reason}")
+    rendered = compose(message)
+    config = current_app.config
+    headers = {"TTL": str(config["PUSH_TTL_SECONDS"]), "Content-Encoding": "aes128gcm",
+               "Content-Type": "application/octet-stream", **render.push_headers(rendered.urgent, rendered.topic)}
+    headers["Authorization"] = _authorization(subscription.endpoint)
+    response = _post(subscription, _encrypt(subscription, render.encode(rendered.push), now), headers, now)
+    if response.status_code == 413:  # too large for this service: the same alert, without the optional words
+        slim = render.encode(render.minimal_payload(rendered.push))
+        response = _post(subscription, _encrypt(subscription, slim, now), headers, now)
+    status = response.status_code
+    if 200 <= status < 300:
+        subscription.last_success_at, subscription.last_error = utcnow(), None
+        return
+    answer = " ".join(response.text[:200].split())
+    said = f"the push service answered {status}{': ' + answer if answer else ''}"
+    subscription.last_error, subscription.last_error_at = f"push: {said}"[:500], now
+    if status in (404, 410):  # the browser unsubscribed or the subscription expired
+        db.session.delete(subscription)
+        raise PermanentFailure(f"push: subscription gone ({status}); removed from {message.recipient}'s devices")
+    if status in (408, 429) or status >= 500:
+        raise SendFailed(f"push: {said}", retry_after=retry_after(response, now))
+    raise PermanentFailure(f"push: {said}")
