@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 # `make run` is a developer's machine: emails land in the mailbox inside the app, the push contact may be
 # localhost, local push services are allowed, cookies go over plain HTTP. Production sets none of these.
-DEV := DEVELOPMENT=$${DEVELOPMENT:-1} ALLOW_LOOPBACK_TARGETS=$${ALLOW_LOOPBACK_TARGETS:-1} \
+DEV := DEVELOPMENT=$${DEVELOPMENT:-1} ALLOW_LOOPBACK_TARGETS=$${ALLOW_LOOPBACK_TARGETS:-$${PUSH_ALLOW_LOOPBACK_HTTP:-1}} \
 	SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-0}
 
 .PHONY: run test install assets chromium migrate seed serve clean

@@ -19,6 +19,7 @@ from webapp.auth.models import User  # noqa: E402
 from webapp.cli import seed_demo  # noqa: E402
 from webapp.database import utcnow  # noqa: E402
 from webapp.extensions import db  # noqa: E402
+from webapp.notify.worker import work_once  # noqa: E402
 from webapp.reporting.service import submit_report  # noqa: E402
 from webapp.rules.answers import validate_report  # noqa: E402
 
@@ -54,6 +55,7 @@ def _prepare(instance: Path):
             report = validate_report(body, now=now, site_codes={"SYD-DEPOT", "MAN-PLANT"}, default_site="SYD-DEPOT")
             submit_report(report, reporter, moment)
         db.session.commit()
+        work_once(now)  # what the worker does next: pages in the alert lists and the development mailbox
     return app
 
 

@@ -15,8 +15,9 @@ from playwright.sync_api import sync_playwright
 SIZES = {"phone": {"width": 390, "height": 844}, "tablet": {"width": 1024, "height": 768}}
 PAGES = {
     "reporter": ["/report", "/reports/mine", "/incidents/INC-000001", "/account/password"],
+    "responder": ["/alerts", "/account/alerts", "/dev/mailbox", "/dev/mailbox/1"],
     "supervisor": ["/incidents", "/incidents/INC-000001", "/incidents/INC-000001/answers", "/oncall",
-                   "/account/alerts"],
+                   "/alerts", "/account/alerts"],
     "admin": ["/admin/users", "/admin/sites", "/admin/organisation", "/admin/tokens", "/admin/teams",
               "/admin/schedules", "/admin/policies", "/admin/sla", "/admin/regulatory"],
 }

@@ -112,7 +112,7 @@ self.addEventListener("sync", (event) => {
 });
 
 /* ---- Alerts: push messages become notifications; "Acknowledge" works without opening the app. ----
- * A page's payload (webapp/push/payload.py) carries its id, a receipt token and a single-use
+ * A page's payload (webapp/notify/render.py) carries its id, a receipt token and a single-use
  * acknowledgement token. Each page id is shown once (a repeat delivery after a worker restart only
  * refreshes the notification silently); one tag per incident, so a later page replaces the last.
  * An acknowledgement that cannot reach the server waits in IndexedDB and is retried on Background

@@ -7,7 +7,7 @@ from helpers import T0, file_incident, subject, text_of
 from webapp.escalation.engine import run_due, start_new
 from webapp.extensions import db
 from webapp.notify.models import Message
-from webapp.notify.outbox import MAX_ATTEMPTS, claim, deliver_due, lease
+from webapp.notify.outbox import MAX_ATTEMPTS, claim, deliver_due, lease, renew_leases
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def test_a_page_is_emailed_once_with_what_the_responder_needs(demo, p1_policy, s
     incident = file_incident(demo)
     start_new(T0)
     run_due(T0)
-    assert deliver_due(T0) == 2  # the email, and the alert in the app's list
+    assert deliver_due(T0) == 1  # the email (the in-app alert is in the list already: nothing to send)
     assert deliver_due(T0) == 0
     [message] = smtp_server.messages
     assert message["To"] == "responder@test.example"
@@ -59,9 +59,20 @@ def test_a_page_whose_sender_died_is_sent_again_after_its_lease(demo, p1_policy,
     file_incident(demo)
     start_new(T0)
     run_due(T0)
-    assert len(claim(T0)) == 2  # a worker took the email and the in-app alert... and was killed before sending
+    assert len(claim(T0)) == 1  # a worker took it... and was killed before sending
     assert deliver_due(T0 + lease() - timedelta(seconds=1)) == 0  # still leased
-    assert deliver_due(T0 + lease()) == 2
+    assert deliver_due(T0 + lease()) == 1
     [page] = pages()
     assert page.state == "sent" and page.attempts == 2
+    assert len(smtp_server.messages) == 1
+
+
+def test_a_worker_whose_lease_ran_out_does_not_send_what_another_took_over(demo, p1_policy, smtp_server):
+    """A slow worker and the one that took its message over once the lease ran out: one email, not two."""
+    file_incident(demo)
+    start_new(T0)
+    run_due(T0)
+    slow = claim(T0)  # the slow worker's claim
+    assert deliver_due(T0 + lease()) == 1  # its lease ran out: another worker sends it
+    assert renew_leases(slow, T0 + lease()) == []  # the slow one finds it taken: sends nothing
     assert len(smtp_server.messages) == 1

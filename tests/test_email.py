@@ -5,7 +5,7 @@ from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
 import pytest
-from helpers import T0, VAPID_SUBJECT, file_incident, make_app, text_of
+from helpers import T0, VAPID_SUBJECT, file_incident, make_app, subject, text_of
 
 from webapp.extensions import db
 from webapp.incidents.models import Incident
@@ -156,3 +156,38 @@ def test_the_app_refuses_to_start_with_a_localhost_push_contact(tmp_path):
     assert make_app(f"sqlite:///{tmp_path / 'z.sqlite3'}", str(tmp_path), VAPID_SUBJECT="",
                     MAIL_FROM="Alerts <alerts@acme.example>") is not None
     assert VAPID_SUBJECT.startswith("mailto:")
+
+
+def test_a_description_with_line_breaks_still_makes_a_one_line_subject(demo, p1_policy, smtp_server):
+    incident = file_incident(demo, description="Fell from the dock.\nAmbulance called.\r\nBay 4 closed.")
+    work_once(T0)
+    [email] = smtp_server.messages
+    assert subject(email) == f"[P1] {incident.reference} at Manchester plant: Fell from the dock. Ambulance called. " \
+                             "Bay 4 closed."
+    lines = text_of(email).splitlines()
+    assert lines[lines.index("Fell from the dock.") + 1] == "Ambulance called."  # the body keeps the reporter's lines
+
+
+def test_the_development_mailbox_shows_each_person_their_own_mail(app, demo, p1_policy, as_user, smtp_server):
+    app.config.update(MAIL_SERVER="", DEVELOPMENT=True, DEV_MAILBOX=True)
+    file_incident(demo)
+    work_once(T0)
+    [mail] = db.session.scalars(db.select(DevMail))
+    assert "To responder@test.example" not in as_user("responder2").get("/dev/mailbox").get_data(as_text=True)
+    assert as_user("responder2").get(f"/dev/mailbox/{mail.id}").status_code == 404
+    assert "To responder@test.example" in as_user("admin").get("/dev/mailbox").get_data(as_text=True)
+
+
+def test_the_old_name_of_the_loopback_setting_still_works(tmp_path, monkeypatch):
+    from webapp import create_app
+    base = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'c.sqlite3'}", "SECRET_KEY": "t",
+            "VAPID_SUBJECT": VAPID_SUBJECT}
+    monkeypatch.delenv("ALLOW_LOOPBACK_TARGETS", raising=False)
+    monkeypatch.setenv("PUSH_ALLOW_LOOPBACK_HTTP", "1")
+    assert create_app(base, instance_path=str(tmp_path)).config["ALLOW_LOOPBACK_TARGETS"] is True
+    monkeypatch.setenv("PUSH_ALLOW_LOOPBACK_HTTP", "0")
+    assert create_app(base, instance_path=str(tmp_path)).config["ALLOW_LOOPBACK_TARGETS"] is False
+    monkeypatch.delenv("PUSH_ALLOW_LOOPBACK_HTTP")
+    assert create_app(base, instance_path=str(tmp_path)).config["ALLOW_LOOPBACK_TARGETS"] is False  # off by default
+    assert create_app({**base, "PUSH_ALLOW_LOOPBACK_HTTP": True},
+                      instance_path=str(tmp_path)).config["ALLOW_LOOPBACK_TARGETS"] is True

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from helpers import T0, file_incident, paged
 
-from webapp.escalation.engine import repage_stalled, run_due, start_new
+from webapp.escalation.engine import next_repage_due, repage_stalled, run_due, start_new
 from webapp.escalation.models import Escalation, Schedule
 from webapp.extensions import db
 from webapp.incidents import actions
@@ -145,3 +145,20 @@ def test_the_demo_policies_page_as_the_issue_describes(runner):
     for minutes in (0, 5, 15):
         run_due(T0 + timedelta(minutes=minutes))
     assert [(name, step) for name, step in paged()] == [("responder", 0), ("supervisor", 1), ("admin", 2)]
+
+
+def test_the_worker_knows_when_an_acknowledged_incident_is_next_due_a_repeat(app, demo, p1_policy):
+    app.config["REPAGE_AFTER_MINUTES"] = 30
+    incident = file_incident(demo)
+    start_new(T0)
+    run_due(T0)
+    assert next_repage_due(T0) is None  # nothing acknowledged yet
+    actions.acknowledge(incident, demo["responder"], T0 + timedelta(minutes=2))
+    db.session.commit()
+    assert next_repage_due(T0) == T0 + timedelta(minutes=32)
+    actions.add_note(incident, "Scene secured", demo["responder"])  # progress moves it on
+    incident.timeline[-1].at = T0 + timedelta(minutes=10)
+    db.session.commit()
+    assert next_repage_due(T0) == T0 + timedelta(minutes=40)
+    repage_stalled(T0 + timedelta(minutes=40))
+    assert next_repage_due(T0) == T0 + timedelta(minutes=70)  # after a repeat, another quiet half hour

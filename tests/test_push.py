@@ -305,3 +305,14 @@ def test_a_confidential_incident_is_named_not_described_to_someone_who_may_not_r
     assert subject(email).endswith("confidential incident")
     assert incident.description not in text_of(email) and "/incidents/" not in text_of(email)
     assert "/ack/" in text_of(email)  # they were paged: they can still acknowledge without reading it
+
+
+def test_a_failed_phone_says_email_follows_only_when_it_will(app, demo, p1_policy, phone, push_service):
+    app.config["MAIL_SERVER"] = ""
+    device = phone("responder")
+    push_service.gone.add(device.id)
+    incident = file_incident(demo)
+    work_once(T0)
+    db.session.refresh(incident)
+    failed = [e.summary for e in incident.timeline if e.summary.startswith("Alert to Responder by phone failed")]
+    assert failed and "email follows" not in failed[0]

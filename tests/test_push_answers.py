@@ -202,3 +202,54 @@ def test_a_message_that_kills_every_worker_is_failed_after_the_limit_not_retried
     push = pushes()[0]
     assert push.state == "failed" and "the worker stopped while sending it" in push.last_error
     assert any("the worker stopped while sending it" in line for line in timeline(incident))
+
+
+def test_a_subscription_the_push_service_calls_invalid_is_turned_off_and_email_goes_at_once(
+        demo, p1_policy, phone, push_service, smtp_server, as_user):
+    device = phone("responder")
+    push_service.scripted[device.id] = [(400, {}, '{"reason": "UnauthorizedRegistration: invalid token"}')]
+    incident = file_incident(demo)
+    work_once(T0)
+    subscription = db.session.get(PushSubscription, device.server_id)
+    assert subscription.disabled_at == T0 and "UnauthorizedRegistration" in subscription.disabled_reason
+    work_once(T0 + timedelta(seconds=1))  # nothing on that phone can confirm it: no need to wait
+    assert [m["To"] for m in smtp_server.messages] == ["responder@test.example"]
+    assert "UnauthorizedRegistration" in timeline(incident)[-1]
+    assert "Alerts are off for this device" in as_user("responder").get("/account/alerts").get_data(as_text=True)
+
+
+def test_a_refused_push_does_not_keep_the_worker_awake_until_its_fallback_is_due(app, demo, p1_policy, phone,
+                                                                                push_service):
+    from webapp.notify.fallback import next_fallback
+    from webapp.notify.worker import next_due
+    device = phone("responder")
+    push_service.scripted[device.id] = [(400, {}, "bad request")]
+    file_incident(demo)
+    work_once(T0)
+    assert next_fallback(T0 + timedelta(seconds=1)) == T0 + timedelta(seconds=60)
+    app.config["REPAGE_AFTER_MINUTES"] = 30
+    assert next_due(T0 + timedelta(seconds=1), interval=1.0) == 1.0  # the usual pause, not a spin
+
+
+def test_a_library_exception_on_the_network_fails_that_message_alone(demo, p1_policy, phone, push_service,
+                                                                     monkeypatch):
+    phone("responder")
+    phone("responder")
+    real = outbox.SENDERS["push"]
+    victim = []
+
+    def prepare(message, now):
+        transmit = real(message, now)
+        if victim and victim[0] != message.id:
+            return transmit
+        victim.append(message.id)
+
+        def broken():
+            raise ConnectionAbortedError("the socket library gave up in an unexpected way")
+        return broken
+    monkeypatch.setitem(outbox.SENDERS, "push", prepare)
+    file_incident(demo)
+    work_once(T0)
+    assert len(push_service.wait_for(1)) == 1
+    first, second = pushes()
+    assert first.state == "pending" and "ConnectionAbortedError" in first.last_error and second.state == "sent"

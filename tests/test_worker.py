@@ -28,7 +28,7 @@ def test_a_pass_starts_escalations_and_pages(demo, p1_policy):
     file_incident(demo)
     done = work_once(T0)
     assert done["escalations"] == 2  # started, and its first step run
-    assert done["deliveries"] == 2  # the email and the in-app alert, in the same pass
+    assert done["deliveries"] == 1  # the email, in the same pass (the in-app alert needs no sending)
     assert paged() == [("responder", 0)]
     assert work_once(T0)["escalations"] == 0
 
@@ -157,7 +157,7 @@ def test_a_worker_killed_in_the_middle_of_a_push_loses_nothing_and_sends_each_pa
     finally:
         replacement.send_signal(signal.SIGTERM)
         replacement.wait(timeout=10)
-    assert push_service.abandoned == 1
+    assert 1 <= push_service.abandoned <= 3  # the first worker sends side by side: each held, none accepted
     assert len(push_service.received) == 3
     assert sorted(m.json()["reference"] for m in received) == sorted(i.reference for i in incidents)
     db.session.commit()

@@ -30,6 +30,15 @@ def _loopback_targets() -> bool:
     return env_flag("ALLOW_LOOPBACK_TARGETS", False)
 
 
+def _legacy_loopback_name(app: Flask, overrides: dict | None) -> None:
+    """PUSH_ALLOW_LOOPBACK_HTTP in instance/config.py (or given to the factory) keeps working, unless
+    ALLOW_LOOPBACK_TARGETS is set as well."""
+    given = {**app.config, **(overrides or {})}
+    explicit = os.environ.get("ALLOW_LOOPBACK_TARGETS", "") != "" or "ALLOW_LOOPBACK_TARGETS" in (overrides or {})
+    if "PUSH_ALLOW_LOOPBACK_HTTP" in given and not explicit:
+        app.config["ALLOW_LOOPBACK_TARGETS"] = bool(given["PUSH_ALLOW_LOOPBACK_HTTP"])
+
+
 def _database_url(instance: Path) -> str:
     """DATABASE_URL if given (PostgreSQL), else SQLite in instance/."""
     url = os.environ.get("DATABASE_URL", "").strip()
@@ -77,6 +86,7 @@ def configure(app: Flask, overrides: dict | None) -> None:
         MAIL_MESSAGE_DOMAIN=os.environ.get("MAIL_MESSAGE_DOMAIN", ""),  # empty: the host of PUBLIC_URL
         PUBLIC_URL=os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         PAGE_LEASE_SECONDS=int(os.environ.get("PAGE_LEASE_SECONDS", "120")),
+        DELIVERY_THREADS=max(1, int(os.environ.get("DELIVERY_THREADS", "8"))),
         VAPID_PRIVATE_KEY=os.environ.get("VAPID_PRIVATE_KEY", ""),
         VAPID_SUBJECT=os.environ.get("VAPID_SUBJECT", ""),
         ALLOW_LOOPBACK_TARGETS=_loopback_targets(),
@@ -89,6 +99,7 @@ def configure(app: Flask, overrides: dict | None) -> None:
         API_PAGE_SIZE=50,
     )
     app.config.from_pyfile("config.py", silent=True)
+    _legacy_loopback_name(app, overrides)
     if os.environ.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
     if overrides:

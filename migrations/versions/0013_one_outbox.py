@@ -44,20 +44,34 @@ COPIED = ('incident_id', 'user_id', 'step', 'about', 'channel', 'subscription_id
 
 
 def _kind(row) -> str:
-    """What the old columns meant: no incident, a test alert; a reminder's text, a reminder of the kind
-    its key names; otherwise a page, or (no step) a page again."""
-    if row.incident_id is None:
+    """What an old row was, from the key its feature gave it (the email that fell back for a reminder
+    had no `about`, so the key decides): e3:s1 a page, e3:r1700000000 a page again, o7:... a regulatory
+    deadline, sla12:... an SLA target, upd4:... a status update due, and no incident a test alert."""
+    key = row.page_key or row.key
+    if row.incident_id is None or key.startswith('test'):
         return 'test'
-    if row.about is not None:
-        key = row.page_key or row.key
-        return 'clock' if key.startswith('sla') else 'update_due' if key.startswith('upd') else 'deadline'
-    return 'page' if row.step is not None else 'repage'
+    if re.match(r'o\d+:', key):
+        return 'deadline'
+    if key.startswith('sla'):
+        return 'clock'
+    if key.startswith('upd'):
+        return 'update_due'
+    if re.match(r'e\d+:r', key):
+        return 'repage'
+    return 'page'
 
 
 def _occasion(row) -> str:
-    """The old page key without its person (":u5") or its test prefix."""
-    occasion = re.sub(r':u\d+$', '', row.page_key or row.key)
+    """The old page key without its person (":u5", and on rows older than page keys, the route)."""
+    occasion = re.sub(r':u\d+(:.*)?$', '', row.page_key or row.key)
     return occasion.removeprefix('test:')
+
+
+def _continue_sequence(bind, table: str) -> None:
+    """Rows were copied with their ids: PostgreSQL's sequence goes on after the largest."""
+    if bind.dialect.name == 'postgresql':
+        bind.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                             f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"))
 
 
 def upgrade():
@@ -126,10 +140,9 @@ def upgrade():
     with_id = [row for row in rows if 'id' in row]
     if with_id:
         op.bulk_insert(message, with_id)
+        _continue_sequence(bind, 'message')  # before the stakeholder rows take new ids
     if len(with_id) < len(rows):
         op.bulk_insert(message, [row for row in rows if 'id' not in row])
-    if bind.dialect.name == 'postgresql' and with_id:  # ids were copied: the sequence continues after them
-        bind.execute(sa.text("SELECT setval(pg_get_serial_sequence('message', 'id'), (SELECT max(id) FROM message))"))
 
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notification_subscription_id'))
@@ -151,7 +164,6 @@ def upgrade():
 
     op.create_table('dev_mail',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('message_id', sa.String(length=250), nullable=False),
     sa.Column('to', sa.String(length=254), nullable=False),
     sa.Column('subject', sa.String(length=500), nullable=False),
     sa.Column('raw', sa.Text(), nullable=False),
@@ -214,8 +226,10 @@ def downgrade():
         batch_op.create_index(batch_op.f('ix_notification_subscription_id'), ['subscription_id'], unique=False)
 
     bind = op.get_bind()
-    message = sa.table('message', *(sa.column(name) for name in (
-        'id', 'key', 'group_key', 'kind', 'occasion', 'user_id', 'address', 'details', *COPIED)))
+    message = sa.table('message', *(sa.column(name, NOTIFICATION.c[name].type) for name in ('id', *COPIED)),
+                       sa.column('key', sa.String), sa.column('group_key', sa.String), sa.column('kind', sa.String),
+                       sa.column('occasion', sa.String), sa.column('address', sa.String),
+                       sa.column('details', sa.JSON))
     pages = []
     for row in bind.execute(sa.select(message).order_by(message.c.id)):
         if row.user_id is None:  # a stakeholder's email: back onto its update
@@ -230,6 +244,7 @@ def downgrade():
                       **{name: getattr(row, name) for name in COPIED}})
     if pages:
         op.bulk_insert(notification, pages)
+        _continue_sequence(bind, 'notification')
 
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_message_user_id'))

@@ -183,6 +183,8 @@ def test_acknowledge_tapped_with_no_signal_is_sent_when_the_signal_returns(
     until(lambda: notifications(handset), what="the notification")
 
     handset.set_offline(True)
+    # The worker's own view of the network changes a moment later (slowly on a busy machine): wait for it.
+    until(lambda: handset.service_workers[0].evaluate("navigator.onLine") is False, what="the phone offline")
     tap_acknowledge(handset)
     [saved] = until(lambda: [n for n in notifications(handset) if "saved on this phone" in n["body"]],
                     what="the saved-for-later notice")

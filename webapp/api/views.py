@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user
 
 from ..auth.security import admin_required, any_user_required, supervisor_required
-from ..common.errors import Invalid
+from ..common.errors import ActionRefused, Invalid
 from ..common.http import json_api, json_body
 from ..database import utcnow
 from ..extensions import db
@@ -68,7 +68,7 @@ def correct_answers(reference: str):
         raise Invalid({"": "send {answers, reason}"})
     try:
         actions.correct_answers(incident, body.get("answers"), body.get("reason"), current_user, utcnow())
-    except actions.ActionRefused as refused:
+    except ActionRefused as refused:
         db.session.rollback()
         raise Invalid({"reason" if "reason" in str(refused) else "answers": str(refused)}, 422) from None
     except Invalid:

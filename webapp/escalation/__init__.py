@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from ..database import utcnow
 from ..notify.worker import Job, register
-from .engine import next_step_due, repage_stalled, run_due, start_new
+from .engine import next_repage_due, next_step_due, repage_stalled, run_due, start_new
 from .manage import all_gaps
 
 
@@ -28,6 +28,5 @@ def coverage_warning() -> int:
 
 def init_app(app: Flask) -> None:
     register(app, Job("escalations", escalate, next_step_due, order=10))
-    # Repeats come minutes apart: the pass interval finds them, no wake-up of their own.
-    register(app, Job("repages", repage_stalled, order=20))
+    register(app, Job("repages", repage_stalled, next_repage_due, order=20))
     app.jinja_env.globals["coverage_warning"] = coverage_warning

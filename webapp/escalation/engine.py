@@ -18,8 +18,8 @@ from ..database import claim_rows
 from ..extensions import db
 from ..incidents.lifecycle import OPEN_STATUSES
 from ..incidents.models import INCIDENT_ROLES, Incident, TimelineEntry
-from ..notify.outbox import queue
-from ..notify.routes import reachable
+from ..notify.outbox import queue, queue_many
+from ..notify.routes import Reach
 from .models import Escalation, PolicyChoice, Schedule
 from .oncall import on_call
 from .policy import Position, Target, advance, choose_policy
@@ -97,6 +97,23 @@ def run_due(now: datetime, limit: int = 50) -> int:
 PROGRESS = ("status", "note")  # what counts as progress on an acknowledged incident
 
 
+def _last_progress():
+    return (db.select(db.func.max(TimelineEntry.at))
+            .where(TimelineEntry.incident_id == Incident.id, TimelineEntry.what.in_(PROGRESS))
+            .correlate(Incident).scalar_subquery())
+
+
+def next_repage_due(now: datetime) -> datetime | None:
+    """When an acknowledged incident next reaches REPAGE_AFTER_MINUTES without progress: that long after
+    the latest of its acknowledgement, its last re-page and its last status change or note."""
+    after = timedelta(minutes=current_app.config["REPAGE_AFTER_MINUTES"])
+    rows = db.session.execute(
+        db.select(Incident.acknowledged_at, Escalation.repaged_at, _last_progress())
+        .join(Escalation, Escalation.incident_id == Incident.id)
+        .where(Incident.status.in_(OPEN_STATUSES), Incident.acknowledged_at.is_not(None))).all()
+    return min((max(moment for moment in row if moment is not None) + after for row in rows), default=None)
+
+
 def repage_stalled(now: datetime, limit: int = 50) -> int:
     """Page the acknowledger again when an acknowledged incident has shown no progress for a while.
 
@@ -104,9 +121,7 @@ def repage_stalled(now: datetime, limit: int = 50) -> int:
     change or note since the cut-off), so every one it returns is paged.
     """
     cutoff = now - timedelta(minutes=current_app.config["REPAGE_AFTER_MINUTES"])
-    last_progress = (db.select(db.func.max(TimelineEntry.at))
-                     .where(TimelineEntry.incident_id == Incident.id, TimelineEntry.what.in_(PROGRESS))
-                     .correlate(Incident).scalar_subquery())
+    last_progress = _last_progress()
     due = db.session.scalars(claim_rows(
         db.select(Escalation).join(Incident, Incident.id == Escalation.incident_id)
         .where(Incident.status.in_(OPEN_STATUSES), Incident.acknowledged_at <= cutoff,
@@ -137,13 +152,16 @@ def _run_step(escalation: Escalation, now: datetime) -> None:
         escalation.state = "acknowledged" if incident.acknowledged_at else "stopped"
         escalation.next_due_at = None
         return
+    reach = Reach()
     outcome = advance(escalation.policy.rules(), Position(escalation.step, escalation.next_due_at), now,
-                      resolver(incident), reachable)
-    paged = []
-    for user_id, step in outcome.pages:
-        user = db.session.get(User, user_id)
-        queue("page", f"e{escalation.id}:s{step}", now, user=user, incident_id=incident.id, step=step)
-        paged.append(user.name)
+                      resolver(incident), reach)
+    users = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_([u for u, _ in outcome.pages])))}
+    paged = [users[user_id].name for user_id, _ in outcome.pages]
+    if outcome.pages:  # every page of a level is the same step
+        step = outcome.pages[0][1]
+        queue_many("page", f"e{escalation.id}:s{step}", now,
+                   [(users[user_id], None, reach.routes(user_id)) for user_id, _ in outcome.pages],
+                   incident_id=incident.id, step=step)
     if paged:
         level = outcome.pages[0][1] % len(escalation.policy.levels) + 1
         incident.record("page", f"Paged {', '.join(paged)} (level {level})", None,

@@ -10,7 +10,7 @@ from datetime import datetime
 from ..auth.models import STAFF_ROLES, User
 from ..common.errors import Invalid
 from ..extensions import db
-from ..notify.routes import reachable
+from ..notify.routes import Reach
 from ..organisation.models import Site
 from .engine import resolver_at
 from .models import (
@@ -119,10 +119,10 @@ def schedule_json(schedule: Schedule, now: datetime) -> dict:
             "next": shift[1] if len(shift) > 1 else (shift[0] if shift and shifts[0].start > now else None)}
 
 
-def policy_gaps(policy: EscalationPolicy, now: datetime) -> list[str]:
+def policy_gaps(policy: EscalationPolicy, now: datetime, reach: Reach | None = None) -> list[str]:
     if not policy.levels:
         return ["it has no levels: nobody is paged"]
-    return coverage_gaps(policy.rules(), now, resolver_at(), reachable)
+    return coverage_gaps(policy.rules(), now, resolver_at(), reach or Reach())
 
 
 def policy_json(policy: EscalationPolicy, now: datetime) -> dict:
@@ -135,5 +135,6 @@ def policy_json(policy: EscalationPolicy, now: datetime) -> dict:
 
 def all_gaps(now: datetime) -> list[tuple[EscalationPolicy, str]]:
     """Every policy level whose people (now) cannot be alerted: for the supervisors' warning."""
+    reach = Reach()  # who can be alerted, read once for every policy
     return [(policy, gap) for policy in db.session.scalars(db.select(EscalationPolicy).order_by(EscalationPolicy.name))
-            for gap in policy_gaps(policy, now)]
+            for gap in policy_gaps(policy, now, reach)]

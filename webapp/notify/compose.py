@@ -42,7 +42,7 @@ def compose(message: Message) -> render.Rendered:
     if message.kind == "stakeholder":
         details = message.details or {}
         return render.stakeholder_update(reference=incident.reference, site=incident.site.name,
-                                         audience=details.get("audience", "customer"), text=details.get("text", ""),
+                                         text=details.get("text", ""),
                                          at=datetime.fromisoformat(details["at"]) if details.get("at")
                                          else message.created_at)
     facts = incident_facts(incident, message.user)
@@ -52,4 +52,4 @@ def compose(message: Message) -> render.Rendered:
                            email_ack_url=email_ack_url(message) if message.channel == "email" else None,
                            repeat=message.kind == "repage")
     return render.reminder(facts, message.about or "", base_url=base_url(), message_id=message.id,
-                           receipt_token=receipt, kind=message.kind)
+                           receipt_token=receipt)

@@ -12,6 +12,7 @@ import hashlib
 import smtplib
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from functools import partial
 from html import escape
 from urllib.parse import urlsplit
 
@@ -19,9 +20,9 @@ from flask import current_app
 
 from ..extensions import db
 from .compose import compose
-from .errors import PermanentFailure, SendFailed
+from .errors import PermanentFailure, Result, SendFailed, Transmit
 from .models import DevMail, Message
-from .render import Rendered
+from .render import Rendered, one_line
 
 
 def message_domain() -> str:
@@ -53,11 +54,19 @@ def html_body(rendered: Rendered) -> str:
 
 
 def build(message: Message, rendered: Rendered, to: str) -> EmailMessage:
+    """The whole message; PermanentFailure if a header cannot be written (resending cannot help)."""
+    try:
+        return _build(message, rendered, to)
+    except (ValueError, TypeError) as exc:
+        raise PermanentFailure(f"email: the message cannot be written: {exc}") from None
+
+
+def _build(message: Message, rendered: Rendered, to: str) -> EmailMessage:
     config = current_app.config
     email = EmailMessage()
     email["From"] = config["MAIL_FROM"]
     email["To"] = to
-    email["Subject"] = rendered.subject
+    email["Subject"] = one_line(rendered.subject)
     email["Date"] = format_datetime(message.created_at)  # when it was made: the same on a resend
     email["Message-ID"] = message_id(message)
     email["Auto-Submitted"] = "auto-generated"
@@ -80,30 +89,35 @@ def recipient_address(message: Message) -> str:
     return message.address or ""
 
 
-def send(message: Message, now) -> None:
+def prepare(message: Message, now) -> Transmit:
+    """The whole email, written now; sending it (or keeping it in the development mailbox) is the transmit."""
     to = recipient_address(message)
     if "@" not in parseaddr(to)[1]:
         raise PermanentFailure(f"email: {to!r} is not an email address")
-    deliver(build(message, compose(message), to))
-
-
-def deliver(email: EmailMessage) -> None:
-    """Hand the message to the mail server, or keep it in the development mailbox."""
+    email = build(message, compose(message), to)
     config = current_app.config
     if not config.get("MAIL_SERVER"):
-        if config.get("DEV_MAILBOX"):
-            db.session.add(DevMail(message_id=email["Message-ID"], to=str(email["To"]),
-                                   subject=str(email["Subject"])[:500], raw=email.as_string()))
-            return
-        raise PermanentFailure("email: no mail server is configured (MAIL_SERVER)")
+        if not config.get("DEV_MAILBOX"):
+            raise PermanentFailure("email: no mail server is configured (MAIL_SERVER)")
+
+        def keep(now) -> None:
+            db.session.add(DevMail(to=str(email["To"]), subject=str(email["Subject"])[:500], raw=email.as_string()))
+        return lambda: Result(None, keep)
+    smtp = {key: config[key] for key in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD")}
+    return partial(_transmit, email, smtp)
+
+
+def _transmit(email: EmailMessage, smtp: dict) -> Result:
+    """Hand the message to the mail server. Network only."""
     try:
-        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=15) as smtp:
-            if config["MAIL_USE_TLS"]:
-                smtp.starttls()
-            if config["MAIL_USERNAME"]:
-                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-            smtp.send_message(email)
+        with smtplib.SMTP(smtp["MAIL_SERVER"], smtp["MAIL_PORT"], timeout=15) as server:
+            if smtp["MAIL_USE_TLS"]:
+                server.starttls()
+            if smtp["MAIL_USERNAME"]:
+                server.login(smtp["MAIL_USERNAME"], smtp["MAIL_PASSWORD"])
+            server.send_message(email)
     except smtplib.SMTPRecipientsRefused as exc:
-        raise PermanentFailure(f"email: the mail server refused the address: {exc}") from None
+        return Result(PermanentFailure(f"email: the mail server refused the address: {exc}"))
     except (OSError, smtplib.SMTPException) as exc:
-        raise SendFailed(f"email: {type(exc).__name__}: {exc}") from exc
+        return Result(SendFailed(f"email: {type(exc).__name__}: {exc}"))
+    return Result()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_
+from sqlalchemy import and_, or_
 from sqlalchemy.exc import IntegrityError
 
 from ..database import claim_rows
@@ -25,6 +25,18 @@ from .routes import Route, mail_enabled
 
 def window() -> timedelta:
     return timedelta(seconds=current_app.config["PUSH_FALLBACK_SECONDS"])
+
+
+def _undecided() -> tuple:
+    """Pushes to a person, about an incident, whose fallback is not decided yet."""
+    return (Message.channel == "push", Message.incident_id.is_not(None), Message.user_id.is_not(None),
+            Message.fallback_at.is_(None))
+
+
+def _beyond_reach_sql():
+    turned_off = db.select(PushSubscription.id).where(PushSubscription.disabled_at.is_not(None))
+    return and_(Message.state == "failed",
+                or_(Message.subscription_id.is_(None), Message.subscription_id.in_(turned_off)))
 
 
 def _beyond_reach(push: Message) -> bool:
@@ -49,10 +61,8 @@ def fall_back(now: datetime, limit: int = 50) -> int:
     """Queue email for unconfirmed pushes; return how many messages went to email."""
     cutoff = now - window()
     rows = db.session.scalars(claim_rows(
-        db.select(Message).where(Message.channel == "push", Message.incident_id.is_not(None),
-                                 Message.user_id.is_not(None), Message.fallback_at.is_(None),
-                                 or_(Message.state == "failed", Message.created_at <= cutoff))
-        .order_by(Message.group_key, Message.id).limit(limit))).all()
+        db.select(Message).where(*_undecided(), or_(Message.created_at <= cutoff, _beyond_reach_sql()))
+        .order_by(Message.created_at, Message.id).limit(limit))).all()
     emailed = 0
     for group in dict.fromkeys(row.group_key for row in rows):
         pushes = list(db.session.scalars(db.select(Message).where(Message.group_key == group,
@@ -92,11 +102,13 @@ def _email(push: Message, why: str, now: datetime) -> bool:
 
 
 def next_fallback(now: datetime) -> datetime | None:
-    """When the oldest push still waiting for a phone's confirmation reaches the end of its window (a
-    failed one: now)."""
-    undecided = (Message.channel == "push", Message.incident_id.is_not(None), Message.user_id.is_not(None),
-                 Message.fallback_at.is_(None), Message.delivered_at.is_(None))
-    if db.session.scalar(db.select(Message.id).where(*undecided, Message.state == "failed").limit(1)):
-        return now
-    oldest = db.session.scalar(db.select(db.func.min(Message.created_at)).where(*undecided))
-    return oldest + window() if oldest else None
+    """When the fallback of some message is next decided: when every push of its group is out of
+    reach or at the end of its window, whichever comes for each push; the soonest group."""
+    pushes = db.session.execute(
+        db.select(Message.group_key, Message.created_at, _beyond_reach_sql())
+        .where(*_undecided(), Message.delivered_at.is_(None))).all()
+    groups: dict[str, datetime] = {}
+    for group, created, gone in pushes:
+        moment = now if gone else created + window()
+        groups[group] = max(groups.get(group, moment), moment)
+    return min(groups.values(), default=None)

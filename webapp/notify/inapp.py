@@ -1,6 +1,7 @@
 """The in-app alert list: every page also lands here, so someone with the app open sees it whatever
-their phone or email do. The worker "sends" an in-app alert by making it visible, at the same moment
-as the push and email copies; the header shows how many still want an answer.
+their phone or email do. An in-app alert is queued already `sent` (there is nothing to send: the list
+is the alert), in the same transaction as the page's push and email copies; the header shows how many
+still want an answer.
 
 An alert wants an answer until it is acknowledged (a page: its incident acknowledged, by anyone, or
 closed) or dismissed (a reminder, a test alert).
@@ -17,16 +18,9 @@ from ..extensions import db
 from ..incidents import actions
 from ..incidents.lifecycle import OPEN_STATUSES
 from ..incidents.models import Incident
-from .errors import PermanentFailure
 from .models import PAGE_KINDS, Message
 
 LIST_SIZE = 50
-
-
-def send(message: Message, now: datetime) -> None:
-    """Visible from now on in the person's list (deliver() marks it sent)."""
-    if message.user is None or not message.user.active:
-        raise PermanentFailure("in the app: the account is deactivated")
 
 
 def _visible(user: User):

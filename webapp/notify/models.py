@@ -118,7 +118,6 @@ class DevMail(db.Model):
     message as it would have gone to a mail server."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[str] = mapped_column(String(250))
     to: Mapped[str] = mapped_column(String(254), index=True)
     subject: Mapped[str] = mapped_column(String(500))
     raw: Mapped[str] = mapped_column(Text)

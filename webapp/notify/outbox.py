@@ -14,23 +14,27 @@ peer asked), failed for good after MAX_ATTEMPTS, and the rest of the batch goes 
 from __future__ import annotations
 
 import hashlib
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from functools import partial
 
 from flask import current_app
-from sqlalchemy import case, or_
+from sqlalchemy import case, or_, tuple_
+from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
 from ..database import claim_rows
 from ..extensions import db
 from ..incidents.models import Incident
-from . import email, inapp, push
-from .errors import PermanentFailure, SendFailed
-from .models import KINDS, Message
+from . import email, push
+from .errors import PermanentFailure, Result, SendFailed, Transmit
+from .models import KINDS, Message, PushSubscription
 from .render import AUDIENCE_WORDS
-from .routes import Route, routes_for
+from .routes import Route, mail_enabled, routes_for
 
 MAX_ATTEMPTS = 8
-SENDERS = {"push": push.send, "email": email.send, "app": inapp.send}
+SENDERS = {"push": push.prepare, "email": email.prepare}  # an in-app alert is shown, never sent
 
 
 def lease() -> timedelta:
@@ -68,43 +72,88 @@ def queue(kind: str, occasion: str, now: datetime, *, user: User | None = None, 
         raise ValueError("a message goes to a user or to an address")
     if routes is None:
         routes = routes_for(user) if user is not None else [Route("email")]
-    recipient = recipient_key(user, address)
+    return queue_many(kind, occasion, now, [(user, address, routes)], incident_id=incident_id, step=step,
+                      about=about, details=details)
+
+
+def queue_many(kind: str, occasion: str, now: datetime, recipients: list[tuple[User | None, str | None, list[Route]]],
+               *, incident_id: int | None = None, step: int | None = None, about: str | None = None,
+               details: dict | None = None) -> int:
+    """The same message to many recipients (user or address, and routes, each), with one look for keys
+    already queued: a level that pages a thousand people costs one query, not a thousand."""
+    rows = {}
+    for user, address, routes in recipients:
+        recipient = recipient_key(user, address)
+        for route in routes:
+            group, key = message_keys(kind, occasion, recipient, route)
+            rows[key] = (group, user, address, route)
+    there = set(db.session.scalars(db.select(Message.key).where(Message.key.in_(list(rows)))))
     added = 0
-    for route in routes:
-        group, key = message_keys(kind, occasion, recipient, route)
-        if db.session.scalar(db.select(Message.id).filter_by(key=key)) is None:
-            db.session.add(Message(key=key, group_key=group, kind=kind, occasion=occasion, incident_id=incident_id,
-                                   user_id=user.id if user else None, address=address, step=step, about=about,
-                                   details=details, channel=route.channel, subscription_id=route.subscription_id,
-                                   next_attempt_at=now, created_at=now))
-            added += 1
+    for key, (group, user, address, route) in rows.items():
+        if key in there:
+            continue
+        # The in-app alert is the list itself: it is there as soon as the page is (nothing to send).
+        shown_now = route.channel == "app"
+        db.session.add(Message(key=key, group_key=group, kind=kind, occasion=occasion, incident_id=incident_id,
+                               user_id=user.id if user else None, address=address, step=step, about=about,
+                               details=details, channel=route.channel, subscription_id=route.subscription_id,
+                               state="sent" if shown_now else "pending", sent_at=now if shown_now else None,
+                               next_attempt_at=now, created_at=now))
+        added += 1
     return added
 
 
-def claim(now: datetime, limit: int = 20) -> list[int]:
+def claim(now: datetime, limit: int = 20) -> list[tuple[int, int]]:
     """Take due messages (`pending` and due, or `sending` whose worker died: its lease ran out) for this
-    worker: each becomes `sending` with its lease starting now. One that has already been claimed
+    worker: each becomes `sending` with its lease starting now; returns (id, attempts) of each, the
+    attempts being this claim's fence (see renew_lease). One that has already been claimed
     MAX_ATTEMPTS times fails instead (a message that kills every worker that sends it). Committed."""
     rows = db.session.scalars(claim_rows(
         db.select(Message)
         .where(or_((Message.state == "pending") & (Message.next_attempt_at <= now),
                    (Message.state == "sending") & (Message.next_attempt_at <= now - lease())))
         .order_by(Message.next_attempt_at, Message.id).limit(limit))).all()
-    claimed = []
+    claimed, worn_out = [], []
     for row in rows:
         if row.state == "sending" and row.attempts >= MAX_ATTEMPTS:
             row.state = "failed"
             row.last_error = f"{row.channel}: the worker stopped while sending it, {row.attempts} times"
-            _say_it_failed(row)
+            worn_out.append(row.id)
             continue
         row.state, row.attempts, row.next_attempt_at = "sending", row.attempts + 1, now
-        claimed.append(row.id)
+        claimed.append((row.id, row.attempts))
     db.session.commit()
+    for message_id in worn_out:  # said on the timeline each on its own: one bad row holds up no claim
+        try:
+            _say_it_failed(db.session.get(Message, message_id))
+            db.session.commit()
+        except Exception:  # noqa: BLE001  the message is failed either way; only the note is lost
+            db.session.rollback()
     return claimed
 
 
+def renew_leases(claimed: list[tuple[int, int]], now: datetime) -> list[int]:
+    """Just before sending: restart each claim's lease, unless another worker has taken the message over
+    meanwhile (its lease ran out, so its attempts moved on): then this worker must not send it. Returns
+    the ids still this worker's. Committed."""
+    if not claimed:
+        return []
+    mine = db.session.scalars(
+        db.update(Message).where(tuple_(Message.id, Message.attempts).in_(claimed), Message.state == "sending")
+        .values(next_attempt_at=now).returning(Message.id).execution_options(synchronize_session=False)).all()
+    db.session.commit()
+    return sorted(mine)
+
+
+def _fallback_follows(message: Message) -> bool:
+    """Whether an email will follow a push that failed: the same checks the fallback makes."""
+    incident = db.session.get(Incident, message.incident_id)
+    return (mail_enabled() and incident.is_open and message.user.active
+            and not (message.kind == "page" and incident.acknowledged_at))
+
+
 def _say_it_failed(message: Message) -> None:
-    """A page that failed for good goes on the incident's timeline: nobody is silently missed."""
+    """A message that failed for good goes on the incident's timeline: nobody is silently missed."""
     if message.incident_id is None or message.channel == "app":
         return
     incident = db.session.get(Incident, message.incident_id)
@@ -114,68 +163,122 @@ def _say_it_failed(message: Message) -> None:
                         f"{message.last_error}", None, message=message.id)
         return
     how = "phone" if message.channel == "push" else "email"
-    then = " (email follows if no other phone has it)" if how == "phone" else ""
+    then = " (email follows if no other phone has it)" if how == "phone" and _fallback_follows(message) else ""
     incident.record("escalation_warning", f"Alert to {message.recipient} by {how} failed: "
                     f"{message.last_error}{then}", None, page=message.group_key)
 
 
-def _record_failure(message: Message, failure: SendFailed, now: datetime) -> None:
-    message.last_error = str(failure)[:500]
-    if isinstance(failure, PermanentFailure) or message.attempts >= MAX_ATTEMPTS:
-        message.state = "failed"
-        _say_it_failed(message)
-    else:
-        wait = max(backoff(message.attempts), failure.retry_after or timedelta(0))
-        message.state, message.next_attempt_at = "pending", now + wait
+CONFIRMED = ("delivered", "shown")  # the phone said it has it: no failure may step back from that
 
 
-def deliver(message_id: int, now: datetime) -> str:
-    """Send one claimed message and record the outcome; returns its new state. Any exception a sender
-    raises (not only SendFailed) is this message's failure, retried with backoff."""
+def _record_failure(message_id: int, failure: SendFailed, now: datetime) -> None:
     message = db.session.get(Message, message_id)
+    final = isinstance(failure, PermanentFailure) or message.attempts >= MAX_ATTEMPTS
+    wait = max(backoff(message.attempts), failure.retry_after or timedelta(0))
+    db.session.execute(db.update(Message).where(Message.id == message_id).values(
+        last_error=str(failure)[:500],
+        state=case((Message.state.in_(CONFIRMED), Message.state), else_="failed" if final else "pending"),
+        next_attempt_at=message.next_attempt_at if final else now + wait).execution_options(synchronize_session=False))
+    db.session.refresh(message)
+    if message.state == "failed":
+        _say_it_failed(message)
+
+
+def _prepare(message: Message, now: datetime) -> Transmit:
+    """The channel's preparation; whatever it raises is this message's failure, never the batch's."""
     try:
-        SENDERS[message.channel](message, now)
+        return SENDERS[message.channel](message, now)
     except SendFailed as failure:
-        _record_failure(message, failure, now)
-    except Exception as exc:  # noqa: BLE001  a library's surprise fails this message, not the batch
-        db.session.rollback()  # the sender may have left the session half-changed
-        message = db.session.get(Message, message_id)
-        _record_failure(message, SendFailed(f"{message.channel}: {type(exc).__name__}: {exc}"), now)
-    else:
-        # The phone may already have reported it delivered (a fast push service): never step back from that.
-        db.session.execute(db.update(Message).where(Message.id == message_id).values(
-            sent_at=db.func.coalesce(Message.sent_at, now), last_error=None,
-            state=case((Message.state == "sending", "sent"), else_=Message.state)))
-    db.session.commit()
-    return db.session.scalar(db.select(Message.state).where(Message.id == message_id))
+        return partial(Result, failure)
+    except Exception as exc:  # noqa: BLE001  a library's surprise while rendering or encrypting
+        return partial(Result, SendFailed(f"{message.channel}: {type(exc).__name__}: {exc}"))
 
 
-def _fail_alone(message_id: int, now: datetime, exc: Exception) -> None:
-    """Recording the outcome itself failed (a database error): try once more in a fresh transaction,
-    so the message is retried later instead of holding its lease."""
-    db.session.rollback()
+def _transmit(channel: str, transmit: Transmit) -> Result:
     try:
-        message = db.session.get(Message, message_id)
-        _record_failure(message, SendFailed(f"{message.channel}: {type(exc).__name__}: {exc}"), now)
+        return transmit()
+    except Exception as exc:  # noqa: BLE001  a library's surprise on the network: this message's failure
+        return Result(SendFailed(f"{channel}: {type(exc).__name__}: {exc}"))
+
+
+def _record_sent(message_ids: list[int], now: datetime) -> None:
+    """Sent, in one statement for the batch. The phone may already have reported a message delivered (a
+    fast push service): never step back from that."""
+    if message_ids:
+        db.session.execute(db.update(Message).where(Message.id.in_(message_ids)).values(
+            sent_at=db.func.coalesce(Message.sent_at, now), last_error=None,
+            state=case((Message.state == "sending", "sent"), else_=Message.state))
+            .execution_options(synchronize_session=False))
+
+
+def _record(outcomes: list[tuple[int, Result]], now: datetime) -> None:
+    _record_sent([message_id for message_id, result in outcomes if result.failure is None], now)
+    worked = [result.phone_worked for _, result in outcomes if result.phone_worked]
+    if worked:  # each phone that took its push: its last success, in one statement
+        db.session.execute(db.update(PushSubscription).where(PushSubscription.id.in_(worked))
+                           .values(last_success_at=now, last_error=None).execution_options(synchronize_session=False))
+    for message_id, result in outcomes:
+        if result.failure is not None:
+            _record_failure(message_id, result.failure, now)
+        if result.record:
+            result.record(now)
+
+
+def deliver(claimed: list[tuple[int, int]], now: datetime, lease_now: datetime | None = None, pool=None) -> None:
+    """Send a claimed batch: each message still this worker's (renew_lease) is prepared from the database,
+    transmitted with no transaction open (side by side in `pool`, if given), and its outcome recorded,
+    all outcomes in one transaction. One message's failure at any step is that message's alone."""
+    mine = renew_leases(claimed, lease_now or now)
+    messages = db.session.scalars(db.select(Message).where(Message.id.in_(mine)).order_by(Message.id)
+                                  .options(selectinload(Message.user))).all()
+    # Their phones in one query, not one each (held here: the session keeps loaded objects only while used).
+    phones = db.session.scalars(db.select(PushSubscription).where(PushSubscription.id.in_(
+        [m.subscription_id for m in messages if m.subscription_id]))).all()
+    prepared = [(message.id, message.channel, _prepare(message, now)) for message in messages]
+    del phones
+    db.session.commit()  # no transaction stays open while the network is slow; a phone turned off is kept
+    runs = [partial(_transmit, channel, transmit) for _, channel, transmit in prepared]
+    results = list(pool.map(lambda run: run(), runs)) if pool else [run() for run in runs]
+    outcomes = [(message_id, result) for (message_id, _, _), result in zip(prepared, results, strict=True)]
+    try:
+        _record(outcomes, now)
         db.session.commit()
-    except Exception:  # noqa: BLE001  the lease brings it back once the database answers again
+    except Exception:  # noqa: BLE001  an outcome the database refused: record them one by one instead
         db.session.rollback()
-
-
-def deliver_due(now: datetime, batch: int = 20, most: int = 1000) -> int:
-    """Claim and send due messages, a batch at a time, until none is due (or `most` were tried, so the
-    worker still beats its heartbeat in a flood); return how many were attempted."""
-    attempted = 0
-    while attempted < most:
-        ids = claim(now, batch)
-        for message_id in ids:
+        for outcome in outcomes:
             try:
-                deliver(message_id, now)
-            except Exception as exc:  # noqa: BLE001
-                _fail_alone(message_id, now, exc)
-        attempted += len(ids)
-        if len(ids) < batch:
-            break
+                _record([outcome], now)
+                db.session.commit()
+            except Exception:  # noqa: BLE001  its lease brings it back for another try
+                db.session.rollback()
+
+
+def deliver_due(now: datetime, batch: int = 50, most: int = 1000) -> int:
+    """Claim and send due messages, a batch at a time, until none is due (or `most` were tried, so the
+    worker still beats its heartbeat in a flood); return how many were attempted. A batch's messages
+    go over the network side by side (DELIVERY_THREADS): a push service slow to answer holds up one
+    thread, not the other pages."""
+    threads = current_app.config["DELIVERY_THREADS"]
+    started = time.monotonic()
+
+    def lease_clock() -> datetime:
+        """`now` moved on by the whole seconds this pass has taken: later batches are leased from when
+        they are claimed and sent, not from when the pass began."""
+        return now + timedelta(seconds=int(time.monotonic() - started))
+    attempted, pool = 0, None
+    try:
+        while attempted < most:
+            claimed = claim(lease_clock(), batch)
+            if claimed:
+                if pool is None and threads > 1:
+                    pool = ThreadPoolExecutor(threads, thread_name_prefix="deliver")
+                deliver(claimed, now, lease_clock(), pool)
+            attempted += len(claimed)
+            if len(claimed) < batch:
+                break
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return attempted
 
 

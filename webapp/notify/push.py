@@ -8,7 +8,9 @@ RFC 8030 says:
 - 413: the payload is too large for this service: sent again at once without the optional words;
 - 408, 429, 5xx: retried, no sooner than the service's Retry-After;
 - any other 4xx: this subscription is failing: marked with the service's answer, the message fails,
-  and the email fallback runs at its usual time.
+  and the email fallback runs at its usual time; when the answer says the subscription itself is
+  malformed or unknown (FCM's UnauthorizedRegistration, Apple's BadDeviceToken, Mozilla's invalid
+  token...), it is turned off with that answer, as nothing sent to it can ever arrive.
 
 A subscription the encryption refuses (a p256dh that is not a point on the curve, a bad auth secret)
 or whose push service stops resolving to a public address is turned off with the reason, which its
@@ -22,6 +24,7 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from functools import partial
 from urllib.parse import urlsplit
 
 import requests
@@ -30,16 +33,20 @@ from pywebpush import WebPusher
 from requests_hardened import Config, HTTPSession
 from requests_hardened.ip_filter import InvalidIPAddress
 
-from ..database import utcnow
 from ..extensions import db
 from . import render
 from .compose import compose
-from .errors import PermanentFailure, SendFailed
+from .errors import PermanentFailure, Result, SendFailed, Transmit
 from .models import Message, PushSubscription
 from .vapid import subject, vapid
 
 _local = threading.local()
 JWT_LIFETIME = 12 * 3600
+# What push services answer (with a 400 or 403) about a subscription that can never work: the phone must
+# subscribe again. Lower case; matched in the answer's body.
+MALFORMED_ANSWERS = ("invalid subscription", "invalid token", "invalidtoken", "baddevicetoken",
+                     "invalidregistration", "unauthorizedregistration", "vapidpkhashmismatch",
+                     "invalid url endpoint", "malformed subscription", "subscription is malformed")
 
 
 def _session(allow_loopback: bool) -> requests.Session:
@@ -84,9 +91,19 @@ def retry_after(response: requests.Response, now: datetime) -> timedelta | None:
     return max(timedelta(0), min(moment - now, timedelta(hours=24)))
 
 
-def disable(subscription: PushSubscription, reason: str, now: datetime) -> None:
-    subscription.disabled_at, subscription.disabled_reason = now, reason[:500]
-    subscription.last_error, subscription.last_error_at = reason[:500], now
+def _update_phone(subscription_id: int, **values) -> None:
+    db.session.execute(db.update(PushSubscription).where(PushSubscription.id == subscription_id).values(**values)
+                       .execution_options(synchronize_session=False))
+
+
+def disable(subscription_id: int, reason: str, now: datetime) -> None:
+    """Nothing more is sent to this phone until it subscribes again; its owner sees why."""
+    _update_phone(subscription_id, disabled_at=now, disabled_reason=reason[:500], last_error=reason[:500],
+                  last_error_at=now)
+
+
+def _failing(subscription_id: int, said: str):
+    return lambda now: _update_phone(subscription_id, last_error=said[:500], last_error_at=now)
 
 
 def _encrypt(subscription: PushSubscription, text: str, now: datetime) -> bytes:
@@ -95,25 +112,19 @@ def _encrypt(subscription: PushSubscription, text: str, now: datetime) -> bytes:
     except Exception as exc:  # noqa: BLE001  any refusal of the keys: this phone's subscription is broken
         reason = (f"the phone's subscription keys are malformed ({type(exc).__name__}: {exc}); enable alerts "
                   "on that phone again")
-        disable(subscription, reason, now)
+        disable(subscription.id, reason, now)
         raise PermanentFailure(f"push: {reason}") from None
 
 
-def _post(subscription: PushSubscription, body: bytes, headers: dict, now: datetime) -> requests.Response:
-    config = current_app.config
+def _payload(payload: dict) -> str:
     try:
-        return _session(config["ALLOW_LOOPBACK_TARGETS"]).post(
-            subscription.endpoint, data=body, headers=headers, timeout=config["PUSH_TIMEOUT_SECONDS"],
-            allow_redirects=False)
-    except InvalidIPAddress as exc:
-        reason = f"its push service is no longer at a public address ({exc}); enable alerts on that phone again"
-        disable(subscription, reason, now)
-        raise PermanentFailure(f"push: {reason}") from None
-    except requests.RequestException as exc:
-        raise SendFailed(f"push: {type(exc).__name__}: {exc}"[:500]) from None
+        return render.encode(payload)
+    except ValueError:
+        raise PermanentFailure("push: even the shortest form of this alert is too large to push") from None
 
 
-def send(message: Message, now: datetime) -> None:
+def prepare(message: Message, now: datetime) -> Transmit:
+    """Everything but the network: the subscription, the words, the encryption, the headers."""
     subscription = db.session.get(PushSubscription, message.subscription_id) if message.subscription_id else None
     if subscription is None:
         raise PermanentFailure("push: the phone's subscription was removed")
@@ -122,22 +133,52 @@ def send(message: Message, now: datetime) -> None:
     rendered = compose(message)
     config = current_app.config
     headers = {"TTL": str(config["PUSH_TTL_SECONDS"]), "Content-Encoding": "aes128gcm",
-               "Content-Type": "application/octet-stream", **render.push_headers(rendered.urgent, rendered.topic)}
-    headers["Authorization"] = _authorization(subscription.endpoint)
-    response = _post(subscription, _encrypt(subscription, render.encode(rendered.push), now), headers, now)
-    if response.status_code == 413:  # too large for this service: the same alert, without the optional words
-        slim = render.encode(render.minimal_payload(rendered.push))
-        response = _post(subscription, _encrypt(subscription, slim, now), headers, now)
+               "Content-Type": "application/octet-stream", **render.push_headers(rendered.urgent, rendered.topic),
+               "Authorization": _authorization(subscription.endpoint)}
+    slim = _payload(render.minimal_payload(rendered.push))
+    try:
+        full = render.encode(rendered.push)
+    except ValueError:  # over what a push may carry: only the slim one goes
+        full = slim
+    body = _encrypt(subscription, full, now)
+    smaller = partial(_encrypt_again, subscription.info(), slim) if full != slim else None
+    return partial(_transmit, subscription.id, subscription.endpoint, body, smaller, headers, message.recipient,
+                   config["ALLOW_LOOPBACK_TARGETS"], config["PUSH_TIMEOUT_SECONDS"], now)
+
+
+def _encrypt_again(info: dict, text: str) -> bytes:
+    """The slim payload, encrypted only when a push service asks for less (the keys already worked)."""
+    return WebPusher(info).encode(text.encode(), "aes128gcm")["body"]
+
+
+def _transmit(subscription_id: int, endpoint: str, body: bytes, smaller, headers: dict, recipient: str,
+              allow_loopback: bool, timeout: float, now: datetime) -> Result:
+    """Post to the push service and say what its answer means (RFC 8030). Network only."""
+    session = _session(allow_loopback)
+    try:
+        response = session.post(endpoint, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+        if response.status_code == 413 and smaller:  # too large for this service: without the optional words
+            response = session.post(endpoint, data=smaller(), headers=headers, timeout=timeout, allow_redirects=False)
+    except InvalidIPAddress as exc:
+        reason = f"its push service is no longer at a public address ({exc}); enable alerts on that phone again"
+        return Result(PermanentFailure(f"push: {reason}"), partial(disable, subscription_id, reason))
+    except requests.RequestException as exc:
+        return Result(SendFailed(f"push: {type(exc).__name__}: {exc}"[:500]))
     status = response.status_code
     if 200 <= status < 300:
-        subscription.last_success_at, subscription.last_error = utcnow(), None
-        return
+        return Result(phone_worked=subscription_id)
     answer = " ".join(response.text[:200].split())
     said = f"the push service answered {status}{': ' + answer if answer else ''}"
-    subscription.last_error, subscription.last_error_at = f"push: {said}"[:500], now
     if status in (404, 410):  # the browser unsubscribed or the subscription expired
-        db.session.delete(subscription)
-        raise PermanentFailure(f"push: subscription gone ({status}); removed from {message.recipient}'s devices")
+        def gone(now: datetime) -> None:
+            db.session.execute(db.delete(PushSubscription).where(PushSubscription.id == subscription_id)
+                               .execution_options(synchronize_session=False))
+        return Result(PermanentFailure(f"push: subscription gone ({status}); removed from {recipient}'s devices"),
+                      gone)
     if status in (408, 429) or status >= 500:
-        raise SendFailed(f"push: {said}", retry_after=retry_after(response, now))
-    raise PermanentFailure(f"push: {said}")
+        return Result(SendFailed(f"push: {said}", retry_after=retry_after(response, now)),
+                      _failing(subscription_id, f"push: {said}"))
+    if status in (400, 403) and any(words in answer.lower() for words in MALFORMED_ANSWERS):
+        reason = f"the push service refused the subscription: {said}; enable alerts on that phone again"
+        return Result(PermanentFailure(f"push: {said}"), partial(disable, subscription_id, reason))
+    return Result(PermanentFailure(f"push: {said}"), _failing(subscription_id, f"push: {said}"))

@@ -8,7 +8,7 @@ drops every optional word for a push service that answers 413.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 MAX_PAYLOAD_BYTES = 3900
@@ -43,7 +43,6 @@ class Rendered:
     push: dict | None = None
     urgent: bool = False  # wakes a sleeping phone (push Urgency: high)
     topic: str = ""  # a newer push with the same topic replaces an undelivered older one
-    extra: dict = field(default_factory=dict)
 
     def text(self) -> str:
         """The plain-text body of an email."""
@@ -61,8 +60,13 @@ def is_urgent(severity: str | None) -> bool:
     return severity in URGENT
 
 
+def one_line(text: str) -> str:
+    """Text for a header or a lock screen: line breaks and runs of spaces become one space."""
+    return " ".join(text.split())
+
+
 def _summary(description: str | None, limit: int) -> str:
-    text = " ".join(description.split()) if description is not None else CONFIDENTIAL
+    text = one_line(description) if description is not None else CONFIDENTIAL
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
@@ -92,23 +96,21 @@ def page(facts: IncidentFacts, *, base_url: str, message_id: int, receipt_token:
             paragraphs=("The details are only for the people named on it: a supervisor can add you to it.",),
             **common)
     return Rendered(
-        subject=f"[{facts.severity}] {facts.reference} at {facts.site}: {facts.description[:80]}{again}",
+        subject=f"[{facts.severity}] {facts.reference} at {facts.site}: {one_line(facts.description)[:80]}{again}",
         heading=f"{facts.severity} incident {facts.reference} at {facts.site}{again}",
         paragraphs=(facts.description,), bullets_title=f"Why {facts.severity}:", bullets=facts.reasons,
         **common)
 
 
-def reminder(facts: IncidentFacts, about: str, *, base_url: str, message_id: int, receipt_token: str,
-             kind: str = "deadline") -> Rendered:
+def reminder(facts: IncidentFacts, about: str, *, base_url: str, message_id: int, receipt_token: str) -> Rendered:
     """A deadline about an incident (a regulator's, an SLA target, a status update due): Open only.
     It wakes the phone whatever the incident's severity."""
     link = f"{base_url}{facts.path}"
     push = {"kind": "reminder", "page": message_id, "reference": facts.reference, "severity": facts.severity,
             "title": f"{facts.reference}: deadline", "body": about[:180], "tag": f"deadline-{facts.reference}",
             "requireInteraction": True, "url": facts.path, "receipt": receipt_token}
-    return Rendered(subject=f"[{facts.severity}] {facts.reference}: {about[:100]}", heading=about,
-                    actions=(("Open", link),), push=push, urgent=True, topic=f"deadline-{facts.reference}",
-                    extra={"reminder": kind})
+    return Rendered(subject=f"[{facts.severity}] {facts.reference}: {one_line(about)[:100]}", heading=about,
+                    actions=(("Open", link),), push=push, urgent=True, topic=f"deadline-{facts.reference}")
 
 
 def test_alert(*, message_id: int, receipt_token: str) -> Rendered:
@@ -119,10 +121,9 @@ def test_alert(*, message_id: int, receipt_token: str) -> Rendered:
                     paragraphs=("Alerts work. Incident pages will look like this.",), push=push, topic="test-alert")
 
 
-def stakeholder_update(*, reference: str, site: str, audience: str, text: str, at: datetime) -> Rendered:
+def stakeholder_update(*, reference: str, site: str, text: str, at: datetime) -> Rendered:
     """A status update for customers or the public: only what the author wrote, where and when."""
-    return Rendered(subject=f"Update on {reference} at {site}", heading=text, footer=f"{site}, {at:%d %b %Y %H:%M} UTC",
-                    extra={"audience": AUDIENCE_WORDS.get(audience, audience)})
+    return Rendered(subject=f"Update on {reference} at {site}", heading=text, footer=f"{site}, {at:%d %b %Y %H:%M} UTC")
 
 
 def encode(payload: dict) -> str:

@@ -40,7 +40,25 @@ def alerting(routes: list[Route]) -> bool:
     return any(route.channel != "app" for route in routes)
 
 
-def reachable(user_id: int) -> bool:
-    """Can this person be alerted: active, with a working phone or email?"""
-    user = db.session.get(User, user_id)
-    return bool(user and user.active and alerting(routes_for(user)))
+class Reach:
+    """Who can be alerted, and how, read once for a whole escalation step: two queries however many
+    people a level pages (a thousand responders must not cost two thousand round trips)."""
+
+    def __init__(self):
+        self.phones: dict[int, list[int]] = {}
+        for user_id, sub_id in db.session.execute(
+                db.select(PushSubscription.user_id, PushSubscription.id)
+                .where(PushSubscription.disabled_at.is_(None)).order_by(PushSubscription.id)):
+            self.phones.setdefault(user_id, []).append(sub_id)
+        self.active = set(db.session.scalars(db.select(User.id).where(User.active.is_(True))))
+        self.mail = mail_enabled()
+
+    def routes(self, user_id: int) -> list[Route]:
+        """As routes_for: the person's phones, else email, and the in-app list."""
+        routes = [Route("push", sub_id) for sub_id in self.phones.get(user_id, [])]
+        if not routes and self.mail:
+            routes.append(Route("email"))
+        return routes + [Route("app")]
+
+    def __call__(self, user_id: int) -> bool:
+        return user_id in self.active and alerting(self.routes(user_id))

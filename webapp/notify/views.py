@@ -9,6 +9,7 @@ from email import policy
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from ..auth.security import any_user_required, public, staff_required
 from ..common.errors import ActionRefused, Invalid
@@ -138,6 +139,15 @@ def subscribe():
     same phone subscribes again (a turned-off subscription is turned on with its new keys). The same
     endpoint under another person is 409: a subscription is never taken over."""
     clean = validate_subscription(json_body(), current_app.config["ALLOW_LOOPBACK_TARGETS"])
+    try:
+        sub, created = _store(clean)
+    except IntegrityError:  # the same phone posted twice at once: the other request stored it first
+        db.session.rollback()
+        sub, created = _store(clean)
+    return jsonify(sub.to_json()), 201 if created else 200
+
+
+def _store(clean: dict) -> tuple[PushSubscription, bool]:
     digest = endpoint_hash(clean["endpoint"])
     sub = db.session.scalar(db.select(PushSubscription).filter_by(endpoint_hash=digest))
     if sub is not None and sub.user_id != current_user.id:
@@ -151,7 +161,7 @@ def subscribe():
     sub.label = device_label(request.headers.get("User-Agent", ""))
     sub.last_error = sub.disabled_at = sub.disabled_reason = None
     db.session.commit()
-    return jsonify(sub.to_json()), 201 if created else 200
+    return sub, created
 
 
 @bp.get("/api/v1/push-subscriptions")
@@ -230,18 +240,24 @@ def _mailbox_on() -> None:
         abort(404)
 
 
+def _mails_for_me():
+    """The emails sent to the signed-in person; an admin sees everyone's (stakeholders' too)."""
+    query = db.select(DevMail)
+    return query if current_user.role == "admin" else query.where(DevMail.to == current_user.email)
+
+
 @bp.get("/dev/mailbox")
 @any_user_required
 def mailbox():
-    """Every email the app would have sent (DEVELOPMENT only): newest first."""
+    """The emails the app would have sent you (DEVELOPMENT only): newest first."""
     _mailbox_on()
-    mails = db.session.scalars(db.select(DevMail).order_by(DevMail.id.desc()).limit(100))
-    return render_template("dev/mailbox.html", mails=list(mails), now=utcnow())
+    mails = db.session.scalars(_mails_for_me().order_by(DevMail.id.desc()).limit(100))
+    return render_template("dev/mailbox.html", mails=list(mails), now=utcnow(), everyone=current_user.role == "admin")
 
 
 def _mail(mail_id: int):
     _mailbox_on()
-    mail = db.session.get(DevMail, mail_id)
+    mail = db.session.scalar(_mails_for_me().where(DevMail.id == mail_id))
     if mail is None:
         abort(404)
     return mail, email.message_from_string(mail.raw, policy=policy.default)

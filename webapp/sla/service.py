@@ -90,8 +90,9 @@ def page_clocks(now: datetime, limit: int = 200) -> int:
             about = f"{incident.severity} {label} target ({describe(clock.target)}): {countdown(clock.due, now)}"
             db.session.add(ClockAlert(incident_id=incident.id, clock=clock.name, kind=kind,
                                       severity=incident.severity, at=now))
-            page_leads(incident, [incident.commander], "clock", f"sla{incident.id}:{incident.severity}:{clock.name}:{kind}",
-                       about, kind == "breached", now, "sla_page", clock=clock.name, kind=kind)
+            page_leads(incident, [incident.commander], "clock",
+                       f"sla{incident.id}:{incident.severity}:{clock.name}:{kind}", about, kind == "breached", now,
+                       "sla_page", clock=clock.name, kind=kind)
             paged += 1
         upcoming = [m for m in (c.next_change(now, fraction, incident.reported_at) for c in ticking) if m]
         db.session.execute(update(Incident).where(Incident.id == incident.id,
