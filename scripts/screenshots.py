@@ -15,7 +15,7 @@ from playwright.sync_api import sync_playwright
 SIZES = {"phone": {"width": 390, "height": 844}, "tablet": {"width": 1024, "height": 768}}
 PAGES = {
     "reporter": ["/report", "/reports/mine", "/incidents/INC-000001", "/account/password"],
-    "responder": ["/alerts", "/account/alerts", "/dev/mailbox", "/dev/mailbox/1"],
+    "responder": ["/alerts", "/account/alerts", "/dev/mailbox", "/dev/mailbox/1", "/dev/mailbox/1/html"],
     "supervisor": ["/incidents", "/incidents/INC-000001", "/incidents/INC-000001/answers", "/oncall",
                    "/alerts", "/account/alerts"],
     "admin": ["/admin/users", "/admin/sites", "/admin/organisation", "/admin/tokens", "/admin/teams",

@@ -52,4 +52,4 @@ def compose(message: Message) -> render.Rendered:
                            email_ack_url=email_ack_url(message) if message.channel == "email" else None,
                            repeat=message.kind == "repage")
     return render.reminder(facts, message.about or "", base_url=base_url(), message_id=message.id,
-                           receipt_token=receipt)
+                           receipt_token=receipt, kind=message.kind)

@@ -44,13 +44,17 @@ def html_body(rendered: Rendered) -> str:
         if rendered.bullets_title:
             parts.append(f"<p>{escape(rendered.bullets_title)}</p>")
         parts.append("<ul>" + "".join(f"<li>{escape(line)}</li>" for line in rendered.bullets) + "</ul>")
-    for label, url in rendered.actions:
-        parts.append(f"<p><a href=\"{escape(url)}\" style=\"display:inline-block;padding:12px 20px;"
-                     f"background:#0b4f6c;color:#ffffff;text-decoration:none;border-radius:6px\">{escape(label)}</a></p>")
+    for n, (label, url) in enumerate(rendered.actions):
+        colours = "background:#0b4f6c;color:#ffffff" if n == 0 else "background:#ffffff;color:#0b4f6c"
+        parts.append(f"<p><a href=\"{escape(url)}\" style=\"display:inline-block;padding:12px 20px;{colours};"
+                     f"border:2px solid #0b4f6c;text-decoration:none;border-radius:6px\">{escape(label)}</a></p>")
     if rendered.footer:
         parts.append(f"<p style=\"color:#555555\">{escape(rendered.footer)}</p>")
-    return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
-            f"{escape(rendered.subject)}</title></head><body>{''.join(parts)}</body></html>")
+    return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{escape(rendered.subject)}</title></head>"
+            f"<body style=\"font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#17212b\">"
+            f"{''.join(parts)}</body></html>")
 
 
 def build(message: Message, rendered: Rendered, to: str) -> EmailMessage:

@@ -21,13 +21,13 @@ from ..extensions import db
 
 # What a message can be; the wording of each is in render.py.
 KINDS = {
-    "page": "incident page",
-    "repage": "page again: no progress since it was acknowledged",
-    "deadline": "regulatory deadline reminder",
+    "page": "Incident page",
+    "repage": "Paged again: no progress since it was acknowledged",
+    "deadline": "Regulatory deadline reminder",
     "clock": "SLA target reminder",
-    "update_due": "status update reminder",
-    "test": "test alert",
-    "stakeholder": "status update to a stakeholder",
+    "update_due": "Status update reminder",
+    "test": "Test alert",
+    "stakeholder": "Status update to a stakeholder",
 }
 PAGE_KINDS = ("page", "repage")  # what "Acknowledge" answers
 CHANNELS = {"push": "phone", "email": "email", "app": "in the app"}

@@ -102,15 +102,21 @@ def page(facts: IncidentFacts, *, base_url: str, message_id: int, receipt_token:
         **common)
 
 
-def reminder(facts: IncidentFacts, about: str, *, base_url: str, message_id: int, receipt_token: str) -> Rendered:
+REMINDERS = {"deadline": "regulator's deadline", "clock": "SLA target", "update_due": "status update due"}
+
+
+def reminder(facts: IncidentFacts, about: str, *, base_url: str, message_id: int, receipt_token: str,
+             kind: str = "deadline") -> Rendered:
     """A deadline about an incident (a regulator's, an SLA target, a status update due): Open only.
-    It wakes the phone whatever the incident's severity."""
+    It wakes the phone whatever the incident's severity; a newer reminder of the same kind about the
+    same incident replaces the last on the lock screen."""
     link = f"{base_url}{facts.path}"
+    tag = f"{kind.replace('_', '-')}-{facts.reference}"
     push = {"kind": "reminder", "page": message_id, "reference": facts.reference, "severity": facts.severity,
-            "title": f"{facts.reference}: deadline", "body": about[:180], "tag": f"deadline-{facts.reference}",
+            "title": f"{facts.reference}: {REMINDERS.get(kind, 'deadline')}", "body": about[:180], "tag": tag,
             "requireInteraction": True, "url": facts.path, "receipt": receipt_token}
     return Rendered(subject=f"[{facts.severity}] {facts.reference}: {one_line(about)[:100]}", heading=about,
-                    actions=(("Open", link),), push=push, urgent=True, topic=f"deadline-{facts.reference}")
+                    actions=(("Open", link),), push=push, urgent=True, topic=tag)
 
 
 def test_alert(*, message_id: int, receipt_token: str) -> Rendered:
