@@ -253,3 +253,43 @@ def test_a_library_exception_on_the_network_fails_that_message_alone(demo, p1_po
     assert len(push_service.wait_for(1)) == 1
     first, second = pushes()
     assert first.state == "pending" and "ConnectionAbortedError" in first.last_error and second.state == "sent"
+
+
+def test_a_push_service_that_never_answers_holds_up_nobody_else(app, demo, p1_policy, phone, push_service,
+                                                                 monkeypatch):
+    slow, quick = phone("responder"), phone("responder")
+    monkeypatch.setattr(outbox, "MAX_WAIT_SECONDS", 1)
+    app.config["PUSH_TIMEOUT_SECONDS"] = 30
+    push_service.hold.clear()  # every request waits...
+    push_service.scripted[quick.id] = [(201, {}, "")]  # ...but the quick phone's service answers at once
+    file_incident(demo)
+    try:
+        work_once(T0)
+        by_phone = {p.subscription_id: p for p in pushes()}
+        assert by_phone[quick.server_id].state == "sent"
+        held = by_phone[slow.server_id]
+        assert held.state == "pending" and "no answer within 1 s" in held.last_error  # tried again later
+    finally:
+        push_service.hold.set()
+
+
+def test_an_outcome_from_a_worker_that_lost_its_claim_changes_nothing(demo, p1_policy, phone, push_service):
+    phone("responder")
+    file_incident(demo)
+    from webapp.escalation.engine import run_due, start_new
+    start_new(T0)
+    run_due(T0)
+    [stale] = outbox.claim(T0)
+    taken_over = outbox.claim(T0 + outbox.lease())  # its lease ran out: another worker has it now
+    assert taken_over and taken_over[0][1] == stale[1] + 1
+    assert outbox._record_failure(stale, outbox.PermanentFailure("push: too late"), T0) is False
+    [push] = pushes()
+    assert push.state == "sending" and push.last_error is None
+
+
+def test_a_phone_that_subscribed_again_is_not_turned_off_by_an_answer_about_its_old_keys(demo, phone):
+    from webapp.notify import push as push_sender
+    device = phone("responder")
+    push_sender.disable(device.server_id, "the-old-keys", "malformed", T0)
+    db.session.commit()
+    assert db.session.get(PushSubscription, device.server_id).disabled_at is None

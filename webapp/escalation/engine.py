@@ -76,7 +76,7 @@ def start_new(now: datetime, limit: int = 50) -> int:
 
 def run_due(now: datetime, limit: int = 50) -> int:
     """Run due escalation steps, one short transaction each; return how many ran."""
-    ran = 0
+    ran, reach = 0, Reach()  # who can be alerted, read once for the pass
     while ran < limit:
         escalation = db.session.scalar(claim_rows(
             db.select(Escalation).where(Escalation.state == "active", Escalation.next_due_at <= now)
@@ -84,7 +84,7 @@ def run_due(now: datetime, limit: int = 50) -> int:
         if escalation is None:
             break
         try:
-            _run_step(escalation, now)
+            _run_step(escalation, now, reach)
             db.session.commit()
             ran += 1
         except IntegrityError:
@@ -146,13 +146,12 @@ def repage_stalled(now: datetime, limit: int = 50) -> int:
     return len(due)
 
 
-def _run_step(escalation: Escalation, now: datetime) -> None:
+def _run_step(escalation: Escalation, now: datetime, reach: Reach) -> None:
     incident = db.session.get(Incident, escalation.incident_id)
     if incident.acknowledged_at is not None or not incident.is_open:
         escalation.state = "acknowledged" if incident.acknowledged_at else "stopped"
         escalation.next_due_at = None
         return
-    reach = Reach()
     outcome = advance(escalation.policy.rules(), Position(escalation.step, escalation.next_due_at), now,
                       resolver(incident), reach)
     users = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_([u for u, _ in outcome.pages])))}

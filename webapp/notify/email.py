@@ -94,7 +94,8 @@ def recipient_address(message: Message) -> str:
 
 
 def prepare(message: Message, now) -> Transmit:
-    """The whole email, written now; sending it (or keeping it in the development mailbox) is the transmit."""
+    """The whole email, written now. Transmitting hands it to the mail server; in development it is kept
+    in the mailbox instead, when the outcome is recorded."""
     to = recipient_address(message)
     if "@" not in parseaddr(to)[1]:
         raise PermanentFailure(f"email: {to!r} is not an email address")

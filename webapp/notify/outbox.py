@@ -1,11 +1,15 @@
-"""The outbox: queue a message once, claim due messages with a lease, send each on its own, record
-what happened.
+"""The outbox: queue a message once, claim due messages with a lease, send them, record what happened.
 
 Queueing builds the message's idempotency key here and nowhere else, so running a feature's step twice
 never sends twice. A worker claims due messages in a short transaction (rows locked with SKIP LOCKED
 on PostgreSQL): each becomes `sending` with a lease of PAGE_LEASE_SECONDS, and a message whose worker
 died is taken over when its lease ends, so delivery is at least once; every message carries its own id
-(the Message-ID of an email, `page` in a push) so the receiver shows a repeat only once.
+(the Message-ID of an email, `page` in a push) so the receiver shows a repeat only once. The lease is
+renewed while a batch is still being sent, and every claim is fenced by its attempt count: a worker
+that lost a message to another records nothing about it.
+
+A batch is prepared from the database (read only), sent side by side with no transaction open, and
+its outcomes recorded together.
 
 Whatever goes wrong with one message (a refused key, a library's exception, a timeout) fails that
 message alone: it is recorded with its error, retried with backoff (15 s doubling, or as long as the
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -106,11 +110,12 @@ def queue_many(kind: str, occasion: str, now: datetime, recipients: list[tuple[U
 def claim(now: datetime, limit: int = 20) -> list[tuple[int, int]]:
     """Take due messages (`pending` and due, or `sending` whose worker died: its lease ran out) for this
     worker: each becomes `sending` with its lease starting now; returns (id, attempts) of each, the
-    attempts being this claim's fence (see renew_lease). One that has already been claimed
+    attempts being this claim's fence (see renew_leases). One that has already been claimed
     MAX_ATTEMPTS times fails instead (a message that kills every worker that sends it). Committed."""
     rows = db.session.scalars(claim_rows(
         db.select(Message)
-        .where(or_((Message.state == "pending") & (Message.next_attempt_at <= now),
+        .where(Message.channel != "app",  # an in-app alert is shown, never sent
+               or_((Message.state == "pending") & (Message.next_attempt_at <= now),
                    (Message.state == "sending") & (Message.next_attempt_at <= now - lease())))
         .order_by(Message.next_attempt_at, Message.id).limit(limit))).all()
     claimed, worn_out = [], []
@@ -171,27 +176,45 @@ def _say_it_failed(message: Message) -> None:
 CONFIRMED = ("delivered", "shown")  # the phone said it has it: no failure may step back from that
 
 
-def _record_failure(message_id: int, failure: SendFailed, now: datetime) -> None:
+def _still_mine(claim: tuple[int, int]):
+    """The claim's fence: the message is still `sending` (or confirmed by the phone meanwhile) under this
+    claim's attempt count, so no other worker has taken it over."""
+    message_id, attempts = claim
+    return (Message.id == message_id) & (Message.attempts == attempts) & \
+        Message.state.in_(("sending",) + CONFIRMED)
+
+
+def _record_failure(claim: tuple[int, int], failure: SendFailed, now: datetime) -> bool:
+    """Retry with backoff (no sooner than the peer asked), or fail for good: False if the claim was lost."""
+    message_id, attempts = claim
+    final = isinstance(failure, PermanentFailure) or attempts >= MAX_ATTEMPTS
+    wait = max(backoff(attempts), failure.retry_after or timedelta(0))
+    values = {"last_error": str(failure)[:500],
+              "state": case((Message.state.in_(CONFIRMED), Message.state), else_="failed" if final else "pending")}
+    if not final:
+        values["next_attempt_at"] = now + wait
+    done = db.session.execute(db.update(Message).where(_still_mine(claim)).values(**values)
+                              .execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        return False
     message = db.session.get(Message, message_id)
-    final = isinstance(failure, PermanentFailure) or message.attempts >= MAX_ATTEMPTS
-    wait = max(backoff(message.attempts), failure.retry_after or timedelta(0))
-    db.session.execute(db.update(Message).where(Message.id == message_id).values(
-        last_error=str(failure)[:500],
-        state=case((Message.state.in_(CONFIRMED), Message.state), else_="failed" if final else "pending"),
-        next_attempt_at=message.next_attempt_at if final else now + wait).execution_options(synchronize_session=False))
     db.session.refresh(message)
     if message.state == "failed":
         _say_it_failed(message)
+    return True
 
 
 def _prepare(message: Message, now: datetime) -> Transmit:
-    """The channel's preparation; whatever it raises is this message's failure, never the batch's."""
+    """The channel's preparation (it only reads); whatever it raises is this message's failure, never
+    the batch's."""
+    channel = message.channel
     try:
-        return SENDERS[message.channel](message, now)
+        return SENDERS[channel](message, now)
     except SendFailed as failure:
         return partial(Result, failure)
-    except Exception as exc:  # noqa: BLE001  a library's surprise while rendering or encrypting
-        return partial(Result, SendFailed(f"{message.channel}: {type(exc).__name__}: {exc}"))
+    except Exception as exc:  # noqa: BLE001  a library's surprise, or the database's, while preparing
+        db.session.rollback()  # the next message's reads must not find the transaction aborted
+        return partial(Result, SendFailed(f"{channel}: {type(exc).__name__}: {exc}"))
 
 
 def _transmit(channel: str, transmit: Transmit) -> Result:
@@ -201,34 +224,48 @@ def _transmit(channel: str, transmit: Transmit) -> Result:
         return Result(SendFailed(f"{channel}: {type(exc).__name__}: {exc}"))
 
 
-def _record_sent(message_ids: list[int], now: datetime) -> None:
-    """Sent, in one statement for the batch. The phone may already have reported a message delivered (a
-    fast push service): never step back from that."""
-    if message_ids:
-        db.session.execute(db.update(Message).where(Message.id.in_(message_ids)).values(
+def _record_sent(claims: list[tuple[int, int]], now: datetime) -> None:
+    """Sent, in one statement for the batch (each claim fenced). The phone may already have reported a
+    message delivered (a fast push service): never step back from that."""
+    if claims:
+        db.session.execute(db.update(Message).where(
+            tuple_(Message.id, Message.attempts).in_(claims), Message.state.in_(("sending",) + CONFIRMED)).values(
             sent_at=db.func.coalesce(Message.sent_at, now), last_error=None,
             state=case((Message.state == "sending", "sent"), else_=Message.state))
             .execution_options(synchronize_session=False))
 
 
-def _record(outcomes: list[tuple[int, Result]], now: datetime) -> None:
-    _record_sent([message_id for message_id, result in outcomes if result.failure is None], now)
+def _record(outcomes: list[tuple[tuple[int, int], Result]], now: datetime) -> None:
+    _record_sent([claim for claim, result in outcomes if result.failure is None], now)
     worked = [result.phone_worked for _, result in outcomes if result.phone_worked]
     if worked:  # each phone that took its push: its last success, in one statement
         db.session.execute(db.update(PushSubscription).where(PushSubscription.id.in_(worked))
                            .values(last_success_at=now, last_error=None).execution_options(synchronize_session=False))
-    for message_id, result in outcomes:
-        if result.failure is not None:
-            _record_failure(message_id, result.failure, now)
-        if result.record:
+    for claim, result in outcomes:
+        kept = result.failure is None or _record_failure(claim, result.failure, now)
+        if result.record and kept:
             result.record(now)
 
 
-def deliver(claimed: list[tuple[int, int]], now: datetime, lease_now: datetime | None = None, pool=None) -> None:
-    """Send a claimed batch: each message still this worker's (renew_lease) is prepared from the database,
-    transmitted with no transaction open (side by side in `pool`, if given), and its outcome recorded,
-    all outcomes in one transaction. One message's failure at any step is that message's alone."""
-    mine = renew_leases(claimed, lease_now or now)
+def _record_bare(claim: tuple[int, int], result: Result, now: datetime) -> None:
+    """The last resort when an outcome cannot be recorded with what goes with it: its state alone, so a
+    sent email is not sent again when the lease runs out."""
+    state = "sent" if result.failure is None else "pending"
+    db.session.execute(db.update(Message).where(_still_mine(claim), Message.state == "sending").values(
+        state=state, next_attempt_at=now + backoff(claim[1]),
+        last_error=None if result.failure is None else str(result.failure)[:500])
+        .execution_options(synchronize_session=False))
+
+
+def deliver(claimed: list[tuple[int, int]], now: datetime, clock=None, pool: ThreadPoolExecutor | None = None) -> None:
+    """Send a claimed batch: each message still this worker's (renew_leases) is prepared from the
+    database, transmitted with no transaction open (side by side in `pool`), and its outcome recorded,
+    all outcomes in one transaction. While the network is slow the leases are renewed; a message with no
+    answer after MAX_WAIT_SECONDS is left to be retried. `clock` says the time as the claims see it (a
+    pass's `now` moved on by the seconds it has taken)."""
+    clock = clock or (lambda: now)
+    attempts = dict(claimed)
+    mine = renew_leases(claimed, clock())
     messages = db.session.scalars(db.select(Message).where(Message.id.in_(mine)).order_by(Message.id)
                                   .options(selectinload(Message.user))).all()
     # Their phones in one query, not one each (held here: the session keeps loaded objects only while used).
@@ -236,21 +273,48 @@ def deliver(claimed: list[tuple[int, int]], now: datetime, lease_now: datetime |
         [m.subscription_id for m in messages if m.subscription_id]))).all()
     prepared = [(message.id, message.channel, _prepare(message, now)) for message in messages]
     del phones
-    db.session.commit()  # no transaction stays open while the network is slow; a phone turned off is kept
-    runs = [partial(_transmit, channel, transmit) for _, channel, transmit in prepared]
-    results = list(pool.map(lambda run: run(), runs)) if pool else [run() for run in runs]
-    outcomes = [(message_id, result) for (message_id, _, _), result in zip(prepared, results, strict=True)]
+    db.session.rollback()  # preparing only read: no transaction stays open while the network is slow
+    results = _transmit_all([(channel, transmit) for _, channel, transmit in prepared],
+                            [message_id for message_id, _, _ in prepared], attempts, clock, pool)
+    outcomes = [((message_id, attempts[message_id]), result)
+                for (message_id, _, _), result in zip(prepared, results, strict=True)]
+    recorded_at = clock()  # retries count from now, not from when the pass began
     try:
-        _record(outcomes, now)
+        _record(outcomes, recorded_at)
         db.session.commit()
     except Exception:  # noqa: BLE001  an outcome the database refused: record them one by one instead
         db.session.rollback()
         for outcome in outcomes:
             try:
-                _record([outcome], now)
+                _record([outcome], recorded_at)
                 db.session.commit()
-            except Exception:  # noqa: BLE001  its lease brings it back for another try
+            except Exception:  # noqa: BLE001  at least its state, so nothing sent goes again
                 db.session.rollback()
+                try:
+                    _record_bare(*outcome, recorded_at)
+                    db.session.commit()
+                except Exception:  # noqa: BLE001  its lease brings it back for another try
+                    db.session.rollback()
+
+
+MAX_WAIT_SECONDS = 60  # the longest a batch waits for a push service or mail server that keeps talking
+
+
+def _transmit_all(runs: list[tuple[str, Transmit]], ids: list[int], attempts: dict[int, int], clock,
+                  pool: ThreadPoolExecutor | None) -> list[Result]:
+    """Run the transmits side by side; keep their leases alive while they run; give up on stragglers."""
+    if pool is None:
+        return [_transmit(channel, transmit) for channel, transmit in runs]
+    futures = [pool.submit(_transmit, channel, transmit) for channel, transmit in runs]
+    started = time.monotonic()
+    waiting = set(futures)
+    while waiting and time.monotonic() - started < MAX_WAIT_SECONDS:
+        _done, waiting = wait(waiting, timeout=min(lease().total_seconds() / 3, MAX_WAIT_SECONDS))
+        if waiting:  # still talking to a slow peer: this worker still has them
+            renew_leases([(ids[futures.index(f)], attempts[ids[futures.index(f)]]) for f in waiting], clock())
+    return [f.result() if f.done() else
+            Result(SendFailed(f"{runs[n][0]}: no answer within {MAX_WAIT_SECONDS} s; it will be tried again"))
+            for n, f in enumerate(futures)]
 
 
 def deliver_due(now: datetime, batch: int = 50, most: int = 1000) -> int:
@@ -270,15 +334,14 @@ def deliver_due(now: datetime, batch: int = 50, most: int = 1000) -> int:
         while attempted < most:
             claimed = claim(lease_clock(), batch)
             if claimed:
-                if pool is None and threads > 1:
-                    pool = ThreadPoolExecutor(threads, thread_name_prefix="deliver")
-                deliver(claimed, now, lease_clock(), pool)
+                pool = pool or ThreadPoolExecutor(threads, thread_name_prefix="deliver")
+                deliver(claimed, now, lease_clock, pool)
             attempted += len(claimed)
             if len(claimed) < batch:
                 break
     finally:
         if pool is not None:
-            pool.shutdown()
+            pool.shutdown(wait=False)  # a straggler given up on finishes on its own; nothing waits for it
     return attempted
 
 

@@ -9,8 +9,8 @@ RFC 8030 says:
 - 408, 429, 5xx: retried, no sooner than the service's Retry-After;
 - any other 4xx: this subscription is failing: marked with the service's answer, the message fails,
   and the email fallback runs at its usual time; when the answer says the subscription itself is
-  malformed or unknown (FCM's UnauthorizedRegistration, Apple's BadDeviceToken, Mozilla's invalid
-  token...), it is turned off with that answer, as nothing sent to it can ever arrive.
+  malformed or unknown (Apple's BadDeviceToken, an invalid token or registration), it is turned off
+  with that answer, as nothing sent to it can ever arrive.
 
 A subscription the encryption refuses (a p256dh that is not a point on the curve, a bad auth secret)
 or whose push service stops resolving to a public address is turned off with the reason, which its
@@ -44,9 +44,11 @@ _local = threading.local()
 JWT_LIFETIME = 12 * 3600
 # What push services answer (with a 400 or 403) about a subscription that can never work: the phone must
 # subscribe again. Lower case; matched in the answer's body.
+# (Not the answers about a VAPID key that does not match: that can be our own key, one misconfigured
+# worker, and must not turn every phone off.)
 MALFORMED_ANSWERS = ("invalid subscription", "invalid token", "invalidtoken", "baddevicetoken",
-                     "invalidregistration", "unauthorizedregistration", "vapidpkhashmismatch",
-                     "invalid url endpoint", "malformed subscription", "subscription is malformed")
+                     "invalidregistration", "invalid url endpoint", "malformed subscription",
+                     "subscription is malformed")
 
 
 def _session(allow_loopback: bool) -> requests.Session:
@@ -75,9 +77,9 @@ def _authorization(endpoint: str) -> str:
     return header
 
 
-def retry_after(response: requests.Response, now: datetime) -> timedelta | None:
+def retry_after(headers, now: datetime) -> timedelta | None:
     """A Retry-After header in seconds or as an HTTP date (RFC 9110), or None."""
-    value = (response.headers.get("Retry-After") or "").strip()
+    value = (headers.get("Retry-After") or "").strip()
     if not value:
         return None
     if value.isdigit():
@@ -91,29 +93,32 @@ def retry_after(response: requests.Response, now: datetime) -> timedelta | None:
     return max(timedelta(0), min(moment - now, timedelta(hours=24)))
 
 
-def _update_phone(subscription_id: int, **values) -> None:
-    db.session.execute(db.update(PushSubscription).where(PushSubscription.id == subscription_id).values(**values)
+def _update_phone(subscription_id: int, keys: str, **values) -> None:
+    """Only the subscription as it was sent to: a phone that subscribed again since has new keys."""
+    db.session.execute(db.update(PushSubscription).where(PushSubscription.id == subscription_id,
+                                                         PushSubscription.p256dh == keys).values(**values)
                        .execution_options(synchronize_session=False))
 
 
-def disable(subscription_id: int, reason: str, now: datetime) -> None:
+def disable(subscription_id: int, keys: str, reason: str, now: datetime) -> None:
     """Nothing more is sent to this phone until it subscribes again; its owner sees why."""
-    _update_phone(subscription_id, disabled_at=now, disabled_reason=reason[:500], last_error=reason[:500],
+    _update_phone(subscription_id, keys, disabled_at=now, disabled_reason=reason[:500], last_error=reason[:500],
                   last_error_at=now)
 
 
-def _failing(subscription_id: int, said: str):
-    return lambda now: _update_phone(subscription_id, last_error=said[:500], last_error_at=now)
+def _failing(subscription_id: int, keys: str, said: str):
+    return lambda now: _update_phone(subscription_id, keys, last_error=said[:500], last_error_at=now)
 
 
-def _encrypt(subscription: PushSubscription, text: str, now: datetime) -> bytes:
+class Malformed(Exception):
+    """The encryption refused the phone's keys."""
+
+
+def _encrypt(subscription: PushSubscription, text: str) -> bytes:
     try:
         return WebPusher(subscription.info()).encode(text.encode(), "aes128gcm")["body"]
     except Exception as exc:  # noqa: BLE001  any refusal of the keys: this phone's subscription is broken
-        reason = (f"the phone's subscription keys are malformed ({type(exc).__name__}: {exc}); enable alerts "
-                  "on that phone again")
-        disable(subscription.id, reason, now)
-        raise PermanentFailure(f"push: {reason}") from None
+        raise Malformed(f"{type(exc).__name__}: {exc}") from None
 
 
 def _payload(payload: dict) -> str:
@@ -140,10 +145,15 @@ def prepare(message: Message, now: datetime) -> Transmit:
         full = render.encode(rendered.push)
     except ValueError:  # over what a push may carry: only the slim one goes
         full = slim
-    body = _encrypt(subscription, full, now)
+    try:
+        body = _encrypt(subscription, full)
+    except Malformed as refusal:  # turned off when the outcome is recorded: preparing only reads
+        reason = f"the phone's subscription keys are malformed ({refusal}); enable alerts on that phone again"
+        return partial(Result, PermanentFailure(f"push: {reason}"),
+                       partial(disable, subscription.id, subscription.p256dh, reason))  # values taken now
     smaller = partial(_encrypt_again, subscription.info(), slim) if full != slim else None
-    return partial(_transmit, subscription.id, subscription.endpoint, body, smaller, headers, message.recipient,
-                   config["ALLOW_LOOPBACK_TARGETS"], config["PUSH_TIMEOUT_SECONDS"], now)
+    return partial(_transmit, subscription.id, subscription.p256dh, subscription.endpoint, body, smaller, headers,
+                   message.recipient, config["ALLOW_LOOPBACK_TARGETS"], config["PUSH_TIMEOUT_SECONDS"], now)
 
 
 def _encrypt_again(info: dict, text: str) -> bytes:
@@ -151,23 +161,35 @@ def _encrypt_again(info: dict, text: str) -> bytes:
     return WebPusher(info).encode(text.encode(), "aes128gcm")["body"]
 
 
-def _transmit(subscription_id: int, endpoint: str, body: bytes, smaller, headers: dict, recipient: str,
+def _post(session: requests.Session, endpoint: str, body: bytes, headers: dict, timeout: float):
+    """The answer's status, and at most the first 512 bytes of what it says (read within `timeout`: a
+    push service that trickles its answer cannot hold the worker)."""
+    with session.post(endpoint, data=body, headers=headers, timeout=timeout, allow_redirects=False,
+                      stream=True) as response:
+        said, deadline = b"", time.monotonic() + timeout
+        for chunk in response.iter_content(64):  # read to the end (usually nothing), so the connection is reused
+            said += chunk
+            if len(said) >= 512 or time.monotonic() > deadline:
+                break
+        return response.status_code, response.headers, said.decode("utf-8", "replace")
+
+
+def _transmit(subscription_id: int, keys: str, endpoint: str, body: bytes, smaller, headers: dict, recipient: str,
               allow_loopback: bool, timeout: float, now: datetime) -> Result:
     """Post to the push service and say what its answer means (RFC 8030). Network only."""
     session = _session(allow_loopback)
     try:
-        response = session.post(endpoint, data=body, headers=headers, timeout=timeout, allow_redirects=False)
-        if response.status_code == 413 and smaller:  # too large for this service: without the optional words
-            response = session.post(endpoint, data=smaller(), headers=headers, timeout=timeout, allow_redirects=False)
+        status, answer_headers, text = _post(session, endpoint, body, headers, timeout)
+        if status == 413 and smaller:  # too large for this service: without the optional words
+            status, answer_headers, text = _post(session, endpoint, smaller(), headers, timeout)
     except InvalidIPAddress as exc:
         reason = f"its push service is no longer at a public address ({exc}); enable alerts on that phone again"
-        return Result(PermanentFailure(f"push: {reason}"), partial(disable, subscription_id, reason))
+        return Result(PermanentFailure(f"push: {reason}"), partial(disable, subscription_id, keys, reason))
     except requests.RequestException as exc:
         return Result(SendFailed(f"push: {type(exc).__name__}: {exc}"[:500]))
-    status = response.status_code
     if 200 <= status < 300:
         return Result(phone_worked=subscription_id)
-    answer = " ".join(response.text[:200].split())
+    answer = " ".join(text[:200].split())
     said = f"the push service answered {status}{': ' + answer if answer else ''}"
     if status in (404, 410):  # the browser unsubscribed or the subscription expired
         def gone(now: datetime) -> None:
@@ -176,9 +198,9 @@ def _transmit(subscription_id: int, endpoint: str, body: bytes, smaller, headers
         return Result(PermanentFailure(f"push: subscription gone ({status}); removed from {recipient}'s devices"),
                       gone)
     if status in (408, 429) or status >= 500:
-        return Result(SendFailed(f"push: {said}", retry_after=retry_after(response, now)),
-                      _failing(subscription_id, f"push: {said}"))
+        return Result(SendFailed(f"push: {said}", retry_after=retry_after(answer_headers, now)),
+                      _failing(subscription_id, keys, f"push: {said}"))
     if status in (400, 403) and any(words in answer.lower() for words in MALFORMED_ANSWERS):
         reason = f"the push service refused the subscription: {said}; enable alerts on that phone again"
-        return Result(PermanentFailure(f"push: {said}"), partial(disable, subscription_id, reason))
-    return Result(PermanentFailure(f"push: {said}"), _failing(subscription_id, f"push: {said}"))
+        return Result(PermanentFailure(f"push: {said}"), partial(disable, subscription_id, keys, reason))
+    return Result(PermanentFailure(f"push: {said}"), _failing(subscription_id, keys, f"push: {said}"))
