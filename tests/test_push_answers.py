@@ -293,3 +293,16 @@ def test_a_phone_that_subscribed_again_is_not_turned_off_by_an_answer_about_its_
     push_sender.disable(device.server_id, "the-old-keys", "malformed", T0)
     db.session.commit()
     assert db.session.get(PushSubscription, device.server_id).disabled_at is None
+
+
+def test_a_subscription_the_push_service_does_not_know_is_removed_and_email_goes_at_once(
+        demo, p1_policy, phone, push_service, smtp_server):
+    device = phone("responder")
+    push_service.scripted[device.id] = [(404, {}, "no such subscription")]
+    file_incident(demo)
+    work_once(T0)
+    [push] = pushes()
+    assert push.state == "failed" and "subscription gone (404)" in push.last_error
+    assert db.session.get(PushSubscription, device.server_id) is None
+    work_once(T0 + timedelta(seconds=1))
+    assert [m["To"] for m in smtp_server.messages] == ["responder@test.example"]
