@@ -3,17 +3,15 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
 import socket
 import threading
-import uuid
 from datetime import date, time
 
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from helpers import CI, PASSWORD, VAPID_SUBJECT, make_app, unavailable
+from helpers import PASSWORD, VAPID_SUBJECT, make_app, postgres_database
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
@@ -29,9 +27,6 @@ from webapp.escalation.models import (
 from webapp.extensions import db
 from webapp.organisation.models import Organisation, Site
 
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-POSTGRES_ON = CI or os.environ.get("TEST_POSTGRES", "1") != "0"
-
 
 @pytest.fixture(scope="session")
 def password_hash() -> str:
@@ -42,25 +37,13 @@ def password_hash() -> str:
 @pytest.fixture(scope="session")
 def postgres_url(tmp_path_factory):
     """A database of its own for this test run, with the schema built by the migrations."""
-    if not POSTGRES_ON:
-        unavailable("PostgreSQL tests are off (TEST_POSTGRES=0)")
-    name = f"fieldincident_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:
-        unavailable(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc.orig}")
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "t", "VAPID_SUBJECT": VAPID_SUBJECT},
-                     instance_path=str(tmp_path_factory.mktemp("pg-instance")))
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_database("fieldincident_test") as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "t", "VAPID_SUBJECT": VAPID_SUBJECT},
+                         instance_path=str(tmp_path_factory.mktemp("pg-instance")))
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

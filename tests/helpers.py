@@ -4,16 +4,20 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
+import sqlalchemy as sa
 
 from webapp import create_app
 
 CI = os.environ.get("CI", "").lower() == "true"
 PASSWORD = "correct horse battery staple"
 VAPID_SUBJECT = "mailto:alerts@field-incidents.example"
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_ON = CI or os.environ.get("TEST_POSTGRES", "1") != "0"
 
 
 def unavailable(reason: str):
@@ -21,6 +25,27 @@ def unavailable(reason: str):
     if CI:
         pytest.fail(f"{reason} (CI=true: this must not be skipped)", pytrace=False)
     pytest.skip(reason)
+
+
+@contextmanager
+def postgres_database(prefix: str) -> Iterator[str]:
+    """An empty PostgreSQL database of its own, dropped afterwards (skipped, or failed under CI, when
+    PostgreSQL is off or out of reach)."""
+    if not POSTGRES_ON:
+        unavailable("PostgreSQL tests are off (TEST_POSTGRES=0)")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        unavailable(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc.orig}")
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def make_app(database_url: str, instance_path: str, **overrides):

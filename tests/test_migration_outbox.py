@@ -1,13 +1,12 @@
 """Migration 0013 carries pages and stakeholder emails into the one outbox, and back, with their data:
 each row keeps its kind, its person, its state, and PostgreSQL's ids go on after the copied ones."""
-import os
 import uuid
 from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
-from helpers import make_app, unavailable
+from helpers import make_app, postgres_database
 
 from webapp.auth.models import User
 from webapp.extensions import db
@@ -15,7 +14,6 @@ from webapp.incidents.models import Incident
 from webapp.organisation.models import Site
 
 AT = datetime(2026, 11, 20, 9, 0)
-ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -24,19 +22,8 @@ def empty_database(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'outbox.sqlite3'}"
         return
-    if os.environ.get("TEST_POSTGRES", "1") == "0" and os.environ.get("CI", "").lower() != "true":
-        unavailable("PostgreSQL tests are off (TEST_POSTGRES=0)")
-    name = f"fieldincident_migrate_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:
-        unavailable(f"PostgreSQL is not reachable at {ADMIN_URL}: {exc.orig}")
-    yield admin.url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_database("fieldincident_migrate") as url:
+        yield url
 
 
 def rows(sql: str) -> list[tuple]:

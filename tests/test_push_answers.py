@@ -227,7 +227,6 @@ def test_a_refused_push_does_not_keep_the_worker_awake_until_its_fallback_is_due
     file_incident(demo)
     work_once(T0)
     assert next_fallback(T0 + timedelta(seconds=1)) == T0 + timedelta(seconds=60)
-    app.config["REPAGE_AFTER_MINUTES"] = 30
     assert next_due(T0 + timedelta(seconds=1), interval=1.0) == 1.0  # the usual pause, not a spin
 
 

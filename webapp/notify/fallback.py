@@ -20,7 +20,7 @@ from ..extensions import db
 from ..incidents.models import Incident
 from .models import CHANNELS, Message, PushSubscription
 from .outbox import queue
-from .routes import Route, mail_enabled
+from .routes import Route, mail_enabled, still_wanted
 
 
 def window() -> timedelta:
@@ -87,7 +87,7 @@ def fall_back(now: datetime, limit: int = 50) -> int:
 def _email(push: Message, why: str, now: datetime) -> bool:
     incident = db.session.get(Incident, push.incident_id)
     user = push.user
-    if not incident.is_open or not user.active or (push.kind == "page" and incident.acknowledged_at):
+    if not still_wanted(push.kind, incident, user):
         return False
     if not mail_enabled():
         incident.record("escalation_warning", f"The alert to {user.name} did not reach a phone ({why}), and no "

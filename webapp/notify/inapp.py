@@ -43,10 +43,11 @@ def waiting_count(user: User) -> int:
                              .with_only_columns(db.func.count(Message.id)).order_by(None)) or 0
 
 
-def alerts_of(user: User) -> list[tuple[Message, bool]]:
+def alerts_of(user: User, size: int = LIST_SIZE) -> list[tuple[Message, bool]]:
     """The person's latest alerts, newest first, each with whether it still wants an answer."""
-    waiting = set(db.session.scalars(_visible(user).where(_wants_answer()).with_only_columns(Message.id)))
-    rows = db.session.scalars(_visible(user).order_by(Message.id.desc()).limit(LIST_SIZE))
+    rows = list(db.session.scalars(_visible(user).order_by(Message.id.desc()).limit(size)))
+    waiting = set(db.session.scalars(_visible(user).where(_wants_answer(), Message.id.in_([r.id for r in rows]))
+                                     .with_only_columns(Message.id)))
     return [(row, row.id in waiting) for row in rows]
 
 

@@ -35,7 +35,7 @@ from . import email, push
 from .errors import PermanentFailure, Result, SendFailed, Transmit
 from .models import KINDS, Message, PushSubscription
 from .render import AUDIENCE_WORDS
-from .routes import Route, mail_enabled, routes_for
+from .routes import Route, email_follows, routes_for
 
 MAX_ATTEMPTS = 8
 SENDERS = {"push": push.prepare, "email": email.prepare}  # an in-app alert is shown, never sent
@@ -150,13 +150,6 @@ def renew_leases(claimed: list[tuple[int, int]], now: datetime) -> list[int]:
     return sorted(mine)
 
 
-def _fallback_follows(message: Message) -> bool:
-    """Whether an email will follow a push that failed: the same checks the fallback makes."""
-    incident = db.session.get(Incident, message.incident_id)
-    return (mail_enabled() and incident.is_open and message.user.active
-            and not (message.kind == "page" and incident.acknowledged_at))
-
-
 def _say_it_failed(message: Message) -> None:
     """A message that failed for good goes on the incident's timeline: nobody is silently missed."""
     if message.incident_id is None or message.channel == "app":
@@ -168,7 +161,8 @@ def _say_it_failed(message: Message) -> None:
                         f"{message.last_error}", None, message=message.id)
         return
     how = "phone" if message.channel == "push" else "email"
-    then = " (email follows if no other phone has it)" if how == "phone" and _fallback_follows(message) else ""
+    then = " (email follows if no other phone has it)" \
+        if how == "phone" and email_follows(message.kind, incident, message.user) else ""
     incident.record("escalation_warning", f"Alert to {message.recipient} by {how} failed: "
                     f"{message.last_error}{then}", None, page=message.group_key)
 
@@ -311,7 +305,7 @@ def _transmit_all(runs: list[tuple[str, Transmit]], ids: list[int], attempts: di
     while waiting and time.monotonic() - started < MAX_WAIT_SECONDS:
         _done, waiting = wait(waiting, timeout=min(lease().total_seconds() / 3, MAX_WAIT_SECONDS))
         if waiting:  # still talking to a slow peer: this worker still has them
-            renew_leases([(ids[futures.index(f)], attempts[ids[futures.index(f)]]) for f in waiting], clock())
+            renew_leases([(ids[n], attempts[ids[n]]) for n, f in enumerate(futures) if f in waiting], clock())
     return [f.result() if f.done() else
             Result(SendFailed(f"{runs[n][0]}: no answer within {MAX_WAIT_SECONDS} s; it will be tried again"))
             for n, f in enumerate(futures)]

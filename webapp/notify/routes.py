@@ -35,6 +35,17 @@ def routes_for(user: User) -> list[Route]:
     return routes + [Route("app")]
 
 
+def still_wanted(kind: str, incident, user: User) -> bool:
+    """Whether a message that no phone confirmed is still worth an email: the incident is still open, the
+    person still active, and a first page's incident not yet acknowledged."""
+    return incident.is_open and user.active and not (kind == "page" and incident.acknowledged_at is not None)
+
+
+def email_follows(kind: str, incident, user: User) -> bool:
+    """Whether the email fallback will send it (still wanted, and mail is set up)."""
+    return mail_enabled() and still_wanted(kind, incident, user)
+
+
 def alerting(routes: list[Route]) -> bool:
     """A route that reaches someone who does not have the app open (the in-app list alone does not)."""
     return any(route.channel != "app" for route in routes)

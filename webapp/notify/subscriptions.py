@@ -17,17 +17,17 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
+from requests_hardened.ip_filter import EXTRA_BLOCKED_NET_RANGES
 
 from ..common.errors import Invalid
 
 MAX_ENDPOINT = 2000
 Resolver = Callable[[str, int], list[str]]  # host, port -> IP addresses
 
-# Not public, though Python's ipaddress may call some of them global: shared address space (CGNAT),
-# 6to4 relays, NAT64 and 6to4 translations (they lead to IPv4 addresses we cannot see), ORCHIDv2.
-EXTRA_BLOCKED = tuple(ipaddress.ip_network(net) for net in (
-    "100.64.0.0/10", "192.0.0.0/24", "192.88.99.0/24", "198.18.0.0/15", "64:ff9b::/96", "64:ff9b:1::/48",
-    "2002::/16", "2001:20::/28", "5f00::/16", "3fff::/20"))
+# Not public, though Python's ipaddress may call some of them global (shared address space, 6to4 relays,
+# NAT64 and 6to4 translations, ORCHIDv2...): the same list the send-time filter (requests-hardened) uses,
+# so what is accepted here is what the worker may connect to.
+EXTRA_BLOCKED = EXTRA_BLOCKED_NET_RANGES
 
 
 def resolve(host: str, port: int) -> list[str]:

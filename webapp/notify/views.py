@@ -46,7 +46,7 @@ def alerts():
 @staff_required
 def alerts_summary():
     """What the header's badge shows: how many alerts still want an answer, and the newest one."""
-    items = inapp.alerts_of(current_user)[:1]
+    items = inapp.alerts_of(current_user, size=1)  # polled by every open page: the newest only
     latest = None
     if items:
         alert, waiting = items[0]
