@@ -45,7 +45,7 @@ def test_access_matrix(app, world, demo, as_user, endpoint):
     url = url.format(**world)
     for role, status in zip(ROLES_IN_ORDER, expected, strict=True):
         client = app.test_client() if role == "anonymous" else as_user(role)
-        kwargs = {"json": body} if url.startswith("/api/") and method in ("POST", "PATCH") else {"data": body}
+        kwargs = {"json": body} if url.startswith("/api/") and method in ("POST", "PATCH", "PUT") else {"data": body}
         response = client.open(url, method=method, **kwargs)
         response.close()
         assert response.status_code == status, f"{method} {url} as {role}"

@@ -1,11 +1,11 @@
-"""Major incidents, status updates on a cadence with reminders, stakeholder email, review required."""
+"""Major incidents, status updates on a cadence with reminders, stakeholder email."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from helpers import T0, file_incident, subject
 
 from webapp.comms.models import StatusUpdate
-from webapp.comms.rules import next_update_due, parse_emails, review_due, review_required
+from webapp.comms.rules import next_update_due, parse_emails
 from webapp.comms.service import post_update, remind_updates
 from webapp.database import utcnow
 from webapp.extensions import db
@@ -29,7 +29,8 @@ def app_config(smtp_server):
 def test_a_p1_is_a_major_incident_from_the_start_with_updates_due_at_15_minutes(as_user, demo):
     incident = file_incident(demo)
     assert incident.major_at == T0 and incident.next_update_due_at == T0 + timedelta(minutes=15)
-    assert incident.timeline[-1].summary.startswith("Declared a major incident automatically: every P1")
+    assert incident.timeline[-2].summary.startswith("Declared a major incident automatically: every P1")
+    assert incident.timeline[-1].summary == "Post-incident review required: every P1 has a post-incident review"
     page = as_user("supervisor").get(f"/incidents/{incident.reference}").get_data(as_text=True)
     assert "Major incident</strong>" in page
     assert "Assign an incident commander and a communications lead." in page
@@ -142,16 +143,11 @@ def test_a_missed_update_pages_the_communications_lead_once(demo):
     assert remind_updates(T0 + timedelta(minutes=81)) == 1  # an hour after the last update
 
 
-def test_cadence_and_review_rules():
+def test_cadence_rules():
     start = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
     assert next_update_due("P1", start, None) == start + timedelta(minutes=15)
     assert next_update_due("P2", start, start + timedelta(hours=1)) == start + timedelta(hours=5)
     assert next_update_due("P4", start, None) is None
-    assert review_required("P2", False, start, start + timedelta(hours=2, minutes=1), start) == \
-        "a P2 that lasted over 2 hours"
-    assert review_required("P2", False, start, start + timedelta(hours=2), start) is None
-    assert review_required("P3", False, start, None, start + timedelta(days=3)) is None
-    assert review_due("P1", start) == start + timedelta(hours=48)
 
 
 def test_a_severity_raised_to_p1_becomes_a_major_incident(demo):

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, comms, errors, escalation, notify, obligations, sla, templating
+from . import cli, comms, errors, escalation, learning, notify, obligations, sla, templating
 from .admin.views import bp as admin_bp
 from .api.views import bp as api_bp
 from .auth import security
@@ -16,6 +16,8 @@ from .evidence import service as evidence_service
 from .evidence.views import bp as evidence_bp
 from .extensions import compress, csrf, db, limiter, login_manager, migrate
 from .incidents.views import bp as incidents_bp
+from .learning.api import bp as learning_api_bp
+from .learning.views import bp as learning_bp
 from .notify.views import bp as notify_bp
 from .obligations.views import bp as obligations_bp
 from .pwa.views import bp as pwa_bp
@@ -26,9 +28,9 @@ from .system.views import bp as system_bp
 # Features that follow incidents and run worker jobs, in the order they act: on a new incident its
 # obligations are made before its update cadence; in a worker pass escalations go first and the
 # notification core's deliveries last (each job also has its own order).
-FEATURES = (obligations, sla, comms, escalation, notify)
+FEATURES = (obligations, sla, comms, escalation, learning, notify)
 BLUEPRINTS = (auth_bp, reporting_bp, incidents_bp, admin_bp, api_bp, evidence_bp, pwa_bp, notify_bp, oncall_api_bp,
-              oncall_bp, obligations_bp, sla_bp, comms_bp, system_bp)
+              oncall_bp, obligations_bp, sla_bp, comms_bp, learning_api_bp, learning_bp, system_bp)
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -60,6 +62,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions; bearer tokens need none
     csrf.exempt(oncall_api_bp)
+    csrf.exempt(learning_api_bp)
     csrf.exempt(notify_bp)  # likewise, and the service worker's token-authorised reports need none
 
     cli.init_app(app)

@@ -7,7 +7,7 @@ import binascii
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user
 
-from ..auth.security import admin_required, any_user_required, supervisor_required
+from ..auth.security import admin_required, any_user_required, staff_required, supervisor_required
 from ..common.errors import ActionRefused, Invalid
 from ..common.http import json_api, json_body
 from ..database import utcnow
@@ -17,6 +17,7 @@ from ..incidents.lifecycle import ALL_STATUSES
 from ..incidents.models import Incident
 from ..incidents.queries import incident_query
 from ..incidents.views import visible_incident
+from ..learning import summary as learning_summary
 from ..obligations.service import obligations_of
 from ..organisation.models import Organisation, Site
 from ..organisation.rules import validate_profile, validate_site
@@ -50,11 +51,43 @@ def create_incident():
 def get_incident(reference: str):
     incident = visible_incident(reference)
     now = utcnow()
-    return jsonify({**incident.to_json(), "timeline": [e.to_json() for e in incident.timeline],
+    return jsonify({**incident.to_json(), **learning_summary(incident, now),
+                    "timeline": [e.to_json() for e in incident.timeline],
                     "obligations": [o.to_json(now) for o in obligations_of(incident)],
                     "sla": [{"clock": c["clock"], "target": c["target"], "due": c["due"].isoformat(),
                              "met_at": c["met_at"].isoformat() if c["met_at"] else None, "state": c["state"]}
                             for c in clock_view(incident, now)]})
+
+
+@bp.post("/incidents/<reference>/status")
+@staff_required
+def change_status(reference: str):
+    """`{"status": "...", "reason": "..."}` by the lifecycle's rules, as on the page. Closing while a
+    required review or its actions are unfinished: 409 with `blocking`; a supervisor's reason closes
+    it anyway (logged)."""
+    incident = visible_incident(reference)
+    body = json_body()
+    if not isinstance(body, dict) or set(body) - {"status", "reason"}:
+        raise Invalid({"": "send {status, reason}"})
+    if body.get("status") not in ALL_STATUSES:
+        raise Invalid({"status": f"must be one of: {', '.join(ALL_STATUSES)}"})
+    if body.get("reason") is not None and not isinstance(body["reason"], str):
+        raise Invalid({"reason": "must be text"})
+    actions.change_status(incident, body["status"], body.get("reason"), current_user, utcnow())
+    db.session.commit()
+    return jsonify({**incident.to_json(), **learning_summary(incident, utcnow())})
+
+
+@bp.post("/incidents/<reference>/acknowledge")
+@staff_required
+def acknowledge(reference: str):
+    """Acknowledge as the token's owner, the same as the page's button."""
+    incident = visible_incident(reference)
+    if not incident.is_open:
+        raise Invalid({"": f"{incident.reference} is {incident.status}: there is nothing to acknowledge"}, 409)
+    actions.acknowledge(incident, current_user, utcnow())
+    db.session.commit()
+    return jsonify(incident.to_json())
 
 
 @bp.patch("/incidents/<reference>")

@@ -12,3 +12,16 @@ class Invalid(ValueError):
 
 class ActionRefused(ValueError):
     """The action cannot be done as asked; the message says why, for the user."""
+
+
+class Blocked(ActionRefused):
+    """The action waits on other work: `blocking` lists each thing in words (the API answers 409)."""
+
+    def __init__(self, message: str, blocking: list[str]):
+        super().__init__(message)
+        self.blocking = blocking
+
+
+class NotYours(ActionRefused):
+    """The action is refused because of who asks (an author publishing their own review, an owner
+    verifying their own action): the API answers 403."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from ..extensions import csrf
-from .errors import Invalid
+from ..extensions import csrf, db
+from .errors import ActionRefused, Blocked, Invalid, NotYours
 
 
 def wants_json() -> bool:
@@ -39,8 +39,18 @@ def json_api(bp: Blueprint, token_authorised: tuple[str, ...] = ()) -> Blueprint
 
     @bp.errorhandler(Invalid)
     def _invalid(error: Invalid):
+        db.session.rollback()
         message = "the request has errors: " + ", ".join(k or "body" for k in error.fields)
         return jsonify(error=message, fields=error.fields), error.status
+
+    @bp.errorhandler(ActionRefused)
+    def _refused(error: ActionRefused):
+        """Nothing of a refused action is kept. 403: not for this person; 409: something blocks it
+        (listed in `blocking`); 422: not possible as asked."""
+        db.session.rollback()
+        if isinstance(error, Blocked):
+            return jsonify(error=str(error), blocking=error.blocking), 409
+        return jsonify(error=str(error)), 403 if isinstance(error, NotYours) else 422
 
     return bp
 

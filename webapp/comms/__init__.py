@@ -9,7 +9,7 @@ from ..incidents import hooks
 from ..incidents.models import Incident
 from ..notify.worker import Job, register
 from .rules import AUDIENCES
-from .service import email_states, next_update_reminder, on_severity, remind_updates, review_facts, updates_of
+from .service import email_states, next_update_reminder, on_severity, remind_updates, updates_of
 
 
 def _reported(incident: Incident, actor, now: datetime) -> None:
@@ -24,7 +24,7 @@ def _changed(incident: Incident, change: hooks.Change) -> None:
 def _detail(incident: Incident, viewer, now: datetime) -> dict:
     staff = viewer.is_staff
     return {"updates": updates_of(incident) if staff else [], "update_emails": email_states(incident) if staff else {},
-            "audiences": AUDIENCES, "review": review_facts(incident, now)}
+            "audiences": AUDIENCES}
 
 
 def init_app(app: Flask) -> None:

@@ -17,6 +17,7 @@ from ..common.errors import ActionRefused
 from ..common.timewords import countdown
 from ..database import claim_rows
 from ..extensions import db
+from ..incidents import hooks
 from ..incidents.lifecycle import OPEN_STATUSES
 from ..incidents.models import Incident
 from ..notify.leads import page_leads
@@ -24,7 +25,7 @@ from ..notify.models import Message
 from ..notify.outbox import queue
 from ..notify.routes import mail_enabled
 from .models import StatusUpdate
-from .rules import AUDIENCES, REMINDED, next_update_due, review_due, review_required
+from .rules import AUDIENCES, REMINDED, next_update_due
 
 MAX_UPDATE = 3000
 
@@ -54,6 +55,8 @@ def declare_major(incident: Incident, actor: User | None, now: datetime, automat
     why = "automatically: every P1 is a major incident" if automatic else "by " + actor.name
     incident.record("major", f"Declared a major incident {why}. Status updates are due on a cadence and a "
                     "post-incident review is required.", actor, automatic=automatic)
+    if not automatic:  # a P1 is made major as it is reported: its facts are followed there
+        hooks.changed(incident, hooks.Change("it was declared a major incident", actor, now))
 
 
 def on_severity(incident: Incident, actor: User | None, now: datetime) -> None:
@@ -101,14 +104,6 @@ def post_update(incident: Incident, audience: str, text: str | None, actor: User
 def updates_of(incident: Incident) -> list[StatusUpdate]:
     return list(db.session.scalars(db.select(StatusUpdate).where(StatusUpdate.incident_id == incident.id)
                                    .order_by(StatusUpdate.id.desc())))
-
-
-def review_facts(incident: Incident, now: datetime) -> dict | None:
-    reason = review_required(incident.severity, incident.major_at is not None, incident.reported_at,
-                             incident.resolved_at, now)
-    if reason is None:
-        return None
-    return {"reason": reason, "due": review_due(incident.severity, incident.resolved_at)}
 
 
 def remind_updates(now: datetime, limit: int = 100) -> int:

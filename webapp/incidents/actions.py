@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..auth.models import STAFF_ROLES, User
-from ..common.errors import ActionRefused, Invalid
+from ..common.errors import ActionRefused, Blocked, Invalid
 from ..database import utcnow
 from ..extensions import db
 from ..rules.answers import ANSWER_KEYS, ENVELOPE, describe_answers, validate_report
@@ -25,18 +25,32 @@ def _reason(reason: str | None, what: str) -> str:
 
 
 def change_status(incident: Incident, target: str, reason: str | None, actor: User, now: datetime) -> None:
+    """Move an incident along its lifecycle. Closing waits on what the features say blocks it (a required
+    review unpublished, an action not verified): refused with the list, unless a supervisor closes
+    anyway with a reason, which goes on the timeline with what was still open."""
     try:
         step = plan_transition(incident.status, target, reason)
     except TransitionRefused as refused:
         raise ActionRefused(str(refused)) from None
+    blocking = hooks.closing_blockers(incident, now) if target == "closed" else []
+    if blocking and not (actor.is_supervisor and step.reason):
+        ask = ("or close it anyway with a reason (it is logged)" if actor.is_supervisor
+               else "or ask a supervisor to close it anyway")
+        raise Blocked(f"{incident.reference} cannot be closed yet: finish what is listed, {ask}", blocking)
     for field in cleared_timestamps(target) if step.kind == "reopen" else []:
         setattr(incident, field, None)
     stamp = {"resolved": "resolved_at", "recovered": "recovered_at", "closed": "closed_at"}.get(target)
     if stamp and getattr(incident, stamp) is None:
         setattr(incident, stamp, now)
     incident.status = target
-    incident.record("status", step.describe(), actor, source=step.source, target=target, kind=step.kind,
-                    reason=step.reason)
+    if blocking:
+        incident.record("status", f"Closed anyway by {actor.name}: {step.reason}. Still open: " + "; ".join(blocking),
+                        actor, source=step.source, target=target, kind="close_anyway", reason=step.reason,
+                        blocking=blocking)
+    else:
+        incident.record("status", step.describe(), actor, source=step.source, target=target, kind=step.kind,
+                        reason=step.reason)
+    hooks.moved(incident, hooks.Move(step.source, target, actor, now))
 
 
 def override_severity(incident: Incident, severity: str, reason: str | None, actor: User,
@@ -146,6 +160,7 @@ def correct_answers(incident: Incident, changes: object, reason: str | None, act
     incident.answers, incident.categories = clean, result.categories
     incident.classified_severity, incident.severity_reasons = result.severity, result.reasons
     incident.confidential = incident.confidential or result.confidential
+    incident.high_potential = result.high_potential
     if not overridden:
         incident.severity = result.severity
     incident.record("answers", f"Answers corrected by {actor.name}: {reason}. " + "; ".join(words), actor,

@@ -7,6 +7,8 @@ to its pages. Each registers here from its own `init_app`, in the order the app 
   a P1 made a major incident);
 - `changed(incident, change)`: its facts changed (severity, answers, the aware time), in the same
   transaction (obligations recomputed, clocks recounted, the update cadence followed);
+- `moved(incident, move)`: its status changed (a review's due date follows the resolution time);
+- `closing(incident, now) -> [str]`: what stops it being closed, in words (empty: nothing);
 - `detail(incident, viewer, now) -> dict`: what the incident page shows of the feature;
 - `queue(incidents, viewer, now) -> QueueFacts`: what the queue shows of it for each row, and each
   row's nearest deadline (the queue leads with the soonest);
@@ -35,6 +37,16 @@ class Change:
     severity_changed: bool = False
 
 
+@dataclass(frozen=True)
+class Move:
+    """A status change: from, to, by whom and when."""
+
+    source: str
+    target: str
+    actor: User | None
+    now: datetime
+
+
 @dataclass
 class QueueFacts:
     context: dict[str, Any] = field(default_factory=dict)  # merged into the queue template's context
@@ -45,6 +57,8 @@ class QueueFacts:
 class Hooks:
     reported: list[Callable[[Incident, User | None, datetime], None]] = field(default_factory=list)
     changed: list[Callable[[Incident, Change], None]] = field(default_factory=list)
+    moved: list[Callable[[Incident, Move], None]] = field(default_factory=list)
+    closing: list[Callable[[Incident, datetime], list[str]]] = field(default_factory=list)
     detail: list[Callable[[Incident, User, datetime], dict]] = field(default_factory=list)
     queue: list[Callable[[list[Incident], User, datetime], QueueFacts]] = field(default_factory=list)
     queue_first: list[Callable[[datetime], Any]] = field(default_factory=list)
@@ -63,6 +77,15 @@ def reported(incident: Incident, actor: User | None, now: datetime) -> None:
 def changed(incident: Incident, change: Change) -> None:
     for follow in hooks().changed:
         follow(incident, change)
+
+
+def moved(incident: Incident, move: Move) -> None:
+    for follow in hooks().moved:
+        follow(incident, move)
+
+
+def closing_blockers(incident: Incident, now: datetime) -> list[str]:
+    return [reason for check in hooks().closing for reason in check(incident, now)]
 
 
 def detail_context(incident: Incident, viewer: User, now: datetime) -> dict:

@@ -48,6 +48,8 @@ class Incident(db.Model):
     longitude: Mapped[float | None] = mapped_column(Float)
     accuracy_m: Mapped[float | None] = mapped_column(Float)
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    # REFERENCE section 2: a near miss, hazard or dangerous event that could have seriously hurt someone.
+    high_potential: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -171,6 +173,7 @@ class Incident(db.Model):
             "severity_reasons": list(self.severity_reasons),
             "categories": self.categories,
             "confidential": self.confidential,
+            "high_potential": self.high_potential,
             "description": self.description,
             "site": self.site.code,
             "location": self.location,

@@ -10,7 +10,7 @@ from jinja2_fragments.flask import render_block
 
 from ..auth.models import STAFF_ROLES, User
 from ..auth.security import any_user_required, staff_required, supervisor_required
-from ..common.errors import ActionRefused, Invalid
+from ..common.errors import ActionRefused, Blocked, Invalid
 from ..common.http import check_csrf, is_htmx
 from ..common.timewords import read_local_datetime
 from ..database import utcnow
@@ -100,7 +100,8 @@ def act_on(reference: str, form: str, action) -> object:
         action(incident)
     except ActionRefused as refused:
         db.session.rollback()
-        return render_detail(incident, str(refused), form, 422)
+        listed = (": " + "; ".join(refused.blocking)) if isinstance(refused, Blocked) else ""
+        return render_detail(incident, str(refused) + listed, form, 422)
     db.session.commit()
     if is_htmx():
         return render_detail(incident)

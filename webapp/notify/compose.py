@@ -4,6 +4,7 @@ The worker has no request to build links from: they start at the configured PUBL
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from flask import current_app
@@ -51,5 +52,7 @@ def compose(message: Message) -> render.Rendered:
                            push_ack_token=tokens.issue("ack", message.id) if message.channel == "push" else None,
                            email_ack_url=email_ack_url(message) if message.channel == "email" else None,
                            repeat=message.kind == "repage")
+    if (message.details or {}).get("path"):  # a reminder about something of the incident's (its action)
+        facts = replace(facts, path=message.details["path"])
     return render.reminder(facts, message.about or "", base_url=base_url(), message_id=message.id,
                            receipt_token=receipt, kind=message.kind)

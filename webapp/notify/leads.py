@@ -17,10 +17,11 @@ def supervisors() -> list[User]:
 
 
 def page_leads(incident: Incident, leads: list[User | None], message_kind: str, occasion: str, about: str, missed: bool,
-               now: datetime, what: str, **details) -> list[User]:
+               now: datetime, what: str, path: str | None = None, **details) -> list[User]:
     """Page about a deadline: the first of `leads` who can be alerted, else the leads and the
     supervisors; once it is missed, all of them. `occasion` makes each page once per person. The
-    timeline names who was paged and who could not be alerted. Returns who was paged."""
+    timeline names who was paged and who could not be alerted. `path` is what the message opens, when
+    not the incident (a corrective action). Returns who was paged."""
     leads = [p for p in dict.fromkeys(leads) if p is not None and p.active]
     routes: dict[int, list] = {}
 
@@ -32,7 +33,8 @@ def page_leads(incident: Incident, leads: list[User | None], message_kind: str, 
     people = [first] if first and not missed else leads + [s for s in supervisors() if s not in leads]
     reached = [p for p in people if can_alert(p)]
     for person in reached:
-        queue(message_kind, occasion, now, user=person, incident_id=incident.id, about=about, routes=routes[person.id])
+        queue(message_kind, occasion, now, user=person, incident_id=incident.id, about=about, routes=routes[person.id],
+              details={"path": path} if path else None)
     text = f"Paged {', '.join(p.name for p in reached) or 'nobody'}: {about}"
     missing = [p for p in people if p not in reached]
     if missing:

@@ -26,6 +26,8 @@ KINDS = {
     "deadline": "Regulatory deadline reminder",
     "clock": "SLA target reminder",
     "update_due": "Status update reminder",
+    "review_due": "Post-incident review due",
+    "action_overdue": "Corrective action overdue",
     "test": "Test alert",
     "stakeholder": "Status update to a stakeholder",
 }

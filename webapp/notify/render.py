@@ -102,7 +102,8 @@ def page(facts: IncidentFacts, *, base_url: str, message_id: int, receipt_token:
         **common)
 
 
-REMINDERS = {"deadline": "regulator's deadline", "clock": "SLA target", "update_due": "status update due"}
+REMINDERS = {"deadline": "regulator's deadline", "clock": "SLA target", "update_due": "status update due",
+             "review_due": "post-incident review due", "action_overdue": "corrective action overdue"}
 
 
 def reminder(facts: IncidentFacts, about: str, *, base_url: str, message_id: int, receipt_token: str,

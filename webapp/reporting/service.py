@@ -46,6 +46,7 @@ def submit_report(report: Report, reporter: User, now: datetime,
         client_id=report.client_id, reporter=reporter, site=site, status="reported",
         severity=result.severity, classified_severity=result.severity, severity_reasons=result.reasons,
         answers=report.answers, description=report.description, confidential=result.confidential,
+        high_potential=result.high_potential,
         occurred_at=report.occurred_at, submitted_at=report.submitted_at, reported_at=now,
         aware_at=report.submitted_at or now,
     )

@@ -65,6 +65,14 @@ DANGEROUS_EVENTS = {
     "ventilation_loss": "Ventilation lost underground",
 }
 YES_NO_UNKNOWN = {"no": "No", "yes": "Yes", "unknown": "Not known yet"}
+# What could realistically have happened (REFERENCE section 5), asked of near misses, hazards and dangerous events.
+WORST_CREDIBLE_OUTCOME = {
+    "none": "Nobody would have been hurt",
+    "first_aid": "A first-aid injury",
+    "medical": "An injury needing a doctor",
+    "serious_injury": "A serious injury (hospital admission or a notifiable injury)",
+    "fatality": "Someone could have died",
+}
 SERVICE_IMPACT = {
     "none": "No impact",
     "single_user": "One user",
@@ -112,6 +120,7 @@ ANSWER_KEYS: dict[str, Key] = {
     "spill_litres": Key("number", "About how many litres?", minimum=0, maximum=1e9),
     "reached_drain_or_waterway": Key("bool", "Did it reach a drain or waterway?"),
     "environmental_harm": Key("bool", "More than trivial harm, or clean-up over A$10,000?"),
+    "worst_credible_outcome": Key("choice", "What could realistically have happened?", WORST_CREDIBLE_OUTCOME),
     "confidential": Key("bool", "Confidential (a people matter)"),
 }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .answers import DANGEROUS_EVENTS
+from .answers import DANGEROUS_EVENTS, WORST_CREDIBLE_OUTCOME
 from .injuries import notifiable_injury
 
 SEVERITIES = ("P1", "P2", "P3", "P4")
@@ -32,6 +32,11 @@ CATEGORY_OF = {
     "service_outage": "operations", "property_damage": "property", "other": "other",
 }
 
+# REFERENCE section 2: a near miss, hazard or dangerous event that could realistically have seriously
+# hurt or killed someone is high potential: at least P2, and it needs a post-incident review.
+POTENTIAL_EVENTS = ("near_miss", "hazard", "dangerous_event")
+HIGH_POTENTIAL_OUTCOMES = ("serious_injury", "fatality")
+
 Test = Callable[[dict[str, Any], str], list[str]]
 
 
@@ -47,6 +52,7 @@ class Classification:
     categories: list[str]
     reasons: list[str]  # "P1: a person was admitted to hospital", highest first
     confidential: bool
+    high_potential: bool = False
 
 
 def _when(predicate: Callable[[dict[str, Any]], bool], reason: str) -> Test:
@@ -61,6 +67,20 @@ def _events(names: tuple[str, ...] | None) -> Test:
         hits = [e for e in chosen if (e in names if names else e not in MAJOR_EVENTS)]
         return [f"dangerous event: {DANGEROUS_EVENTS[e].lower()}" for e in hits]
     return test
+
+
+def high_potential(answers: dict[str, Any]) -> str | None:
+    """Why the incident is high potential, in words, or None."""
+    outcome = answers.get("worst_credible_outcome")
+    happened = [w for w in answers.get("what_happened", []) if w in POTENTIAL_EVENTS]
+    if outcome not in HIGH_POTENTIAL_OUTCOMES or not happened:
+        return None
+    kind = {"near_miss": "a near miss", "hazard": "a hazard", "dangerous_event": "a dangerous event"}[happened[0]]
+    return f"high potential: {kind} that could realistically have caused {_OUTCOME_WORDS[outcome]}"
+
+
+_OUTCOME_WORDS = {"serious_injury": "a serious injury", "fatality": "a death"}
+assert set(_OUTCOME_WORDS) == set(HIGH_POTENTIAL_OUTCOMES) <= set(WORST_CREDIBLE_OUTCOME)
 
 
 def _exposed(a: dict[str, Any]) -> bool:
@@ -84,6 +104,7 @@ SEVERITY_RULES: tuple[Rule, ...] = (
     Rule("P2", _events(None)),
     Rule("P2", _when(_exposed, "personal data exposed and the harm is not contained")),
     Rule("P2", _when(lambda a: a.get("service_impact") == "site", "a whole site is affected")),
+    Rule("P2", lambda a, _j: [reason] if (reason := high_potential(a)) else []),
     Rule("P2", _when(lambda a: a.get("reached_drain_or_waterway", False),
                      "a spill reached a drain or waterway")),
     Rule("P3", _when(lambda a: a.get("treatment") in ("medical", "emergency_discharged"),
@@ -121,5 +142,6 @@ def classify(answers: dict[str, Any], jurisdiction: str, confidential: bool = Fa
         categories=cats,
         reasons=reasons or [DEFAULT_REASON],
         confidential=confidential or "privacy" in cats,
+        high_potential=high_potential(answers) is not None,
     )
 

@@ -13,6 +13,7 @@ from typing import Any
 TREATED = ["first_aid", "medical", "emergency_discharged", "hospital_admitted", "fatality"]
 CYBER = ["data_breach", "security"]
 DATA = ["yes", "unknown"]
+POTENTIAL = ["near_miss", "hazard", "dangerous_event"]  # what asks "what could have happened?"
 
 # In the order the questions are asked.
 SHOW_WHEN: dict[str, dict[str, list]] = {
@@ -22,6 +23,7 @@ SHOW_WHEN: dict[str, dict[str, list]] = {
     "taken_to_hospital_from_scene": {"what_happened": ["injury"], "injured_person": ["public"]},
     "days_unfit_for_work": {"what_happened": ["injury"], "injured_person": ["worker", "contractor"]},
     "dangerous_events": {"what_happened": ["dangerous_event"]},
+    "worst_credible_outcome": {"what_happened": POTENTIAL},
     "personal_data": {"what_happened": CYBER},
     "people_affected": {"what_happened": CYBER, "personal_data": DATA},
     "data_encrypted": {"what_happened": CYBER, "personal_data": DATA},

@@ -1,0 +1,112 @@
+"""The learning half through the API: investigation, review, corrective actions, closing rules."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from helpers import T0, file_incident
+
+from webapp.extensions import db
+from webapp.learning.models import Review
+
+
+def _resolve(as_user, ref):
+    response = as_user("supervisor").post(f"/api/v1/incidents/{ref}/status", json={"status": "resolved"})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def _action(client, ref, owner, **fields):
+    body = {"title": "Fit a guard rail to the loading dock", "owner_id": owner.id,
+            "due_date": (T0 + timedelta(days=14)).date().isoformat(), "control": "engineering",
+            "completion_criteria": "Rail fitted and load-tested", **fields}
+    return client.post(f"/api/v1/incidents/{ref}/actions", json=body)
+
+
+def test_a_p1_needs_a_published_review_and_verified_actions_before_it_closes(as_user, demo):
+    incident = file_incident(demo)
+    ref = incident.reference
+    supervisor, admin, responder = as_user("supervisor"), as_user("admin"), as_user("responder")
+
+    facts = supervisor.get(f"/api/v1/incidents/{ref}").get_json()
+    assert facts["review"] == {"status": "draft", "required": True, "due": None}
+    assert facts["actions"] == [] and facts["repeat_of"] == [] and facts["high_potential"] is False
+
+    resolved = _resolve(as_user, ref)
+    due = supervisor.get(f"/api/v1/incidents/{ref}/review").get_json()["due"]
+    assert due is not None
+    from datetime import datetime
+    assert datetime.fromisoformat(due) - datetime.fromisoformat(resolved["resolved_at"]) == timedelta(hours=48)
+
+    blocked = supervisor.post(f"/api/v1/incidents/{ref}/status", json={"status": "closed"})
+    assert blocked.status_code == 409
+    assert any("review is required" in b for b in blocked.get_json()["blocking"])
+
+    investigation = {"whys": ["The pallet slid", "The dock plate was wet", "The drain was blocked"],
+                     "immediate_causes": ["Wet dock plate"], "underlying_causes": ["No drain inspection"],
+                     "root_cause": "Drain maintenance is not scheduled", "root_cause_category": "process",
+                     "contributing_factors": ["weather", "maintenance", "Night shift short-staffed"],
+                     "witness_statements": [{"name": "Dock hand", "taken_at": T0.isoformat(),
+                                             "statement": "I saw the pallet slide off the plate."}]}
+    assert responder.put(f"/api/v1/incidents/{ref}/investigation", json=investigation).status_code == 403
+    saved = supervisor.put(f"/api/v1/incidents/{ref}/investigation", json=investigation)
+    assert saved.status_code == 200, saved.get_json()
+    assert saved.get_json()["root_cause_category"] == "process"
+    assert supervisor.get(f"/api/v1/incidents/{ref}/investigation").get_json()["whys"] == investigation["whys"]
+
+    text = {"summary": "A pallet slid off a wet dock plate", "impact": "One worker admitted to hospital",
+            "what_went_well": "First aid within two minutes", "what_went_poorly": "The operator failed to check",
+            "where_we_got_lucky": "Nobody else was on the dock", "lessons": ["Inspect dock drains weekly"]}
+    review = supervisor.put(f"/api/v1/incidents/{ref}/review", json=text).get_json()
+    assert review["author"] == "supervisor@test.example" and review["status"] == "draft"
+    assert any(h["phrase"].lower() == "failed to" for h in review["wording_hints"])
+
+    assert supervisor.post(f"/api/v1/incidents/{ref}/review/publish").status_code == 422  # not submitted
+    assert supervisor.post(f"/api/v1/incidents/{ref}/review/submit").get_json()["status"] == "in_review"
+    mine = supervisor.post(f"/api/v1/incidents/{ref}/review/publish")
+    assert mine.status_code == 403 and "another supervisor" in mine.get_json()["error"]
+
+    first = _action(supervisor, ref, demo["responder"])
+    assert first.status_code == 201, first.get_json()
+    assert first.get_json()["status"] == "open"
+    second = _action(supervisor, ref, demo["responder"], title="Weekly drain inspection", control="administrative")
+    blocking = supervisor.post(f"/api/v1/incidents/{ref}/status", json={"status": "closed"}).get_json()["blocking"]
+    assert len(blocking) == 3
+
+    assert admin.post(f"/api/v1/incidents/{ref}/review/publish").get_json()["status"] == "published"
+    first_id, second_id = first.get_json()["id"], second.get_json()["id"]
+    assert supervisor.post(f"/api/v1/actions/{first_id}/done", json={"evidence": "x"}).status_code == 403
+    done = responder.post(f"/api/v1/actions/{first_id}/done", json={"evidence": "Rail fitted, photo on file"})
+    assert done.get_json()["status"] == "done"
+    assert responder.post(f"/api/v1/actions/{first_id}/verify", json={"effective": True}).status_code == 403
+    assert supervisor.post(f"/api/v1/actions/{first_id}/verify", json={"effective": True}).get_json()["status"] == \
+        "verified"
+    responder.post(f"/api/v1/actions/{second_id}/done", json={"evidence": "Added to the weekly checklist"})
+    returned = supervisor.post(f"/api/v1/actions/{second_id}/verify",
+                               json={"effective": False, "note": "The checklist is not signed off by anyone"})
+    assert returned.get_json()["status"] == "open"
+
+    mine = responder.get("/api/v1/actions?owner=me").get_json()["actions"]
+    assert [a["status"] for a in mine] == ["verified", "open"] or sorted(a["status"] for a in mine) == ["open", "verified"]
+    still = supervisor.post(f"/api/v1/incidents/{ref}/status", json={"status": "closed"})
+    assert still.status_code == 409 and len(still.get_json()["blocking"]) == 1
+
+    responder.post(f"/api/v1/actions/{second_id}/done", json={"evidence": "Sign-off added"})
+    supervisor.post(f"/api/v1/actions/{second_id}/verify", json={"effective": True})
+    closed = supervisor.post(f"/api/v1/incidents/{ref}/status", json={"status": "closed"})
+    assert closed.status_code == 200 and closed.get_json()["status"] == "closed"
+
+    lessons = responder.get("/api/v1/lessons?q=drains").get_json()["lessons"]
+    assert [lesson["text"] for lesson in lessons] == ["Inspect dock drains weekly"]
+
+
+def test_a_supervisor_may_close_anyway_with_a_reason_a_responder_may_not(as_user, demo):
+    incident = file_incident(demo)
+    ref = incident.reference
+    refused = as_user("responder").post(f"/api/v1/incidents/{ref}/status", json={"status": "closed", "reason": "done"})
+    assert refused.status_code == 409
+    closed = as_user("supervisor").post(f"/api/v1/incidents/{ref}/status",
+                                        json={"status": "closed", "reason": "Duplicate of a review held by the client"})
+    assert closed.status_code == 200
+    entry = db.session.get(type(incident), incident.id).timeline[-1]
+    assert entry.summary.startswith("Closed anyway by Supervisor: Duplicate of a review held by the client")
+    assert db.session.scalar(db.select(Review).filter_by(incident_id=incident.id)).status == "draft"

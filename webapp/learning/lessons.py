@@ -1,0 +1,85 @@
+"""The Lessons library (lessons of published reviews), and lessons sent to a site's staff to read."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..auth.models import User
+from ..common.errors import ActionRefused
+from ..extensions import db
+from ..incidents.models import Incident, IncidentCategory
+from ..organisation.models import Site
+from .models import Lesson, LessonRead, LessonShare, Review
+
+LIBRARY_SIZE = 100
+
+
+def readable_reviews(viewer: User):
+    """Published reviews are read across the organisation by staff who may see the incident."""
+    return db.and_(Review.status == "published", Incident.visible_to(viewer)) if viewer.is_staff else db.false()
+
+
+def library(viewer: User, q: str = "", site: str | None = None, category: str | None = None,
+            limit: int = LIBRARY_SIZE) -> list[Lesson]:
+    """Lessons the viewer may read, newest first; `q` searches the lesson's words."""
+    query = (db.select(Lesson).join(Review, Review.id == Lesson.review_id)
+             .join(Incident, Incident.id == Lesson.incident_id).where(readable_reviews(viewer)))
+    words = [w for w in q.split() if w][:8]
+    for word in words:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Lesson.text.ilike(f"%{escaped}%", escape="\\"))
+    if site:
+        query = query.join(Site, Site.id == Incident.site_id).where(Site.code == site)
+    if category:
+        query = query.where(db.select(IncidentCategory.incident_id).where(
+            IncidentCategory.incident_id == Incident.id, IncidentCategory.name == category).exists())
+    return list(db.session.scalars(query.order_by(Lesson.published_at.desc(), Lesson.id).limit(limit)))
+
+
+def share(lesson: Lesson, site: Site, note: str | None, actor: User, now: datetime) -> LessonShare:
+    if not actor.is_supervisor:
+        raise ActionRefused("Only supervisors send lessons to a site")
+    note = (note or "").strip()
+    if len(note) > 1000:
+        raise ActionRefused("The note must be at most 1000 characters")
+    sent = LessonShare(lesson=lesson, site=site, note=note, sent_by=actor, sent_at=now)
+    db.session.add(sent)
+    lesson.incident.record("lesson", f"Lesson sent to the staff of {site.name} by {actor.name}: “{lesson.text}”",
+                           actor, site=site.code)
+    return sent
+
+
+def unread_for(user: User, limit: int = 3) -> list[LessonShare]:
+    """Lessons sent to the person's home site that they have not read, oldest first (someone who joins
+    later reads them too: they are what the site learned)."""
+    if user.home_site_id is None:
+        return []
+    read = db.select(LessonRead.share_id).where(LessonRead.user_id == user.id)
+    return list(db.session.scalars(
+        db.select(LessonShare).where(LessonShare.site_id == user.home_site_id, LessonShare.id.not_in(read))
+        .order_by(LessonShare.id).limit(limit)))
+
+
+def mark_read(user: User, share_id: int, now: datetime) -> LessonShare:
+    sent = db.session.get(LessonShare, share_id)
+    if sent is None or sent.site_id != user.home_site_id:
+        raise LookupError(share_id)
+    if db.session.get(LessonRead, (share_id, user.id)) is None:
+        db.session.add(LessonRead(share_id=share_id, user_id=user.id, read_at=now))
+    return sent
+
+
+def readers(sent: LessonShare) -> list[tuple[User, datetime | None]]:
+    """Everyone the lesson was sent to (the site's active staff), with when they read it."""
+    people = db.session.scalars(db.select(User).where(User.home_site_id == sent.site_id, User.active.is_(True))
+                                .order_by(User.name))
+    reads = dict(db.session.execute(db.select(LessonRead.user_id, LessonRead.read_at)
+                                    .where(LessonRead.share_id == sent.id)).all())
+    return [(person, reads.get(person.id)) for person in people]
+
+
+def shares_of(lesson: Lesson) -> list[LessonShare]:
+    return list(db.session.scalars(db.select(LessonShare).filter_by(lesson_id=lesson.id).order_by(LessonShare.id)))
+
+
+def incident_lessons(incident: Incident) -> list[Lesson]:
+    return list(db.session.scalars(db.select(Lesson).filter_by(incident_id=incident.id).order_by(Lesson.id)))

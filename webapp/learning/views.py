@@ -1,0 +1,404 @@
+"""Pages for the learning half: investigation, review (and its printable copy), corrective actions,
+the Lessons library, lessons to read, and structural issues. Thin: the work is in the services."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..auth.models import User
+from ..auth.security import any_user_required, staff_required, supervisor_required
+from ..common.errors import ActionRefused, Invalid, NotYours
+from ..common.http import is_htmx
+from ..common.timewords import read_local_datetime
+from ..database import utcnow
+from ..evidence.service import derived, photos_from_request
+from ..extensions import db
+from ..incidents.models import Incident
+from ..incidents.views import visible_incident
+from ..organisation.models import Site
+from ..rules import learning as rules
+from ..rules.classification import CATEGORIES
+from . import corrective, investigation, lessons, repeats, reviews
+from .models import Lesson, LessonShare, Review
+
+bp = Blueprint("learning", __name__)
+
+
+def _people() -> list[User]:
+    return list(db.session.scalars(db.select(User).where(User.active.is_(True)).order_by(User.name)))
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _refusal(error: ActionRefused | Invalid) -> tuple[str, int]:
+    if isinstance(error, Invalid):
+        return "; ".join(f"{k.replace('_', ' ')} {v}" if k else v for k, v in error.fields.items()), error.status
+    return str(error), 403 if isinstance(error, NotYours) else 422
+
+
+# --- Investigation -------------------------------------------------------------------------------------
+
+def _investigation_page(incident: Incident, error: str | None = None, status: int = 200, values: dict | None = None):
+    found = investigation.investigation_of(incident)
+    category = found.root_cause_category if found else None
+    return render_template(
+        "learning/investigation.html", incident=incident, inv=found, values=values,
+        may_edit=investigation.may_work_on(current_user, incident), error=error,
+        categories=rules.ROOT_CAUSE_CATEGORIES, factors=rules.CONTRIBUTING_FACTORS, max_whys=rules.MAX_WHYS,
+        repeats=repeats.describe(incident, repeats.repeat_of(incident, category)), now=utcnow()), status
+
+
+@bp.get("/incidents/<reference>/investigation")
+@staff_required
+def investigation_page(reference: str):
+    return _investigation_page(visible_incident(reference))
+
+
+@bp.post("/incidents/<reference>/investigation")
+@staff_required
+def save_investigation(reference: str):
+    incident = visible_incident(reference)
+    form = request.form
+    factors = [f for f in form.getlist("factor") if f in rules.CONTRIBUTING_FACTORS] + _lines(form.get("other_factors"))
+    raw = {"whys": [w for w in form.getlist("why")], "immediate_causes": _lines(form.get("immediate_causes")),
+           "underlying_causes": _lines(form.get("underlying_causes")), "root_cause": form.get("root_cause", ""),
+           "root_cause_category": form.get("root_cause_category") or None, "contributing_factors": factors}
+    try:
+        changed = investigation.save(incident, raw, current_user, utcnow())
+    except (ActionRefused, Invalid) as refused:
+        db.session.rollback()
+        message, status = _refusal(refused)
+        return _investigation_page(incident, message, status, values=raw)
+    db.session.commit()
+    flash("Investigation saved." if changed else "Nothing had changed.")
+    return redirect(url_for("learning.investigation_page", reference=reference), code=303)
+
+
+@bp.post("/incidents/<reference>/investigation/statements")
+@staff_required
+def add_statement(reference: str):
+    """One witness statement; the tablet's outbox may send it later, with the time it was taken."""
+    incident = visible_incident(reference)
+    form = request.form if not request.is_json else (request.get_json(silent=True) or {})
+    raw = {"name": form.get("name", ""), "statement": form.get("statement", ""), "taken_at": ""}
+    taken = (form.get("taken_at") or "").strip()
+    if taken:
+        try:
+            raw["taken_at"] = read_local_datetime(taken, ZoneInfo(incident.site.timezone)).isoformat()
+        except ValueError:
+            raw["taken_at"] = taken  # the validator names it
+    try:
+        investigation.add_statement(incident, raw, current_user, utcnow())
+    except (ActionRefused, Invalid) as refused:
+        db.session.rollback()
+        message, status = _refusal(refused)
+        return _investigation_page(incident, message, status)
+    db.session.commit()
+    flash(f"Statement from {raw['name'].strip()} added.")
+    return redirect(url_for("learning.investigation_page", reference=reference) + "#statements", code=303)
+
+
+# --- Review ----------------------------------------------------------------------------------------------
+
+def _review_context(incident: Incident) -> dict:
+    now = utcnow()
+    review = reviews.review_of(incident)
+    found = investigation.investigation_of(incident)
+    actions = reviews.actions_of(incident)
+    return dict(incident=incident, review=review, inv=found, actions=actions, now=now,
+                required=reviews.required_reason(incident, now),
+                due=review.due_at if review else reviews.due_for(incident),
+                may_edit=investigation.may_work_on(current_user, incident),
+                excerpt=(excerpt := reviews.excerpt(incident)), excerpt_text=_timeline_text(excerpt, incident),
+                hints=reviews.hints(incident, review),
+                weak=rules.relies_on_weak_controls(a.control for a in actions),
+                blame_words=list(rules.BLAME_WORDS), controls=rules.CONTROLS, priorities=rules.PRIORITIES,
+                people=_people(), states=rules.REVIEW_STATES, action_states=rules.ACTION_STATES,
+                factors=rules.CONTRIBUTING_FACTORS, categories=rules.ROOT_CAUSE_CATEGORIES,
+                lessons=lessons.incident_lessons(incident), sites=list(db.session.scalars(
+                    db.select(Site).order_by(Site.name))),
+                today=corrective.site_today(incident, now))
+
+
+def _timeline_text(excerpt: list[dict], incident: Incident) -> str:
+    zone = ZoneInfo(incident.site.timezone)
+    return "\n".join(f"{datetime.fromisoformat(e['at']).astimezone(zone):%Y-%m-%d %H:%M}  {e['text']}"
+                     for e in excerpt)
+
+
+def _review_page(incident: Incident, error: str | None = None, failed: str = "", status: int = 200,
+                 values: dict | None = None):
+    return render_template("learning/review.html", error=error, failed=failed, values=values or {},
+                           **_review_context(incident)), status
+
+
+def _review_visible(reference: str) -> Incident:
+    incident = visible_incident(reference)
+    if not current_user.is_staff:
+        abort(404)
+    return incident
+
+
+@bp.get("/incidents/<reference>/review")
+@staff_required
+def review_page(reference: str):
+    return _review_page(_review_visible(reference))
+
+
+@bp.get("/incidents/<reference>/review/print")
+@staff_required
+def review_print(reference: str):
+    incident = _review_visible(reference)
+    return render_template("learning/review_print.html", **_review_context(incident))
+
+
+def _timeline_from(text: str, incident: Incident) -> list[dict]:
+    """The excerpt as edited: one entry a line, "YYYY-MM-DD HH:MM  what happened" in the site's time."""
+    zone = ZoneInfo(incident.site.timezone)
+    entries = []
+    for number, line in enumerate(_lines(text), start=1):
+        stamp, _, words = line.partition("  ")
+        try:
+            at = read_local_datetime(stamp.strip().replace(" ", "T", 1), zone)
+        except ValueError:
+            raise Invalid({"timeline": f"line {number} must start with the date and time (YYYY-MM-DD HH:MM), "
+                                       "two spaces, then what happened"}) from None
+        entries.append({"at": at.isoformat(), "text": words.strip()})
+    return entries
+
+
+REVIEW_STEPS = {
+    "save": lambda i, form: reviews.save(i, {**{k: form.get(k, "") for k in rules.REVIEW_TEXTS},
+                                             "lessons": _lines(form.get("lessons")),
+                                             "timeline": _timeline_from(form.get("timeline", ""), i)},
+                                         current_user, utcnow()),
+    "start": lambda i, form: reviews.start(i, current_user, utcnow()),
+    "submit": lambda i, form: reviews.submit(i, current_user, utcnow()),
+    "publish": lambda i, form: reviews.publish(i, current_user, utcnow()),
+    "send_back": lambda i, form: reviews.send_back(i, form.get("reason"), current_user, utcnow()),
+}
+REVIEW_DONE = {"save": "Review saved.", "start": "Review started.", "submit": "Submitted for approval.",
+               "publish": "Review published: its lessons are in the Lessons library.",
+               "send_back": "Sent back to the author."}
+
+
+@bp.post("/incidents/<reference>/review/<step>")
+@staff_required
+def review_step(reference: str, step: str):
+    if step not in REVIEW_STEPS:
+        abort(404)
+    incident = _review_visible(reference)
+    try:
+        REVIEW_STEPS[step](incident, request.form)
+    except (ActionRefused, Invalid) as refused:
+        db.session.rollback()
+        message, status = _refusal(refused)
+        return _review_page(incident, message, step, status, values=request.form.to_dict())
+    db.session.commit()
+    flash(REVIEW_DONE[step])
+    return redirect(url_for("learning.review_page", reference=reference), code=303)
+
+
+@bp.post("/incidents/<reference>/actions")
+@staff_required
+def create_action(reference: str):
+    incident = _review_visible(reference)
+    raw = {k: request.form.get(k, "") for k in rules.ACTION_FIELDS}
+    raw = {k: v for k, v in raw.items() if v != "" or k in ("title", "owner_id", "due_date", "control")}
+    from_review = request.form.get("from") == "review"
+    try:
+        action = corrective.create(incident, raw, current_user, utcnow(), from_review=from_review)
+    except (ActionRefused, Invalid) as refused:
+        db.session.rollback()
+        message, status = _refusal(refused)
+        return _review_page(incident, message, "action", status, values=request.form.to_dict())
+    db.session.commit()
+    flash(f"Action “{action.title}” created for {action.owner.name}.")
+    return redirect(url_for("learning.review_page", reference=reference) + "#actions", code=303)
+
+
+# --- Corrective actions ------------------------------------------------------------------------------------
+
+@bp.get("/actions")
+@any_user_required
+def actions():
+    """My actions; for staff also those waiting for verification and every open one they may see."""
+    now = utcnow()
+    mine = corrective.actions_for(current_user, current_user, None)
+    waiting = [a for a in corrective.actions_for(current_user, None, "done") if corrective.may_verify(a, current_user)] \
+        if current_user.is_staff else []
+    questioned = [a for a in corrective.actions_for(current_user, None, "verified")
+                  if a.questioned_by_id and corrective.may_verify(a, current_user)] if current_user.is_staff else []
+    open_ones = corrective.actions_for(current_user, None, "open") if current_user.is_supervisor else []
+    return render_template("learning/actions.html", mine=[a for a in mine if a.status != "verified"],
+                           finished=[a for a in mine if a.status == "verified"], waiting=waiting + questioned,
+                           open_ones=open_ones, now=now, states=rules.ACTION_STATES,
+                           controls=corrective.CONTROL_NAMES)
+
+
+def _visible_action(action_id: int):
+    action = corrective.visible_action(action_id, current_user)
+    if action is None:
+        abort(404)
+    return action
+
+
+def _action_page(action, error: str | None = None, failed: str = "", status: int = 200):
+    incident = action.incident
+    history = [e for e in incident.timeline if e.what == "action" and (e.details or {}).get("action") == action.id]
+    return render_template("learning/action.html", action=action, incident=incident, history=history, error=error,
+                           failed=failed, now=utcnow(), states=rules.ACTION_STATES, controls=rules.CONTROLS,
+                           priorities=rules.PRIORITIES, people=_people(),
+                           may_verify=corrective.may_verify(action, current_user),
+                           may_edit=investigation.may_work_on(current_user, incident),
+                           may_see_incident=incident.can_view(current_user)), status
+
+
+@bp.get("/actions/<int:action_id>")
+@any_user_required
+def action_page(action_id: int):
+    return _action_page(_visible_action(action_id))
+
+
+def _act(action_id: int, form_name: str, work, done: str):
+    action = _visible_action(action_id)
+    try:
+        work(action)
+    except (ActionRefused, Invalid) as refused:
+        db.session.rollback()
+        message, status = _refusal(refused)
+        return _action_page(action, message, form_name, status)
+    db.session.commit()
+    flash(done)
+    if is_htmx():
+        return _action_page(action)
+    return redirect(url_for("learning.action_page", action_id=action_id), code=303)
+
+
+@bp.post("/actions/<int:action_id>/done")
+@any_user_required
+def complete_action(action_id: int):
+    """The owner: what was done, and photos from the camera (kept like the incident's own photos)."""
+    def work(action):
+        photos = photos_from_request(request.form.getlist("photos"), request.files.getlist("photo_files"),
+                                     current_user)
+        corrective.complete(action, request.form.get("evidence"), photos, current_user, utcnow())
+    return _act(action_id, "done", work, "Marked done: someone else will now check that it works.")
+
+
+@bp.post("/actions/<int:action_id>/verify")
+@staff_required
+def verify_action(action_id: int):
+    effective = {"yes": True, "no": False}.get(request.form.get("effective", ""), None)
+    return _act(action_id, "verify", lambda a: corrective.verify(
+        a, effective if effective is not None else "", request.form.get("note"), current_user, utcnow()),
+        "Verification recorded.")
+
+
+@bp.post("/actions/<int:action_id>/edit")
+@staff_required
+def edit_action(action_id: int):
+    fields = ("owner_id", "due_date", "priority", "control", "completion_criteria", "external_ref")
+    raw = {k: request.form[k] for k in fields if k in request.form}
+    return _act(action_id, "edit", lambda a: corrective.edit(a, raw, current_user, utcnow()), "Action updated.")
+
+
+@bp.get("/actions/<int:action_id>/photos/<sha256>/<size>")
+@any_user_required
+def action_photo(action_id: int, sha256: str, size: str):
+    """A completion photo, to whoever may see the action (its owner may not see the incident)."""
+    action = _visible_action(action_id)
+    photo = next((p.evidence for p in action.photos if p.evidence.sha256 == sha256), None)
+    if photo is None or size not in ("display", "thumbnail"):
+        abort(404)
+    with derived().open(photo.display_key if size == "display" else photo.thumbnail_key) as handle:
+        body = handle.read()
+    return Response(body, mimetype="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+
+
+# --- Reviews, lessons, structural issues -----------------------------------------------------------------------
+
+@bp.get("/reviews")
+@staff_required
+def published_reviews():
+    q = request.args.get("q", "").strip()[:200]
+    query = (db.select(Review).join(Incident, Incident.id == Review.incident_id)
+             .where(lessons.readable_reviews(current_user)))
+    for word in q.split()[:8]:
+        like = f"%{word.replace(chr(92), chr(92) * 2).replace('%', chr(92) + '%').replace('_', chr(92) + '_')}%"
+        query = query.where(db.or_(*(getattr(Review, f).ilike(like, escape="\\") for f in rules.REVIEW_TEXTS),
+                                   Incident.description.ilike(like, escape="\\")))
+    found = list(db.session.scalars(query.order_by(Review.published_at.desc()).limit(100)))
+    return render_template("learning/reviews.html", reviews=found, q=q, now=utcnow())
+
+
+@bp.get("/lessons")
+@any_user_required
+def lesson_library():
+    args = request.args
+    site = args.get("site") or None
+    category = args.get("category") if args.get("category") in CATEGORIES else None
+    q = args.get("q", "").strip()[:200]
+    found = lessons.library(current_user, q, site, category)
+    shares = {lesson.id: lessons.shares_of(lesson) for lesson in found}
+    return render_template("learning/lessons.html", lessons=found, shares=shares, q=q, site=site, category=category,
+                           sites=list(db.session.scalars(db.select(Site).order_by(Site.name))),
+                           categories=CATEGORIES, now=utcnow())
+
+
+@bp.post("/lessons/<int:lesson_id>/share")
+@supervisor_required
+def share_lesson(lesson_id: int):
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None or not lesson.incident.can_view(current_user):
+        abort(404)
+    site = db.session.scalar(db.select(Site).filter_by(code=request.form.get("site", "")))
+    if site is None:
+        flash("Choose the site whose staff should read it.")
+        return redirect(url_for("learning.lesson_library"), code=303)
+    try:
+        sent = lessons.share(lesson, site, request.form.get("note"), current_user, utcnow())
+    except ActionRefused as refused:
+        db.session.rollback()
+        flash(str(refused))
+        return redirect(url_for("learning.lesson_library"), code=303)
+    db.session.commit()
+    flash(f"Sent to the staff of {site.name}: they will see it the next time they open the app.")
+    return redirect(url_for("learning.lesson_readers", share_id=sent.id), code=303)
+
+
+@bp.get("/lessons/sent/<int:share_id>")
+@supervisor_required
+def lesson_readers(share_id: int):
+    sent = db.session.get(LessonShare, share_id)
+    if sent is None:
+        abort(404)
+    return render_template("learning/readers.html", sent=sent, readers=lessons.readers(sent), now=utcnow())
+
+
+@bp.post("/lessons/read/<int:share_id>")
+@any_user_required
+def read_lesson(share_id: int):
+    try:
+        lessons.mark_read(current_user, share_id, utcnow())
+    except LookupError:
+        abort(404)
+    db.session.commit()
+    if is_htmx():
+        return "", 200
+    return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url)
+                    else url_for("auth.index"), code=303)
+
+
+@bp.get("/structural-issues")
+@staff_required
+def structural_issues():
+    groups = repeats.structural_issues(Incident.visible_to(current_user))
+    return render_template("learning/structural.html", groups=groups, categories=rules.ROOT_CAUSE_CATEGORIES,
+                           now=utcnow())
+
