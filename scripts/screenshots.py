@@ -14,10 +14,12 @@ from playwright.sync_api import sync_playwright
 
 SIZES = {"phone": {"width": 390, "height": 844}, "tablet": {"width": 1024, "height": 768}}
 PAGES = {
-    "reporter": ["/report", "/reports/mine", "/incidents/INC-000001", "/account/password"],
-    "responder": ["/alerts", "/account/alerts", "/dev/mailbox", "/dev/mailbox/1", "/dev/mailbox/1/html"],
+    "reporter": ["/report", "/reports/mine", "/incidents/INC-000001", "/account/password", "/lessons"],
+    "responder": ["/alerts", "/account/alerts", "/dev/mailbox", "/dev/mailbox/1", "/dev/mailbox/1/html", "/actions",
+                  "/actions/1"],
     "supervisor": ["/incidents", "/incidents/INC-000001", "/incidents/INC-000001/answers", "/oncall",
-                   "/alerts", "/account/alerts"],
+                   "/alerts", "/account/alerts", "/incidents/INC-000001/investigation", "/incidents/INC-000001/review",
+                   "/incidents/INC-000001/review/print", "/actions", "/reviews", "/lessons", "/structural-issues"],
     "admin": ["/admin/users", "/admin/sites", "/admin/organisation", "/admin/tokens", "/admin/teams",
               "/admin/schedules", "/admin/policies", "/admin/sla", "/admin/regulatory"],
 }

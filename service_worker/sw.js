@@ -45,10 +45,18 @@ function isShellPage(url) {
   return SHELL_PAGES.includes(url.pathname);
 }
 
+// An incident and its investigation, once opened, can be read again with no signal (on site, in a
+// plant room): each is kept as last seen.
+const KEPT_PAGE = /^\/incidents\/INC-\d+(\/investigation)?$/;
+
+function isKeptPage(url) {
+  return isShellPage(url) || KEPT_PAGE.test(url.pathname);
+}
+
 async function fromNetworkFirst(request) {
   const url = new URL(request.url);
   const network = fetch(request).then(async (response) => {
-    if (isShellPage(url) && cacheable(response)) {
+    if (isKeptPage(url) && cacheable(response)) {
       const cache = await caches.open(PAGES_CACHE);
       await cache.put(url.pathname, response.clone());
     }

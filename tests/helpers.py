@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -144,3 +145,32 @@ def subject(message) -> str:
 def text_of(message) -> str:
     """The plain-text part of an email, as a mail client shows it."""
     return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def eventually(page, script: str, timeout: float = 15) -> None:
+    """Poll a script in the page until it is true. (wait_for_function compiles code in the page, which
+    the app's content security policy forbids.)"""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if page.evaluate(script):
+                return
+        except Exception:  # the page is navigating; try again
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"never true: {script}")
+
+
+def wait_until_controlled(page, timeout: float = 20) -> None:
+    """Wait for the service worker to control the page, reloading now and then as a person would.
+
+    A page that navigated while the first worker was still activating can miss its clients.claim();
+    it is controlled from its next load on."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            eventually(page, "navigator.serviceWorker.controller !== null", timeout=3)
+            return
+        except AssertionError:
+            page.reload()
+    raise AssertionError("the service worker never took control of the page")

@@ -5,7 +5,8 @@ from webapp.rules.guide import follow_up_keys, prune
 
 
 @pytest.mark.parametrize("answers, expected", [
-    ({"what_happened": ["hazard"]}, []),
+    ({"what_happened": ["hazard"]}, ["worst_credible_outcome"]),  # what could have happened?
+    ({"what_happened": ["property_damage"]}, []),
     ({"what_happened": ["injury"]}, ["injured_person", "treatment"]),
     ({"what_happened": ["injury"], "injured_person": "worker", "treatment": "medical"},
      ["injured_person", "treatment", "injuries", "days_unfit_for_work"]),
@@ -17,7 +18,8 @@ from webapp.rules.guide import follow_up_keys, prune
      ["personal_data", "ransomware", "ransom_paid", "ransom_paid_at", "service_impact",
       "essential_service_disrupted"]),
     ({"what_happened": ["environmental", "dangerous_event"]},
-     ["dangerous_events", "spill_litres", "reached_drain_or_waterway", "environmental_harm"]),
+     ["dangerous_events", "worst_credible_outcome", "spill_litres", "reached_drain_or_waterway",
+      "environmental_harm"]),
 ])
 def test_follow_up_questions(answers, expected):
     assert follow_up_keys(answers) == expected

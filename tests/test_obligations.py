@@ -90,7 +90,8 @@ def test_a_severity_change_moves_the_customer_notice(demo):
     assert any("after the severity changed to P1" in text for text in summaries)
     assert any(text.startswith("Targets for P1, counted from the original report: respond (acknowledge) by")
                for text in summaries)
-    assert summaries[-1].startswith("Declared a major incident automatically")
+    assert summaries[-2].startswith("Declared a major incident automatically")
+    assert summaries[-1] == "Post-incident review required: every P1 has a post-incident review"
 
 
 def test_a_supervisor_marks_a_step_done_with_the_regulators_reference(as_user, demo):

@@ -4,7 +4,7 @@
  * time across both (a Web Lock), and the server's client_id (reports) and SHA-256 (photos) make any
  * retry harmless: a retry after a lost response never makes a second incident.
  *
- * An item: { id (the report's client_id), kind: "report" | "photos", reference, summary,
+ * An item: { id (the report's client_id), kind: "report" | "photos" | "statement", reference, summary,
  *   fields: [[name, value], ...], photos: [{id, name, type, size, sha256, blob, uploaded}],
  *   state: "queued" | "sending" | "sent" | "failed", error, fieldErrors, attempts, nextAttemptAt,
  *   createdAt, updatedAt }
@@ -154,6 +154,9 @@
       if (item.kind === "report") {
         item.fields.forEach(function (pair) { body.append(pair[0], pair[1]); });
         url = "/report";
+      } else if (item.kind === "statement") {  // a witness statement taken on site (the server keeps it once)
+        item.fields.forEach(function (pair) { body.append(pair[0], pair[1]); });
+        url = "/incidents/" + encodeURIComponent(item.reference) + "/investigation/statements";
       } else {
         url = "/incidents/" + encodeURIComponent(item.reference) + "/photos";
       }

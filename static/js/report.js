@@ -232,6 +232,34 @@
     });
   }
 
+  // ---- A witness statement on the investigation page: kept on the tablet until the server has it. ----
+  function setUpStatementForm(form) {
+    var reference = form.getAttribute("data-outbox-statement");
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var name = form.querySelector("[name=name]").value.trim();
+      var statement = form.querySelector("[name=statement]").value.trim();
+      if (!name || !statement) { status(form, "Give who it is and what they saw.", true); return; }
+      var when = form.querySelector("[name=taken_at]").value;
+      // Taken now unless said otherwise: the time it was written down, not the time it reached the server.
+      var fields = [["name", name], ["statement", statement], ["taken_at", when || new Date().toISOString()]];
+      var id = crypto.randomUUID();
+      Outbox.save({ id: id, kind: "statement", reference: reference, summary: "Statement from " + name + " for " + reference,
+        fields: fields, photos: [], state: "queued", attempts: 0, nextAttemptAt: 0 }).then(function () {
+        status(form, "Saved on this device. Sending…");
+        return sendNow(id);
+      }).then(function (item) {
+        if (item.state === "sent") { location.reload(); return; }
+        if (item.state === "failed") { status(form, "Not added: " + item.error, true); return; }
+        form.reset();
+        status(form, "Saved on this device: the statement from " + name + " will be added when there is signal.");
+      }, function (error) {
+        status(form, "Could not save on this device: " + error.message + ". Keep this page open and try again.", true);
+      });
+    });
+  }
+  document.querySelectorAll("form[data-outbox-statement]").forEach(setUpStatementForm);
+
   var reportForm = document.querySelector("form[data-outbox]");
   if (reportForm) setUpReportForm(reportForm);
   // Other forms of the same questions (a supervisor correcting the answers) are guided the same way.

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from helpers import browser_log_in
+from helpers import browser_log_in, eventually, wait_until_controlled
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -47,35 +47,6 @@ def phone(browser_type, browser_type_launch_args, tmp_path):
 def log_in(page, base, email="reporter@test.example"):
     browser_log_in(page, base, email)
     expect(page.get_by_role("heading", name="Report an incident")).to_be_visible()
-
-
-def eventually(page, script: str, timeout: float = 15) -> None:
-    """Poll a script in the page until it is true. (wait_for_function compiles code in the page, which
-    the app's content security policy forbids.)"""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if page.evaluate(script):
-                return
-        except Exception:  # the page is navigating; try again
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"never true: {script}")
-
-
-def wait_until_controlled(page, timeout: float = 20) -> None:
-    """Wait for the service worker to control the page, reloading now and then as a person would.
-
-    A page that navigated while the first worker was still activating can miss its clients.claim();
-    it is controlled from its next load on."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            eventually(page, "navigator.serviceWorker.controller !== null", timeout=3)
-            return
-        except AssertionError:
-            page.reload()
-    raise AssertionError("the service worker never took control of the page")
 
 
 def wait_for_offline_shell(page):

@@ -20,15 +20,15 @@ from .paging import next_check, page_due, recheck_all
 
 
 def _reported(incident: Incident, actor, now: datetime) -> None:
-    reviews.sync(incident, now, actor)
+    reviews.sync(incident, now)
 
 
 def _changed(incident: Incident, change: hooks.Change) -> None:
-    reviews.sync(incident, change.now, change.actor)
+    reviews.sync(incident, change.now)
 
 
 def _moved(incident: Incident, move: hooks.Move) -> None:
-    reviews.sync(incident, move.now, move.actor)
+    reviews.sync(incident, move.now)
 
 
 def _detail(incident: Incident, viewer, now: datetime) -> dict:

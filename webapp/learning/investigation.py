@@ -76,7 +76,8 @@ def add_statement(incident: Incident, raw: object, actor: User, now: datetime) -
         raise ActionRefused(errors.get("statement", "A statement needs a name and what they saw"))
     record = investigation_of(incident)
     existing = list(record.witness_statements) if record else []
-    if statement in existing:  # the same statement sent twice (a retry) is kept once
+    same = (statement["name"], statement["statement"])
+    if any((s["name"], s["statement"]) == same for s in existing):  # sent twice (a retry): kept once
         return statement
     save(incident, {"witness_statements": existing + [statement]}, actor, now)
     return statement

@@ -61,7 +61,7 @@ def page_reviews(now: datetime, limit: int = 200) -> int:
             paged += 1
         elif nearly_at <= now and review.nearly_paged_for != due:
             page_leads(incident, leads, "review_due", f"rv{review.id}:nearly:{_stamp(due)}",
-                       f"Post-incident review of {incident.reference} due {countdown(due, now)}", False, now,
+                       f"Post-incident review of {incident.reference} {countdown(due, now)}", False, now,
                        "review_page", path=path, review=review.id, kind="nearly")
             review.nearly_paged_for = due
             paged += 1

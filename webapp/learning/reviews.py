@@ -47,7 +47,7 @@ def _create(incident: Incident, reason: str | None, actor: User | None, now: dat
     return review
 
 
-def sync(incident: Incident, now: datetime, actor: User | None = None) -> None:
+def sync(incident: Incident, now: datetime) -> None:
     """Keep the review in step with the incident: created once it is required (a P1, a major or
     high-potential incident, a P2 that lasted over 2 h), its due date following the resolution time."""
     if incident.status == "cancelled":
@@ -56,7 +56,7 @@ def sync(incident: Incident, now: datetime, actor: User | None = None) -> None:
     review = review_of(incident)
     if review is None:
         if reason:
-            _create(incident, reason, actor, now)
+            _create(incident, reason, None, now)  # the rules made it, not whoever changed the incident
         return
     if reason and review.required_reason != reason:
         review.required_reason = reason
@@ -189,6 +189,9 @@ def hints(incident: Incident, review: Review | None) -> list[rules.Hint]:
 
 
 def blockers(incident: Incident, now: datetime) -> list[str]:
+    """What stops the incident closing. A cancelled one needs neither review nor actions."""
+    if incident.status == "cancelled":
+        return []
     review = review_of(incident)
     states = [rules.ActionState(a.title, a.status) for a in actions_of(incident)]
     return rules.closing_blockers(required_reason(incident, now), review.status if review else None, states)

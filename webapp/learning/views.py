@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..auth.models import User
 from ..auth.security import any_user_required, staff_required, supervisor_required
 from ..common.errors import ActionRefused, Invalid, NotYours
-from ..common.http import is_htmx
+from ..common.http import is_htmx, wants_json
 from ..common.timewords import read_local_datetime
 from ..database import utcnow
 from ..evidence.service import derived, photos_from_request
@@ -97,8 +97,12 @@ def add_statement(reference: str):
     except (ActionRefused, Invalid) as refused:
         db.session.rollback()
         message, status = _refusal(refused)
+        if wants_json():  # the tablet's outbox
+            return jsonify(error=message, fields={"statement": message}), status
         return _investigation_page(incident, message, status)
     db.session.commit()
+    if wants_json():
+        return jsonify(reference=incident.reference, name=raw["name"].strip()), 201
     flash(f"Statement from {raw['name'].strip()} added.")
     return redirect(url_for("learning.investigation_page", reference=reference) + "#statements", code=303)
 
@@ -236,7 +240,7 @@ def actions():
                   if a.questioned_by_id and corrective.may_verify(a, current_user)] if current_user.is_staff else []
     open_ones = corrective.actions_for(current_user, None, "open") if current_user.is_supervisor else []
     return render_template("learning/actions.html", mine=[a for a in mine if a.status != "verified"],
-                           finished=[a for a in mine if a.status == "verified"], waiting=waiting + questioned,
+                           finished=[a for a in mine if a.status == "verified"], to_verify=waiting + questioned,
                            open_ones=open_ones, now=now, states=rules.ACTION_STATES,
                            controls=corrective.CONTROL_NAMES)
 
