@@ -110,3 +110,46 @@ def test_a_supervisor_may_close_anyway_with_a_reason_a_responder_may_not(as_user
     entry = db.session.get(type(incident), incident.id).timeline[-1]
     assert entry.summary.startswith("Closed anyway by Supervisor: Duplicate of a review held by the client")
     assert db.session.scalar(db.select(Review).filter_by(incident_id=incident.id)).status == "draft"
+
+
+def test_wrong_types_and_shapes_are_400s_naming_the_field_and_change_nothing(as_user, demo):
+    incident = file_incident(demo)
+    ref = incident.reference
+    supervisor = as_user("supervisor")
+    for body, field in (({"root_cause_category": ["process"]}, "root_cause_category"),
+                        ({"whys": "one"}, "whys"), ({"whys": [1, 2]}, "whys"),
+                        ({"witness_statements": [{"name": "A", "statement": "B", "taken_at": 5}]}, "witness_statements"),
+                        ({"witness_statements": {"name": "A"}}, "witness_statements"), ({"colour": "red"}, "colour")):
+        answer = supervisor.put(f"/api/v1/incidents/{ref}/investigation", json=body)
+        assert answer.status_code == 400 and field in answer.get_json()["fields"], body
+    assert supervisor.put(f"/api/v1/incidents/{ref}/investigation", json=["x"]).status_code == 400
+    good = {"title": "Guard", "owner_id": demo["responder"].id, "due_date": "2099-01-05", "control": "engineering"}
+    for change, field in (({"priority": ["high"]}, "priority"), ({"control": {}}, "control"),
+                          ({"owner_id": "²"}, "owner_id"), ({"owner_id": "9" * 5000}, "owner_id"),
+                          ({"due_date": "2099-W01-1"}, "due_date"), ({"due_date": "2099-02-30"}, "due_date"),
+                          ({"external_ref": "javascript:alert(1)"}, "external_ref"), ({"title": "x" * 201}, "title")):
+        answer = supervisor.post(f"/api/v1/incidents/{ref}/actions", json={**good, **change})
+        assert answer.status_code == 400 and field in answer.get_json()["fields"], change
+    assert supervisor.post(f"/api/v1/incidents/{ref}/actions", json={**good, "owner_id": 999999}).status_code == 422
+    assert supervisor.get("/api/v1/actions?owner=²").status_code == 400
+    assert supervisor.get("/api/v1/actions?status=lost").status_code == 400
+    assert supervisor.put(f"/api/v1/incidents/{ref}/review", json={"lessons": "one"}).status_code == 400
+    assert supervisor.post(f"/incidents/{ref}/investigation/statements", json=["x"]).status_code == 422
+    assert supervisor.post(f"/incidents/{ref}/investigation/statements",
+                           json={"name": "A", "statement": "B", "taken_at": 7}).status_code == 422
+    assert supervisor.post(f"/api/v1/incidents/{ref}/status", json={"status": "closed", "reason": 5}).status_code == 400
+    assert supervisor.post(f"/api/v1/incidents/{ref}/status", json={"status": "shut"}).status_code == 400
+    db.session.expire_all()
+    assert supervisor.get(f"/api/v1/incidents/{ref}").get_json()["actions"] == []
+    assert supervisor.get(f"/api/v1/incidents/{ref}/investigation").get_json()["updated_at"] is None
+
+
+def test_reporters_read_their_report_not_its_learning_and_acknowledging_follows_the_page(as_user, demo):
+    incident = file_incident(demo)
+    facts = as_user("reporter").get(f"/api/v1/incidents/{incident.reference}").get_json()
+    assert facts["review"] is None and facts["actions"] == [] and facts["repeat_of"] == []
+    assert as_user("reporter").get(f"/api/v1/incidents/{incident.reference}/review").status_code == 403
+    first = as_user("responder").post(f"/api/v1/incidents/{incident.reference}/acknowledge")
+    assert first.status_code == 200 and first.get_json()["acknowledged_at"] is not None
+    again = as_user("supervisor").post(f"/api/v1/incidents/{incident.reference}/acknowledge")
+    assert again.get_json()["acknowledged_at"] == first.get_json()["acknowledged_at"]  # the first stamps it

@@ -240,3 +240,84 @@ def test_only_people_who_may_work_on_an_incident_write_its_learning(demo):
     db.session.flush()
     assert investigation.may_work_on(demo["responder"], incident)
     assert not investigation.may_work_on(demo["reporter"], incident)
+
+
+def test_the_review_saves_with_notes_of_several_lines_and_follows_the_incident_until_its_timeline_is_edited(
+        as_user, demo):
+    incident = file_incident(demo)
+    ref = incident.reference
+    supervisor = as_user("supervisor")
+    supervisor.post(f"/incidents/{ref}/notes", data={"note": "First line\nsecond line"})
+    supervisor.post(f"/incidents/{ref}/notes", data={"note": "x" * 1500})
+    page = _page(supervisor.get(f"/incidents/{ref}/review"))
+    box = page[page.index('name="timeline"'):page.index("</textarea>", page.index('name="timeline"'))]
+    saved = supervisor.post(f"/incidents/{ref}/review/save", data={
+        "summary": "A fall", "timeline": box[box.index(">") + 1:].replace("\n", "\r\n")})  # as a browser sends it
+    assert saved.status_code == 303, _page(saved)[:2000]
+    review = reviews.review_of(db.session.get(Incident, incident.id))
+    assert review.summary == "A fall" and review.timeline is None  # untouched: it still follows the incident
+    edited = supervisor.post(f"/incidents/{ref}/review/save", data={
+        "summary": "A fall", "timeline": "2026-01-10 09:30  The worker fell\r\n2026-01-10 09:32  First aid given"})
+    assert edited.status_code == 303
+    db.session.expire_all()
+    assert [e["text"] for e in reviews.review_of(db.session.get(Incident, incident.id)).timeline] == [
+        "The worker fell", "First aid given"]
+
+
+def test_a_repeat_questions_only_actions_verified_before_the_later_incident_whichever_is_categorised_first(
+        as_user, demo):
+    earlier, later = file_incident(demo), file_incident(demo)
+    earlier.occurred_at = later.occurred_at - timedelta(days=20)
+    good = {"title": "Drain check", "owner_id": demo["responder"].id, "control": "administrative",
+            "due_date": (T0 + timedelta(days=3)).date().isoformat()}
+    before = corrective.create(earlier, good, demo["supervisor"], utcnow())
+    after = corrective.create(earlier, {**good, "title": "Grate"}, demo["supervisor"], utcnow())
+    for action, when in ((before, later.occurred_at - timedelta(days=1)), (after, later.occurred_at + timedelta(days=1))):
+        corrective.complete(action, "Done", [], demo["responder"], when)
+        corrective.verify(action, True, None, demo["supervisor"], when)
+    db.session.commit()
+    supervisor = as_user("supervisor")
+    _investigate(supervisor, later.reference)  # the later one first
+    _investigate(supervisor, earlier.reference)
+    db.session.expire_all()
+    assert db.session.get(CorrectiveAction, before.id).questioned_by_id == later.id
+    assert db.session.get(CorrectiveAction, after.id).questioned_by_id is None  # verified after: not questioned
+
+
+def test_a_confidential_repeat_is_not_named_to_someone_who_may_not_see_it(as_user, demo):
+    secret = file_incident(demo, confidential=True)
+    open_one = file_incident(demo)
+    secret.occurred_at = open_one.occurred_at - timedelta(days=3)
+    db.session.commit()
+    supervisor = as_user("supervisor")
+    _investigate(supervisor, secret.reference)
+    _investigate(supervisor, open_one.reference)
+    responder = as_user("responder2")
+    assert responder.get(f"/api/v1/incidents/{open_one.reference}").get_json()["repeat_of"] == []
+    assert secret.reference not in _page(responder.get(f"/incidents/{open_one.reference}"))
+    assert supervisor.get(f"/api/v1/incidents/{open_one.reference}").get_json()["repeat_of"] == [secret.reference]
+
+
+def test_someone_else_posting_photos_to_an_action_keeps_nothing(as_user, demo):
+    from webapp.evidence.models import Evidence
+    incident = file_incident(demo)
+    action = corrective.create(incident, {"title": "Guard", "owner_id": demo["responder"].id, "control": "engineering",
+                                          "due_date": (T0 + timedelta(days=3)).date().isoformat()},
+                               demo["supervisor"], utcnow())
+    db.session.commit()
+    answer = as_user("supervisor").post(f"/actions/{action.id}/done", data={
+        "evidence": "x", "photo_files": (io.BytesIO(png_bytes()), "guard.png")})
+    assert answer.status_code == 403
+    assert db.session.scalar(db.select(db.func.count(Evidence.id))) == 0
+
+
+def test_a_high_potential_incident_stays_at_least_p2(as_user, demo):
+    incident = file_incident(demo, what_happened=["hazard"], treatment=None)
+    supervisor = as_user("supervisor")
+    assert supervisor.post(f"/incidents/{incident.reference}/severity",
+                           data={"severity": "P3", "reason": "minor"}).status_code == 303
+    corrected = supervisor.patch(f"/api/v1/incidents/{incident.reference}", json={
+        "answers": {"worst_credible_outcome": "serious_injury"}, "reason": "It could have hit someone"})
+    assert corrected.get_json()["severity"] == "P2" and corrected.get_json()["high_potential"]
+    refused = supervisor.post(f"/incidents/{incident.reference}/severity", data={"severity": "P4", "reason": "small"})
+    assert refused.status_code == 422 and "at least P2" in _page(refused)

@@ -97,3 +97,31 @@ def test_an_overdue_action_pages_its_owner_then_the_supervisors_a_day_later(demo
     corrective.complete(action, "Guard fitted", [], demo["responder"], action.due_at + timedelta(hours=1))
     db.session.commit()
     assert page_actions(action.due_at + timedelta(days=3)) == 0
+
+
+def test_a_review_no_longer_required_is_not_chased(demo, as_user):
+    incident = file_incident(demo, what_happened=["near_miss"], treatment=None, worst_credible_outcome="fatality")
+    assert incident.high_potential and reviews.review_of(incident).required_reason
+    corrected = as_user("supervisor").patch(f"/api/v1/incidents/{incident.reference}", json={
+        "answers": {"worst_credible_outcome": "none"}, "reason": "The forklift was parked"})
+    assert corrected.get_json()["review"]["required"] is False
+    incident = db.session.get(type(incident), incident.id)
+    incident_actions.change_status(incident, "resolved", None, demo["supervisor"], T0 + timedelta(hours=1))
+    db.session.commit()
+    assert reviews.review_of(incident).required_reason is None
+    assert page_reviews(T0 + timedelta(days=30)) == 0
+
+
+def test_an_action_returned_to_open_after_its_escalation_is_chased_again(demo):
+    incident = file_incident(demo)
+    action = corrective.create(incident, {"title": "Fit a guard", "owner_id": demo["responder"].id,
+                                          "due_date": corrective.site_today(incident, T0).isoformat(),
+                                          "control": "engineering"}, demo["supervisor"], T0)
+    db.session.commit()
+    assert page_actions(action.due_at + timedelta(hours=25)) == 1  # first looked at late: straight to everyone
+    assert [who for who, _ in reminders("action_overdue")] == ["responder", "supervisor", "admin"]
+    corrective.complete(action, "Fitted", [], demo["responder"], action.due_at + timedelta(hours=26))
+    corrective.verify(action, False, "The guard is loose", demo["supervisor"], action.due_at + timedelta(hours=27))
+    db.session.commit()
+    assert page_actions(action.due_at + timedelta(hours=28)) == 1  # open again, and long overdue
+    assert [who for who, _ in reminders("action_overdue")][3:] == ["responder", "supervisor", "admin"]

@@ -39,6 +39,7 @@ def upgrade():
     sa.Column('verified_by_id', sa.Integer(), nullable=True),
     sa.Column('verify_note', sa.Text(), nullable=True),
     sa.Column('returned_reason', sa.Text(), nullable=True),
+    sa.Column('returned_at', sa.DateTime(), nullable=True),
     sa.Column('questioned_by_id', sa.Integer(), nullable=True),
     sa.Column('check_at', sa.DateTime(), nullable=True),
     sa.Column('overdue_paged_for', sa.DateTime(), nullable=True),

@@ -51,7 +51,7 @@ def create_incident():
 def get_incident(reference: str):
     incident = visible_incident(reference)
     now = utcnow()
-    return jsonify({**incident.to_json(), **learning_summary(incident, now),
+    return jsonify({**incident.to_json(), **learning_summary(incident, now, current_user),
                     "timeline": [e.to_json() for e in incident.timeline],
                     "obligations": [o.to_json(now) for o in obligations_of(incident)],
                     "sla": [{"clock": c["clock"], "target": c["target"], "due": c["due"].isoformat(),
@@ -75,16 +75,15 @@ def change_status(reference: str):
         raise Invalid({"reason": "must be text"})
     actions.change_status(incident, body["status"], body.get("reason"), current_user, utcnow())
     db.session.commit()
-    return jsonify({**incident.to_json(), **learning_summary(incident, utcnow())})
+    return jsonify({**incident.to_json(), **learning_summary(incident, utcnow(), current_user)})
 
 
 @bp.post("/incidents/<reference>/acknowledge")
 @staff_required
 def acknowledge(reference: str):
-    """Acknowledge as the token's owner, the same as the page's button."""
+    """Acknowledge as the token's owner, the same as the page's button (the first stamps acknowledged_at,
+    later ones go on the timeline)."""
     incident = visible_incident(reference)
-    if not incident.is_open:
-        raise Invalid({"": f"{incident.reference} is {incident.status}: there is nothing to acknowledge"}, 409)
     actions.acknowledge(incident, current_user, utcnow())
     db.session.commit()
     return jsonify(incident.to_json())
@@ -109,7 +108,8 @@ def correct_answers(reference: str):
         raise
     db.session.commit()
     now = utcnow()
-    return jsonify({**incident.to_json(), "obligations": [o.to_json(now) for o in obligations_of(incident)]})
+    return jsonify({**incident.to_json(), **learning_summary(incident, now, current_user),
+                    "obligations": [o.to_json(now) for o in obligations_of(incident)]})
 
 
 def _cursor(raw: str | None) -> int | None:

@@ -14,6 +14,8 @@ from . import hooks
 from .lifecycle import TransitionRefused, cleared_timestamps, plan_transition
 from .models import INCIDENT_ROLES, Incident
 
+HIGH_POTENTIAL_AT_LEAST = "P2"  # REFERENCE section 2
+
 
 def _reason(reason: str | None, what: str) -> str:
     reason = (reason or "").strip()
@@ -59,6 +61,9 @@ def override_severity(incident: Incident, severity: str, reason: str | None, act
         raise ActionRefused(f"Severity must be one of {', '.join(SEVERITIES)}")
     if severity == incident.severity:
         raise ActionRefused(f"The severity is already {severity}")
+    if incident.high_potential and severity > HIGH_POTENTIAL_AT_LEAST:
+        raise ActionRefused("A high-potential incident is at least P2. If it could not realistically have caused a "
+                            "serious injury, correct that answer instead")
     reason = _reason(reason, "Changing the severity")
     previous = incident.severity
     incident.severity = severity
@@ -163,6 +168,8 @@ def correct_answers(incident: Incident, changes: object, reason: str | None, act
     incident.high_potential = result.high_potential
     if not overridden:
         incident.severity = result.severity
+    elif result.high_potential and incident.severity > HIGH_POTENTIAL_AT_LEAST:
+        incident.severity = HIGH_POTENTIAL_AT_LEAST  # an override below P2 gives way: high potential is at least P2
     incident.record("answers", f"Answers corrected by {actor.name}: {reason}. " + "; ".join(words), actor,
                     reason=reason, changes=words, classified=result.severity)
     hooks.changed(incident, hooks.Change("the answers were corrected", actor, now,

@@ -46,13 +46,15 @@ def _detail(incident: Incident, viewer, now: datetime) -> dict:
         "due": review.due_at if review else reviews.due_for(incident),
         "actions": actions,
         "weak_controls": reviews.rules.relies_on_weak_controls(a.control for a in actions),
-        "repeats": repeats.describe(incident, repeats.repeat_of(incident, category)),
+        "repeats": repeats.describe(incident, repeats.repeat_of(incident, category, viewer)),
         "blocking": reviews.blockers(incident, now) if incident.is_open else [],
     }}
 
 
-def summary(incident: Incident, now: datetime) -> dict:
-    """What the incident's API answer says of its learning half."""
+def summary(incident: Incident, now: datetime, viewer) -> dict:
+    """What the incident's API answer says of its learning half (to staff: a reporter reads the report)."""
+    if not viewer.is_staff:
+        return {"review": None, "actions": [], "repeat_of": [], "high_potential": incident.high_potential}
     review = reviews.review_of(incident)
     found = investigation.investigation_of(incident)
     return {
@@ -61,7 +63,8 @@ def summary(incident: Incident, now: datetime) -> dict:
                    "due": review.due_at.isoformat() if review and review.due_at else None},
         "actions": [{"id": a.id, "title": a.title, "status": a.status, "due": a.due_date.isoformat()}
                     for a in reviews.actions_of(incident)],
-        "repeat_of": [i.reference for i in repeats.repeat_of(incident, found.root_cause_category if found else None)],
+        "repeat_of": [i.reference for i in repeats.repeat_of(incident, found.root_cause_category if found else None,
+                                                             viewer)],
         "high_potential": incident.high_potential,
     }
 

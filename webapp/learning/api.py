@@ -5,6 +5,8 @@ Refusals answer as the rest of the API does: 400 with `fields` for bad input, 40
 """
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, jsonify, request, url_for
 from flask_login import current_user
 
@@ -28,7 +30,7 @@ def _investigation_json(incident) -> dict:
     body = found.to_json() if found else investigation.empty_json()
     category = found.root_cause_category if found else None
     return {"incident": incident.reference, **body,
-            "repeat_of": [i.reference for i in repeats.repeat_of(incident, category)],
+            "repeat_of": [i.reference for i in repeats.repeat_of(incident, category, current_user)],
             "may_edit": investigation.may_work_on(current_user, incident)}
 
 
@@ -102,7 +104,8 @@ def list_actions():
     if args.get("owner") == "me":
         owner = current_user
     elif args.get("owner"):
-        owner = db.session.get(User, int(args["owner"])) if args["owner"].isdigit() else None
+        digits = re.fullmatch(r"[0-9]{1,10}", args["owner"])
+        owner = db.session.get(User, int(args["owner"])) if digits and int(args["owner"]) < 2**31 else None
         if owner is None:
             errors["owner"] = "must be me or a person's id"
     if args.get("status") and args["status"] not in ACTION_STATES:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import joinedload, selectinload
+
 from ..auth.models import User
 from ..common.errors import ActionRefused, Invalid, NotYours
 from ..evidence.models import Evidence
@@ -81,13 +83,18 @@ def visible_action(action_id: int, viewer: User) -> CorrectiveAction | None:
     return action
 
 
-def complete(action: CorrectiveAction, evidence: str | None, photos: list[Evidence], actor: User,
-             now: datetime) -> None:
-    """The owner marks it done, saying (and showing) what was done."""
+def may_complete(action: CorrectiveAction, actor: User) -> None:
+    """Refuse anyone but the owner, and an action that is not open (checked before photos are kept)."""
     if action.owner_id != actor.id:
         raise NotYours(f"Only the action's owner ({action.owner.name}) can mark it done")
     if action.status != "open":
         raise ActionRefused(f"The action is already {action.status}")
+
+
+def complete(action: CorrectiveAction, evidence: str | None, photos: list[Evidence], actor: User,
+             now: datetime) -> None:
+    """The owner marks it done, saying (and showing) what was done."""
+    may_complete(action, actor)
     text = (evidence or "").strip() if isinstance(evidence, str) or evidence is None else None
     if text is None:
         raise Invalid({"evidence": "must be text"})
@@ -139,9 +146,10 @@ def verify(action: CorrectiveAction, effective: object, note: object, actor: Use
         return
     if not note:
         raise Invalid({"note": "say why it is not effective, so the owner knows what to do"}, status=422)
-    action.status, action.returned_reason, action.done_at = "open", note, None
+    action.status, action.returned_reason, action.returned_at, action.done_at = "open", note, now, None
     action.verified_at, action.verified_by, action.questioned_by_id = None, None, None
-    action.check_at = None
+    # Open again: chased again from its due date (its owner is paged afresh if that has passed).
+    action.check_at = action.overdue_paged_for = action.escalated_for = None
     incident.record("action", f"Action “{action.title}” returned to {action.owner.name} by {actor.name}: {note}",
                     actor, action=action.id, status="open", reason=note)
 
@@ -154,7 +162,10 @@ def actions_for(viewer: User, owner: User | None, status: str | None, limit: int
     if status:
         query = query.where(CorrectiveAction.status == status)
     query = query.where(db.or_(CorrectiveAction.owner_id == viewer.id, Incident.visible_to(viewer)))
-    return list(db.session.scalars(query.order_by(CorrectiveAction.due_at, CorrectiveAction.id).limit(limit)))
+    loaded = (joinedload(CorrectiveAction.owner), joinedload(CorrectiveAction.incident).joinedload(Incident.site),
+              joinedload(CorrectiveAction.questioned_by), selectinload(CorrectiveAction.photos))
+    return list(db.session.scalars(query.options(*loaded).order_by(CorrectiveAction.due_at, CorrectiveAction.id)
+                                   .limit(limit)).unique())
 
 
 CONTROL_NAMES = {k: v.split(":")[0] for k, v in CONTROLS.items()}

@@ -60,9 +60,10 @@ def save(incident: Incident, raw: object, actor: User, now: datetime) -> list[st
     record.updated_at, record.updated_by_id = now, actor.id
     incident.record("investigation", f"Investigation updated by {actor.name}: "
                     + ", ".join(FIELD_WORDS[k] for k in changed), actor, fields=changed)
-    if "root_cause_category" in changed and record.root_cause_category and record.root_cause_category != category_before:
+    category = record.root_cause_category
+    if "root_cause_category" in changed and category and category != category_before:
         db.session.flush()
-        repeats.note_repeats(incident, record.root_cause_category, actor, now)
+        repeats.note_repeats(incident, category, actor, now)
     return changed
 
 
@@ -74,7 +75,8 @@ def add_statement(incident: Incident, raw: object, actor: User, now: datetime) -
     statement = validate_statement(raw, now, errors, "statement")
     if statement is None:
         raise ActionRefused(errors.get("statement", "A statement needs a name and what they saw"))
-    record = investigation_of(incident)
+    # Locked while read and written back (PostgreSQL): two tablets' outboxes sending at once both land.
+    record = db.session.get(Investigation, incident.id, with_for_update=True, populate_existing=True)
     existing = list(record.witness_statements) if record else []
     same = (statement["name"], statement["statement"])
     if any((s["name"], s["statement"]) == same for s in existing):  # sent twice (a retry): kept once

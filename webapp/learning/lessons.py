@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.orm import joinedload
+
 from ..auth.models import User
 from ..common.errors import ActionRefused
 from ..extensions import db
@@ -32,7 +34,9 @@ def library(viewer: User, q: str = "", site: str | None = None, category: str | 
     if category:
         query = query.where(db.select(IncidentCategory.incident_id).where(
             IncidentCategory.incident_id == Incident.id, IncidentCategory.name == category).exists())
-    return list(db.session.scalars(query.order_by(Lesson.published_at.desc(), Lesson.id).limit(limit)))
+    loaded = joinedload(Lesson.incident)
+    query = query.options(loaded.joinedload(Incident.site), loaded.selectinload(Incident.category_rows))
+    return list(db.session.scalars(query.order_by(Lesson.published_at.desc(), Lesson.id).limit(limit)).unique())
 
 
 def share(lesson: Lesson, site: Site, note: str | None, actor: User, now: datetime) -> LessonShare:
@@ -77,8 +81,14 @@ def readers(sent: LessonShare) -> list[tuple[User, datetime | None]]:
     return [(person, reads.get(person.id)) for person in people]
 
 
-def shares_of(lesson: Lesson) -> list[LessonShare]:
-    return list(db.session.scalars(db.select(LessonShare).filter_by(lesson_id=lesson.id).order_by(LessonShare.id)))
+def shares_of(lessons: list[Lesson]) -> dict[int, list[LessonShare]]:
+    """Where each lesson was sent, in one query."""
+    found: dict[int, list[LessonShare]] = {lesson.id: [] for lesson in lessons}
+    rows = db.session.scalars(db.select(LessonShare).options(joinedload(LessonShare.site))
+                              .where(LessonShare.lesson_id.in_(list(found))).order_by(LessonShare.id)) if found else []
+    for sent in rows:
+        found[sent.lesson_id].append(sent)
+    return found
 
 
 def incident_lessons(incident: Incident) -> list[Lesson]:

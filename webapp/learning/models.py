@@ -100,6 +100,7 @@ class CorrectiveAction(db.Model):
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     verify_note: Mapped[str | None] = mapped_column(Text)
     returned_reason: Mapped[str | None] = mapped_column(Text)  # why it last went back to open
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when (its reminders start afresh)
     # A repeat of the cause after it was verified: is it working? (cleared when verified again)
     questioned_by_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"))
     # Paging: the check moment, and which reminders went for the current due date.

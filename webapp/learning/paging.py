@@ -32,7 +32,8 @@ def _stamp(due: datetime) -> int:
 
 
 def _reviews_waiting():
-    return (Review.status != "published", Review.due_at.is_not(None),
+    # Only a required review is chased (one written on demand has its date, but nobody is paged for it).
+    return (Review.status != "published", Review.due_at.is_not(None), Review.required_reason.is_not(None),
             or_(Review.overdue_paged_for.is_(None), Review.overdue_paged_for != Review.due_at),
             # a review of an incident closed anyway (or cancelled) is no longer chased
             Review.incident_id.in_(db.select(Incident.id).where(Incident.status.in_(OPEN_STATUSES))))
@@ -40,7 +41,9 @@ def _reviews_waiting():
 
 def _actions_waiting():
     return (CorrectiveAction.status == "open",
-            or_(CorrectiveAction.escalated_for.is_(None), CorrectiveAction.escalated_for != CorrectiveAction.due_at))
+            or_(CorrectiveAction.escalated_for.is_(None), CorrectiveAction.escalated_for != CorrectiveAction.due_at),
+            # a cancelled incident's actions are moot; one closed anyway still has its actions chased
+            CorrectiveAction.incident_id.in_(db.select(Incident.id).where(Incident.status != "cancelled")))
 
 
 def page_reviews(now: datetime, limit: int = 200) -> int:
@@ -83,14 +86,16 @@ def page_actions(now: datetime, limit: int = 200) -> int:
         escalate_at = due + ACTION_ESCALATE_AFTER
         path = f"/actions/{action.id}"
         about = f"Corrective action “{action.title}” ({incident.reference}) {countdown(due, now)}"
+        # Once per due date, and again once it is returned to open (a new round of reminders).
+        round_ = f"{_stamp(due)}:{_stamp(action.returned_at) if action.returned_at else 0}"
         if escalate_at <= now:
-            page_leads(incident, [action.owner], "action_overdue", f"ca{action.id}:escalated:{_stamp(due)}",
+            page_leads(incident, [action.owner], "action_overdue", f"ca{action.id}:escalated:{round_}",
                        about + f"; owner {action.owner.name}", True, now, "action_page", path=path,
                        action=action.id, kind="escalated")
             action.escalated_for = action.overdue_paged_for = due
             paged += 1
         elif due <= now and action.overdue_paged_for != due:
-            page_leads(incident, [action.owner], "action_overdue", f"ca{action.id}:overdue:{_stamp(due)}", about,
+            page_leads(incident, [action.owner], "action_overdue", f"ca{action.id}:overdue:{round_}", about,
                        False, now, "action_page", path=path, action=action.id, kind="overdue")
             action.overdue_paged_for = due
             paged += 1

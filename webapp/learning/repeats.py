@@ -26,37 +26,45 @@ def _candidates(site_id: int, category: str, around: datetime, excluding: int) -
     return [(incident, CauseAt(incident.id, incident.site_id, cat, incident.occurred_at)) for incident, cat in rows]
 
 
-def repeat_of(incident: Incident, category: str | None) -> list[Incident]:
-    """Incidents with the same cause at the same site within 90 days, nearest first."""
+def repeat_of(incident: Incident, category: str | None, viewer: User | None = None) -> list[Incident]:
+    """Incidents with the same cause at the same site within 90 days, nearest first (with a viewer:
+    only those they may see, so a confidential incident is not named to someone it is hidden from)."""
     if not category or incident.status == "cancelled":
         return []
     candidates = _candidates(incident.site_id, category, incident.occurred_at, incident.id)
     by_id = {cause.incident_id: other for other, cause in candidates}
-    found = repeats_of(_cause(incident, category), [cause for _other, cause in candidates])
-    return [by_id[c.incident_id] for c in found]
+    found = [by_id[c.incident_id] for c in repeats_of(_cause(incident, category), [c for _i, c in candidates])]
+    return [other for other in found if viewer is None or other.can_view(viewer)]
 
 
 def describe(incident: Incident, others: list[Incident]) -> list[str]:
     return [repeat_words(other.reference, incident.occurred_at, other.occurred_at) for other in others]
 
 
+def _named(incident: Incident, other: Incident) -> str:
+    """The other incident as a timeline may name it: a confidential one is not named on an open one."""
+    if other.confidential and not incident.confidential:
+        return repeat_words("a confidential incident", incident.occurred_at, other.occurred_at)
+    return describe(incident, [other])[0]
+
+
 def note_repeats(incident: Incident, category: str, actor: User | None, now: datetime) -> None:
-    """A root-cause category was set: flag the repeat on both timelines, and question the verified
-    actions of the earlier incidents (they were meant to stop exactly this)."""
+    """A root-cause category was set: flag the repeat on both timelines, and question the actions of the
+    earlier incident that were verified before the later one happened (they were meant to stop it)."""
     for other in repeat_of(incident, category):
-        incident.record("repeat", describe(incident, [other])[0] + ": a structural issue", actor,
+        incident.record("repeat", _named(incident, other) + ": a structural issue", actor,
                         repeat_of=other.reference, category=category)
-        other.record("repeat", describe(other, [incident])[0] + ": a structural issue", actor,
+        other.record("repeat", _named(other, incident) + ": a structural issue", actor,
                      repeat_of=incident.reference, category=category)
-        if other.occurred_at > incident.occurred_at:
-            continue
+        earlier, later = (other, incident) if other.occurred_at <= incident.occurred_at else (incident, other)
         verified = db.session.scalars(db.select(CorrectiveAction).where(
-            CorrectiveAction.incident_id == other.id, CorrectiveAction.status == "verified",
-            CorrectiveAction.verified_at <= now))
+            CorrectiveAction.incident_id == earlier.id, CorrectiveAction.status == "verified",
+            CorrectiveAction.verified_at <= later.occurred_at))
         for action in verified:
-            action.questioned_by_id = incident.id
-            other.record("action", f"Action “{action.title}” questioned: {incident.reference} had the same cause "
-                         "after it was verified. Verify again whether it works.", actor, action=action.id)
+            action.questioned_by_id = later.id
+            name = "a confidential incident" if later.confidential and not earlier.confidential else later.reference
+            earlier.record("action", f"Action “{action.title}” questioned: {name} had the same cause after it was "
+                           "verified. Verify again whether it works.", actor, action=action.id)
 
 
 def structural_issues(visible) -> list[dict]:

@@ -58,8 +58,8 @@ def sync(incident: Incident, now: datetime) -> None:
         if reason:
             _create(incident, reason, None, now)  # the rules made it, not whoever changed the incident
         return
-    if reason and review.required_reason != reason:
-        review.required_reason = reason
+    if review.required_reason != reason:  # required now, or no longer (a correction took it away)
+        review.required_reason, review.check_at = reason, None
     due = due_for(incident)
     if review.status != "published" and due != review.due_at:
         review.due_at, review.check_at = due, None  # the worker looks again
@@ -182,9 +182,9 @@ def hints(incident: Incident, review: Review | None) -> list[rules.Hint]:
         texts.update({k: getattr(review, k) for k in rules.REVIEW_TEXTS})
         texts["lessons"] = "\n".join(review.lessons)
     if investigation is not None:
-        texts.update({"whys": "\n".join(investigation.whys), "immediate_causes": "\n".join(investigation.immediate_causes),
-                      "underlying_causes": "\n".join(investigation.underlying_causes),
-                      "root_cause": investigation.root_cause})
+        texts.update({key: "\n".join(getattr(investigation, key))
+                      for key in ("whys", "immediate_causes", "underlying_causes")})
+        texts["root_cause"] = investigation.root_cause
     return rules.wording_hints(texts, people_named(incident), CAUSE_FIELDS)
 
 

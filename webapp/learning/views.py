@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from ..auth.models import User
 from ..auth.security import any_user_required, staff_required, supervisor_required
@@ -50,7 +51,7 @@ def _investigation_page(incident: Incident, error: str | None = None, status: in
         "learning/investigation.html", incident=incident, inv=found, values=values,
         may_edit=investigation.may_work_on(current_user, incident), error=error,
         categories=rules.ROOT_CAUSE_CATEGORIES, factors=rules.CONTRIBUTING_FACTORS, max_whys=rules.MAX_WHYS,
-        repeats=repeats.describe(incident, repeats.repeat_of(incident, category)), now=utcnow()), status
+        repeats=repeats.describe(incident, repeats.repeat_of(incident, category, current_user)), now=utcnow()), status
 
 
 @bp.get("/incidents/<reference>/investigation")
@@ -84,10 +85,15 @@ def save_investigation(reference: str):
 def add_statement(reference: str):
     """One witness statement; the tablet's outbox may send it later, with the time it was taken."""
     incident = visible_incident(reference)
-    form = request.form if not request.is_json else (request.get_json(silent=True) or {})
+    form = request.get_json(silent=True) if request.is_json else request.form
+    if not isinstance(form, dict):  # a JSON list or number: nothing to read
+        form = {}
     raw = {"name": form.get("name", ""), "statement": form.get("statement", ""), "taken_at": ""}
-    taken = (form.get("taken_at") or "").strip()
-    if taken:
+    taken = form.get("taken_at") or ""
+    if not isinstance(taken, str):
+        raw["taken_at"] = taken  # the validator names it
+    elif taken.strip():
+        taken = taken.strip()
         try:
             raw["taken_at"] = read_local_datetime(taken, ZoneInfo(incident.site.timezone)).isoformat()
         except ValueError:
@@ -130,8 +136,14 @@ def _review_context(incident: Incident) -> dict:
 
 
 def _timeline_text(excerpt: list[dict], incident: Incident) -> str:
+    """The excerpt as the box shows it: a line an entry (a note's own line breaks become spaces, and a
+    very long entry is cut to what an entry may hold)."""
     zone = ZoneInfo(incident.site.timezone)
-    return "\n".join(f"{datetime.fromisoformat(e['at']).astimezone(zone):%Y-%m-%d %H:%M}  {e['text']}"
+
+    def words(text: str) -> str:
+        flat = " ".join(text.split())
+        return flat if len(flat) <= rules.MAX_LINE else flat[:rules.MAX_LINE - 1] + "…"
+    return "\n".join(f"{datetime.fromisoformat(e['at']).astimezone(zone):%Y-%m-%d %H:%M}  {words(e['text'])}"
                      for e in excerpt)
 
 
@@ -176,11 +188,19 @@ def _timeline_from(text: str, incident: Incident) -> list[dict]:
     return entries
 
 
+def _save_review(incident: Incident, form) -> None:
+    raw = {**{k: form.get(k, "") for k in rules.REVIEW_TEXTS}, "lessons": _lines(form.get("lessons"))}
+    typed = form.get("timeline")
+    typed = typed.replace("\r\n", "\n") if typed is not None else None  # a textarea sends CRLF
+    # The box starts as the incident's own timeline: only an edit of it is kept as the review's excerpt
+    # (untouched, it goes on following the incident).
+    if typed is not None and typed.strip() != _timeline_text(reviews.excerpt(incident), incident).strip():
+        raw["timeline"] = _timeline_from(typed, incident)
+    reviews.save(incident, raw, current_user, utcnow())
+
+
 REVIEW_STEPS = {
-    "save": lambda i, form: reviews.save(i, {**{k: form.get(k, "") for k in rules.REVIEW_TEXTS},
-                                             "lessons": _lines(form.get("lessons")),
-                                             "timeline": _timeline_from(form.get("timeline", ""), i)},
-                                         current_user, utcnow()),
+    "save": _save_review,
     "start": lambda i, form: reviews.start(i, current_user, utcnow()),
     "submit": lambda i, form: reviews.submit(i, current_user, utcnow()),
     "publish": lambda i, form: reviews.publish(i, current_user, utcnow()),
@@ -234,10 +254,11 @@ def actions():
     """My actions; for staff also those waiting for verification and every open one they may see."""
     now = utcnow()
     mine = corrective.actions_for(current_user, current_user, None)
-    waiting = [a for a in corrective.actions_for(current_user, None, "done") if corrective.may_verify(a, current_user)] \
-        if current_user.is_staff else []
+    staff = current_user.is_staff
+    waiting = [a for a in corrective.actions_for(current_user, None, "done")
+               if corrective.may_verify(a, current_user)] if staff else []
     questioned = [a for a in corrective.actions_for(current_user, None, "verified")
-                  if a.questioned_by_id and corrective.may_verify(a, current_user)] if current_user.is_staff else []
+                  if a.questioned_by_id and corrective.may_verify(a, current_user)] if staff else []
     open_ones = corrective.actions_for(current_user, None, "open") if current_user.is_supervisor else []
     return render_template("learning/actions.html", mine=[a for a in mine if a.status != "verified"],
                            finished=[a for a in mine if a.status == "verified"], to_verify=waiting + questioned,
@@ -289,6 +310,7 @@ def _act(action_id: int, form_name: str, work, done: str):
 def complete_action(action_id: int):
     """The owner: what was done, and photos from the camera (kept like the incident's own photos)."""
     def work(action):
+        corrective.may_complete(action, current_user)  # before any photo is kept
         photos = photos_from_request(request.form.getlist("photos"), request.files.getlist("photo_files"),
                                      current_user)
         corrective.complete(action, request.form.get("evidence"), photos, current_user, utcnow())
@@ -337,7 +359,8 @@ def published_reviews():
         like = f"%{word.replace(chr(92), chr(92) * 2).replace('%', chr(92) + '%').replace('_', chr(92) + '_')}%"
         query = query.where(db.or_(*(getattr(Review, f).ilike(like, escape="\\") for f in rules.REVIEW_TEXTS),
                                    Incident.description.ilike(like, escape="\\")))
-    found = list(db.session.scalars(query.order_by(Review.published_at.desc()).limit(100)))
+    query = query.options(joinedload(Review.incident).joinedload(Incident.site))
+    found = list(db.session.scalars(query.order_by(Review.published_at.desc()).limit(100)).unique())
     return render_template("learning/reviews.html", reviews=found, q=q, now=utcnow())
 
 
@@ -349,7 +372,7 @@ def lesson_library():
     category = args.get("category") if args.get("category") in CATEGORIES else None
     q = args.get("q", "").strip()[:200]
     found = lessons.library(current_user, q, site, category)
-    shares = {lesson.id: lessons.shares_of(lesson) for lesson in found}
+    shares = lessons.shares_of(found)
     return render_template("learning/lessons.html", lessons=found, shares=shares, q=q, site=site, category=category,
                            sites=list(db.session.scalars(db.select(Site).order_by(Site.name))),
                            categories=CATEGORIES, now=utcnow())

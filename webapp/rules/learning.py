@@ -95,8 +95,8 @@ def closing_blockers(required: str | None, review_status: str | None, actions: I
         blockers.append(f"The post-incident review is required ({required}) and is {state}, not published")
     for action in actions:
         if action.status != "verified":
-            blockers.append(f"Corrective action “{action.title}” is {ACTION_STATES[action.status].lower()}, "
-                            "not verified")
+            state = "done, not yet verified" if action.status == "done" else "still open"
+            blockers.append(f"Corrective action “{action.title}” is {state}")
     return blockers
 
 
@@ -126,7 +126,7 @@ def repeats_of(one: CauseAt, others: Iterable[CauseAt]) -> list[CauseAt]:
 
 def repeat_words(reference: str, this: datetime, other: datetime) -> str:
     """"Repeat: INC-000012 had the same cause here 12 days ago" (or "…later", for the incident repeated)."""
-    days = abs((this - other).days)
+    days = abs(this - other).days
     if days == 0:
         when = "the same day"
     else:
@@ -251,7 +251,7 @@ def validate_investigation(raw: Any, now: datetime) -> dict:
         category = raw["root_cause_category"]
         if category in (None, ""):
             clean["root_cause_category"] = None
-        elif category not in ROOT_CAUSE_CATEGORIES:
+        elif not isinstance(category, str) or category not in ROOT_CAUSE_CATEGORIES:
             errors["root_cause_category"] = f"must be one of: {', '.join(ROOT_CAUSE_CATEGORIES)}"
         else:
             clean["root_cause_category"] = category
@@ -355,32 +355,35 @@ def validate_action(raw: Any, today: date, partial: bool = False) -> dict:
         clean["title"] = _text(raw.get("title"), "title", MAX_TITLE, errors, required=True)
     if raw.get("owner_id") not in (None, ""):
         owner = raw["owner_id"]
-        if isinstance(owner, str) and owner.isdigit():
+        if isinstance(owner, str) and re.fullmatch(r"[0-9]{1,10}", owner):
             owner = int(owner)
         if isinstance(owner, bool) or not isinstance(owner, int) or not 0 < owner < 2**31:
             errors["owner_id"] = "must be a person's id (a whole number)"
         else:
             clean["owner_id"] = owner
     if raw.get("due_date") not in (None, ""):
-        try:
-            due = date.fromisoformat(raw["due_date"]) if isinstance(raw["due_date"], str) else None
-        except ValueError:
-            due = None
-        if due is None or len(raw["due_date"]) != 10:
+        text = raw["due_date"]
+        due = None
+        if isinstance(text, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            try:
+                due = date.fromisoformat(text)
+            except ValueError:  # 2026-02-30
+                pass
+        if due is None:
             errors["due_date"] = "must be a date: YYYY-MM-DD"
         elif due < today:
             errors["due_date"] = "cannot be in the past"
         else:
             clean["due_date"] = due
     if "priority" in raw:
-        if raw["priority"] not in PRIORITIES:
+        if not isinstance(raw["priority"], str) or raw["priority"] not in PRIORITIES:
             errors["priority"] = f"must be one of: {', '.join(PRIORITIES)}"
         else:
             clean["priority"] = raw["priority"]
     elif not partial:
         clean["priority"] = "medium"
     if raw.get("control") not in (None, ""):
-        if raw["control"] not in CONTROLS:
+        if not isinstance(raw["control"], str) or raw["control"] not in CONTROLS:
             errors["control"] = f"must be one of: {', '.join(CONTROLS)}"
         else:
             clean["control"] = raw["control"]
