@@ -208,6 +208,10 @@ def test_a_lesson_sent_to_a_site_shows_to_its_staff_until_they_tap_read(as_user,
     readers = _page(as_user("supervisor").get(f"/lessons/sent/{share_id}"))
     assert "1 of 3" in readers
     assert as_user("reporter2").post(f"/lessons/read/{share_id}").status_code == 404  # not sent to their site
+    assert "Clip gratings after cleaning" in _page(reporter.get("/lessons"))  # sent to their site: in their library
+    assert "Clip gratings after cleaning" not in _page(as_user("reporter2").get("/lessons"))
+    assert [lesson["text"] for lesson in reporter.get("/api/v1/lessons").get_json()["lessons"]] == [
+        "Clip gratings after cleaning"]
 
 
 def test_a_high_potential_near_miss_is_at_least_p2_flagged_and_needs_a_review(as_user, demo):

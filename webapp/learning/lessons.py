@@ -22,9 +22,11 @@ def readable_reviews(viewer: User):
 
 def library(viewer: User, q: str = "", site: str | None = None, category: str | None = None,
             limit: int = LIBRARY_SIZE) -> list[Lesson]:
-    """Lessons the viewer may read, newest first; `q` searches the lesson's words."""
+    """Lessons the viewer may read, newest first; `q` searches the lesson's words. Staff read the lessons
+    of every published review they may see; everyone reads the lessons sent to their home site."""
+    sent_here = Lesson.id.in_(db.select(LessonShare.lesson_id).where(LessonShare.site_id == viewer.home_site_id))
     query = (db.select(Lesson).join(Review, Review.id == Lesson.review_id)
-             .join(Incident, Incident.id == Lesson.incident_id).where(readable_reviews(viewer)))
+             .join(Incident, Incident.id == Lesson.incident_id).where(db.or_(readable_reviews(viewer), sent_here)))
     words = [w for w in q.split() if w][:8]
     for word in words:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
