@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 from helpers import T0, file_incident, form_report, png_bytes
@@ -56,7 +57,7 @@ def test_a_supervisor_investigates_on_the_page_and_a_responder_reads_it(as_user,
                             data={"name": "Dock hand", "statement": "The pallet slid", "taken_at": ""})
     assert again.status_code == 303
     db.session.expire_all()
-    assert len(db.session.get(Investigation, incident.id).witness_statements) == 1  # the retry kept once
+    assert len(investigation.statements_of(incident)) == 1  # the retry kept once
 
 
 def test_the_same_cause_at_the_same_site_within_90_days_is_a_structural_issue(as_user, demo):
@@ -255,8 +256,10 @@ def test_the_review_saves_with_notes_of_several_lines_and_follows_the_incident_u
     supervisor.post(f"/incidents/{ref}/notes", data={"note": "x" * 1500})
     page = _page(supervisor.get(f"/incidents/{ref}/review"))
     box = page[page.index('name="timeline"'):page.index("</textarea>", page.index('name="timeline"'))]
-    saved = supervisor.post(f"/incidents/{ref}/review/save", data={
-        "summary": "A fall", "timeline": box[box.index(">") + 1:].replace("\n", "\r\n")})  # as a browser sends it
+    shown = re.search(r'name="timeline_shown" value="([0-9a-f]{64})"', page).group(1)
+    supervisor.post(f"/incidents/{ref}/notes", data={"note": "Added while the author was writing"})
+    saved = supervisor.post(f"/incidents/{ref}/review/save", data={  # the box untouched, sent as a browser does
+        "summary": "A fall", "timeline": box[box.index(">") + 1:].replace("\n", "\r\n"), "timeline_shown": shown})
     assert saved.status_code == 303, _page(saved)[:2000]
     review = reviews.review_of(db.session.get(Incident, incident.id))
     assert review.summary == "A fall" and review.timeline is None  # untouched: it still follows the incident
@@ -325,3 +328,66 @@ def test_a_high_potential_incident_stays_at_least_p2(as_user, demo):
     assert corrected.get_json()["severity"] == "P2" and corrected.get_json()["high_potential"]
     refused = supervisor.post(f"/incidents/{incident.reference}/severity", data={"severity": "P4", "reason": "small"})
     assert refused.status_code == 422 and "at least P2" in _page(refused)
+
+
+def test_a_review_waiting_for_approval_is_not_rewritten_and_nobody_who_wrote_in_it_publishes_it(as_user, demo):
+    incident = file_incident(demo)
+    incident.tech_lead = demo["responder"]
+    db.session.commit()
+    ref = incident.reference
+    responder, supervisor, admin = as_user("responder"), as_user("supervisor"), as_user("admin")
+    assert responder.post(f"/incidents/{ref}/review/save", data={"summary": "A fall from the dock"}).status_code == 303
+    assert supervisor.post(f"/incidents/{ref}/review/save", data={"summary": "A fall from dock 2"}).status_code == 303
+    assert responder.post(f"/incidents/{ref}/review/submit").status_code == 303
+    rewrite = admin.post(f"/incidents/{ref}/review/save", data={"summary": "Something else"})
+    assert rewrite.status_code == 422 and "waiting for approval" in _page(rewrite)
+    assert supervisor.post(f"/incidents/{ref}/review/publish").status_code == 403  # wrote in it
+    assert admin.post(f"/incidents/{ref}/review/send_back", data={"reason": "Add the impact"}).status_code == 303
+    assert "Sent back:</strong> Admin: Add the impact" in _page(responder.get(f"/incidents/{ref}/review"))
+    responder.post(f"/incidents/{ref}/review/save", data={"summary": "A fall from dock 2", "impact": "A broken wrist"})
+    responder.post(f"/incidents/{ref}/review/submit")
+    assert "Sent back" not in _page(responder.get(f"/incidents/{ref}/review"))
+    assert admin.post(f"/incidents/{ref}/review/publish").status_code == 303
+    assert reviews.review_of(db.session.get(Incident, incident.id)).summary == "A fall from dock 2"
+
+
+def test_changing_an_actions_date_keeps_an_owner_who_has_left_and_a_lesson_goes_to_a_site_once(as_user, demo):
+    incident = file_incident(demo, what_happened=["hazard"], treatment=None)
+    action = corrective.create(incident, {"title": "Guard", "owner_id": demo["responder"].id, "control": "engineering",
+                                          "due_date": (T0 + timedelta(days=3)).date().isoformat()},
+                               demo["supervisor"], utcnow())
+    demo["responder"].active = False
+    db.session.commit()
+    supervisor = as_user("supervisor")
+    page = _page(supervisor.get(f"/actions/{action.id}"))
+    assert "Responder (no longer active)" in page
+    new_date = (T0 + timedelta(days=9)).date().isoformat()
+    assert supervisor.post(f"/actions/{action.id}/edit", data={"owner_id": str(demo["responder"].id),
+                                                               "due_date": new_date}).status_code == 303
+    db.session.expire_all()
+    changed = db.session.get(CorrectiveAction, action.id)
+    assert changed.owner_id == demo["responder"].id and changed.due_date.isoformat() == new_date
+    refused = supervisor.post(f"/actions/{action.id}/edit", data={"owner_id": str(demo["responder"].id),
+                                                                  "due_date": "2001-01-01"})
+    assert refused.status_code == 400 and "cannot be in the past" in _page(refused)
+
+    reviews.save(incident, {"summary": "Grating", "lessons": ["Clip gratings"]}, demo["supervisor"], T0)
+    reviews.submit(incident, demo["supervisor"], T0)
+    reviews.publish(incident, demo["admin"], T0)
+    db.session.commit()
+    lesson_id = db.session.scalar(db.select(Lesson.id))
+    assert supervisor.post(f"/lessons/{lesson_id}/share", data={"site": "SYD"}).status_code == 303
+    twice = supervisor.post(f"/lessons/{lesson_id}/share", data={"site": "SYD"}, follow_redirects=True)
+    assert "already sent to Sydney depot" in _page(twice)
+    from webapp.learning.models import LessonShare
+    assert db.session.scalar(db.select(db.func.count(LessonShare.id))) == 1
+
+
+def test_a_cancelled_incident_needs_no_review(as_user, demo):
+    incident = file_incident(demo)
+    supervisor = as_user("supervisor")
+    assert supervisor.post(f"/api/v1/incidents/{incident.reference}/status",
+                           json={"status": "cancelled", "reason": "A duplicate of INC-000009"}).status_code == 200
+    review = supervisor.get(f"/api/v1/incidents/{incident.reference}/review").get_json()
+    assert review["required"] is False
+    assert "<p>Post-incident review required" not in _page(supervisor.get(f"/incidents/{incident.reference}"))

@@ -123,5 +123,22 @@ def test_an_action_returned_to_open_after_its_escalation_is_chased_again(demo):
     corrective.complete(action, "Fitted", [], demo["responder"], action.due_at + timedelta(hours=26))
     corrective.verify(action, False, "The guard is loose", demo["supervisor"], action.due_at + timedelta(hours=27))
     db.session.commit()
-    assert page_actions(action.due_at + timedelta(hours=28)) == 1  # open again, and long overdue
-    assert [who for who, _ in reminders("action_overdue")][3:] == ["responder", "supervisor", "admin"]
+    assert page_actions(action.due_at + timedelta(hours=28)) == 1  # open again: its owner first, alone
+    assert [who for who, _ in reminders("action_overdue")][3:] == ["responder"]
+    assert page_actions(action.due_at + timedelta(hours=50)) == 0
+    assert page_actions(action.due_at + timedelta(hours=51)) == 1  # a day after it was returned: everyone
+    assert [who for who, _ in reminders("action_overdue")][4:] == ["responder", "supervisor", "admin"]
+
+
+def test_a_new_owner_of_an_overdue_action_is_paged_first_alone(demo):
+    incident = file_incident(demo)
+    action = corrective.create(incident, {"title": "Fit a guard", "owner_id": demo["responder"].id,
+                                          "due_date": corrective.site_today(incident, T0).isoformat(),
+                                          "control": "engineering"}, demo["supervisor"], T0)
+    db.session.commit()
+    assert page_actions(action.due_at + timedelta(hours=1)) == 1
+    later = action.due_at + timedelta(hours=2)
+    corrective.edit(action, {"owner_id": demo["responder2"].id}, demo["supervisor"], later)
+    db.session.commit()
+    assert page_actions(later) == 1
+    assert [who for who, _ in reminders("action_overdue")] == ["responder", "responder2"]

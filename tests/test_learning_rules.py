@@ -62,7 +62,7 @@ def test_closing_rules():
     blockers = closing_blockers("every P1 has a post-incident review", "in_review", [verified, done])
     assert blockers == [
         "The post-incident review is required (every P1 has a post-incident review) and is in review, not published",
-        "Corrective action “Drain check” is done: waiting for verification, not verified"]
+        "Corrective action “Drain check” is done, not yet verified"]
     assert closing_blockers("a P2 that lasted over 2 hours", None, [])[0].endswith("is not started, not published")
 
 

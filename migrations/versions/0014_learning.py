@@ -1,8 +1,8 @@
-"""the learning half: investigations, post-incident reviews, corrective actions with photos, lessons shared with a site; high-potential incidents
+"""the learning half: investigations and witness statements, post-incident reviews, corrective actions with photos, lessons shared with a site; high-potential incidents
 
 Revision ID: 0014_learning
 Revises: 0013_one_outbox
-Create Date: 2026-11-26 16:44:02.358895
+Create Date: 2026-11-26 17:23:46.615610
 
 """
 from alembic import op
@@ -64,7 +64,6 @@ def upgrade():
     sa.Column('root_cause', sa.Text(), nullable=False),
     sa.Column('root_cause_category', sa.String(length=20), nullable=True),
     sa.Column('contributing_factors', sa.JSON(), nullable=False),
-    sa.Column('witness_statements', sa.JSON(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('updated_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_investigation_incident_id_incident'), ondelete='CASCADE'),
@@ -81,6 +80,8 @@ def upgrade():
     sa.Column('required_reason', sa.String(length=200), nullable=True),
     sa.Column('due_at', sa.DateTime(), nullable=True),
     sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('editor_ids', sa.JSON(), nullable=False),
+    sa.Column('sent_back_reason', sa.Text(), nullable=True),
     sa.Column('summary', sa.Text(), nullable=False),
     sa.Column('impact', sa.Text(), nullable=False),
     sa.Column('what_went_well', sa.Text(), nullable=False),
@@ -103,6 +104,23 @@ def upgrade():
     )
     with op.batch_alter_table('review', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_review_check_at'), ['check_at'], unique=False)
+
+    op.create_table('witness_statement',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('taken_at', sa.DateTime(), nullable=False),
+    sa.Column('statement', sa.Text(), nullable=False),
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('added_by_id', sa.Integer(), nullable=True),
+    sa.Column('added_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['added_by_id'], ['user.id'], name=op.f('fk_witness_statement_added_by_id_user')),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_witness_statement_incident_id_incident'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_witness_statement')),
+    sa.UniqueConstraint('incident_id', 'digest', name=op.f('uq_witness_statement_incident_id'))
+    )
+    with op.batch_alter_table('witness_statement', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_witness_statement_incident_id'), ['incident_id'], unique=False)
 
     op.create_table('action_photo',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -188,6 +206,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_action_photo_action_id'))
 
     op.drop_table('action_photo')
+    with op.batch_alter_table('witness_statement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_witness_statement_incident_id'))
+
+    op.drop_table('witness_statement')
     with op.batch_alter_table('review', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_review_check_at'))
 

@@ -168,6 +168,11 @@
         var summary = document.createElement("p");
         summary.textContent = item.summary + (item.photos && item.photos.length ? " · " + item.photos.length + " photo(s)" : "");
         row.append(state, summary);
+        if (item.kind === "statement" && item.state === "failed") {  // its words, to copy before deleting
+          var words = document.createElement("p");
+          words.textContent = (item.fields.filter(function (pair) { return pair[0] === "statement"; })[0] || ["", ""])[1];
+          row.append(words);
+        }
         if (item.error) {
           var reason = document.createElement("p");
           reason.className = item.state === "failed" ? "error" : "hint";
@@ -178,8 +183,9 @@
         actions.className = "row-actions";
         if (item.state === "sent" && item.reference) {
           var open = document.createElement("a");
-          open.href = "/incidents/" + encodeURIComponent(item.reference);
-          open.textContent = "Open " + item.reference;
+          var statement = item.kind === "statement";
+          open.href = "/incidents/" + encodeURIComponent(item.reference) + (statement ? "/investigation#statements" : "");
+          open.textContent = (statement ? "Open the investigation of " : "Open ") + item.reference;
           actions.append(open);
         } else {
           if (item.state === "failed" && item.kind === "report") {
@@ -191,7 +197,7 @@
           }
           if (item.state !== "failed") actions.append(button("Send now", retry));
           actions.append(button("Delete from this phone", function () {
-            if (confirm("Delete this report from this phone? It has not reached the server and cannot be recovered.")) {
+            if (confirm("Delete this from this phone? It has not reached the server and cannot be recovered.")) {
               Outbox.remove(item.id);
             }
           }));
@@ -226,7 +232,7 @@
     if (!form.classList.contains("logout") || form.hasAttribute("data-confirmed")) return;
     event.preventDefault();
     Outbox.all().then(Outbox.waiting).then(function (waiting) {
-      var ok = !waiting.length || confirm(waiting.length + " report(s) have not been sent yet. They stay on this " +
+      var ok = !waiting.length || confirm(waiting.length + (waiting.length === 1 ? " report or statement has" : " reports or statements have") + " not been sent yet. They stay on this " +
         "phone and are sent after the next log-in. Log out now?");
       if (!ok) return;
       tellWorker({ type: "forget-pages" });  // cached pages hold this person's data
@@ -235,4 +241,21 @@
     });
   });
   if (location.pathname === "/login") tellWorker({ type: "forget-pages" });
+
+  // ---- A lesson's "Read": recorded without leaving the page, so a report being typed is not lost. ----
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute("data-lesson-read")) return;
+    event.preventDefault();
+    var button = form.querySelector("button");
+    button.disabled = true;
+    fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin",
+                         headers: { "HX-Request": "true" } }).then(function (response) {
+      if (!response.ok) throw new Error(response.status);
+      form.closest(".lesson-banner").remove();
+    }).catch(function () {
+      button.disabled = false;
+      say("Not recorded: no connection. Tap Read again when there is signal.");
+    });
+  });
 })();

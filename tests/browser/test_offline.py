@@ -251,7 +251,7 @@ def test_logging_out_with_reports_waiting_warns_and_keeps_them(phone, live_serve
         expect(page.get_by_role("heading", name="Log in")).to_be_visible()
         # Still on the phone, unsent (a background attempt may be under way at this very moment).
         assert page.evaluate("Outbox.all().then(items => items.map(i => i.state))") in (["queued"], ["sending"])
-    assert "1 report(s) have not been sent yet" in warnings[0]
+    assert "1 report or statement has not been sent yet" in warnings[0]
     eventually(page, """caches.keys().then(async names => {
         for (const name of names.filter(n => n.startsWith('pages-'))) {
           if (await (await caches.open(name)).match('/report')) return false;

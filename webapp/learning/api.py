@@ -26,9 +26,8 @@ bp = json_api(Blueprint("learning_api", __name__, url_prefix="/api/v1"))
 
 
 def _investigation_json(incident) -> dict:
-    found = investigation.investigation_of(incident)
-    body = found.to_json() if found else investigation.empty_json()
-    category = found.root_cause_category if found else None
+    body = investigation.to_json(incident)
+    category = body["root_cause_category"]
     return {"incident": incident.reference, **body,
             "repeat_of": [i.reference for i in repeats.repeat_of(incident, category, current_user)],
             "may_edit": investigation.may_work_on(current_user, incident)}
@@ -88,7 +87,7 @@ def create_action(reference: str):
     incident = visible_incident(reference)
     action = corrective.create(incident, json_body(), current_user, utcnow())
     db.session.commit()
-    response = jsonify(action.to_json())
+    response = jsonify(action.to_json(current_user))
     response.status_code = 201
     response.headers["Location"] = url_for("learning_api.get_action", action_id=action.id)
     return response
@@ -113,7 +112,7 @@ def list_actions():
     if errors:
         raise Invalid(errors)
     found = corrective.actions_for(current_user, owner, args.get("status"))
-    return jsonify(actions=[a.to_json() for a in found])
+    return jsonify(actions=[a.to_json(current_user) for a in found])
 
 
 def _action(action_id: int):
@@ -126,7 +125,7 @@ def _action(action_id: int):
 @bp.get("/actions/<int:action_id>")
 @any_user_required
 def get_action(action_id: int):
-    return jsonify(_action(action_id).to_json())
+    return jsonify(_action(action_id).to_json(current_user))
 
 
 @bp.post("/actions/<int:action_id>/done")
@@ -142,7 +141,7 @@ def complete_action(action_id: int):
         raise Invalid({"photos": "must be a list of SHA-256 hashes"})
     corrective.complete(action, body.get("evidence"), held_evidence(hashes, current_user), current_user, utcnow())
     db.session.commit()
-    return jsonify(action.to_json())
+    return jsonify(action.to_json(current_user))
 
 
 @bp.post("/actions/<int:action_id>/verify")
@@ -156,7 +155,7 @@ def verify_action(action_id: int):
         raise Invalid({"effective": "is required (true or false)"})
     corrective.verify(action, body["effective"], body.get("note"), current_user, utcnow())
     db.session.commit()
-    return jsonify(action.to_json())
+    return jsonify(action.to_json(current_user))
 
 
 @bp.get("/lessons")
@@ -172,6 +171,9 @@ def list_lessons():
     if errors:
         raise Invalid(errors)
     found = lessons.library(current_user, args.get("q", ""), args.get("site") or None, args.get("category") or None)
-    return jsonify(lessons=[{"id": lesson.id, "text": lesson.text, "incident": lesson.incident.reference,
-                             "site": lesson.incident.site.code, "categories": lesson.incident.categories,
-                             "published_at": lesson.published_at.isoformat()} for lesson in found])
+    def shown(lesson) -> dict:
+        readable = lesson.incident.can_view(current_user)  # a lesson sent to a site may come from one they cannot see
+        return {"id": lesson.id, "text": lesson.text, "incident": lesson.incident.reference if readable else None,
+                "site": lesson.incident.site.code, "categories": lesson.incident.categories if readable else [],
+                "published_at": lesson.published_at.isoformat()}
+    return jsonify(lessons=[shown(lesson) for lesson in found])

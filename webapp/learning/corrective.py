@@ -59,8 +59,10 @@ def edit(action: CorrectiveAction, raw: object, actor: User, now: datetime) -> l
         raise NotYours("Only supervisors and the incident's role holders change corrective actions")
     if action.status != "open":
         raise ActionRefused("Only an open action can be changed")
-    if isinstance(raw, dict) and raw.get("due_date") == action.due_date.isoformat():
-        raw = {k: v for k, v in raw.items() if k != "due_date"}  # unchanged (it may be past by now)
+    if isinstance(raw, dict):  # what is unchanged is not checked again (the date may be past, the owner gone)
+        raw = {k: v for k, v in raw.items()
+               if not (k == "due_date" and v == action.due_date.isoformat())
+               and not (k == "owner_id" and str(v) == str(action.owner_id))}
     clean = validate_action(raw, site_today(incident, now), partial=True)
     if "owner_id" in clean:
         clean["owner"] = _owner(clean.pop("owner_id"))
@@ -68,7 +70,10 @@ def edit(action: CorrectiveAction, raw: object, actor: User, now: datetime) -> l
     for key in changed:
         setattr(action, key, clean[key])
     if "due_date" in changed:
-        action.due_at, action.check_at = end_of(action.due_date, incident), None
+        action.due_at = end_of(action.due_date, incident)
+    if {"due_date", "owner"} & set(changed):  # a new date or a new owner: reminders start afresh
+        action.check_at = action.overdue_paged_for = action.escalated_for = None
+        action.returned_at = now
     if changed:
         incident.record("action", f"Action “{action.title}” changed by {actor.name}: "
                         + ", ".join(k.replace("_", " ") for k in changed), actor, action=action.id, fields=changed)
@@ -154,18 +159,22 @@ def verify(action: CorrectiveAction, effective: object, note: object, actor: Use
                     actor, action=action.id, status="open", reason=note)
 
 
-def actions_for(viewer: User, owner: User | None, status: str | None, limit: int = 200) -> list[CorrectiveAction]:
-    """Actions the viewer may see, optionally one owner's and in one state; soonest due first."""
+def actions_for(viewer: User, owner: User | None, status: str | tuple[str, ...] | None, limit: int = 200,
+                not_owned_by: User | None = None, newest_first: bool = False) -> list[CorrectiveAction]:
+    """Actions the viewer may see, optionally one owner's (or not theirs) and in given states; soonest due
+    first (or most recently created first)."""
     query = db.select(CorrectiveAction).join(Incident, Incident.id == CorrectiveAction.incident_id)
     if owner is not None:
         query = query.where(CorrectiveAction.owner_id == owner.id)
+    if not_owned_by is not None:
+        query = query.where(CorrectiveAction.owner_id != not_owned_by.id)
     if status:
-        query = query.where(CorrectiveAction.status == status)
+        query = query.where(CorrectiveAction.status.in_((status,) if isinstance(status, str) else status))
     query = query.where(db.or_(CorrectiveAction.owner_id == viewer.id, Incident.visible_to(viewer)))
     loaded = (joinedload(CorrectiveAction.owner), joinedload(CorrectiveAction.incident).joinedload(Incident.site),
               joinedload(CorrectiveAction.questioned_by), selectinload(CorrectiveAction.photos))
-    return list(db.session.scalars(query.options(*loaded).order_by(CorrectiveAction.due_at, CorrectiveAction.id)
-                                   .limit(limit)).unique())
+    order = (CorrectiveAction.id.desc(),) if newest_first else (CorrectiveAction.due_at, CorrectiveAction.id)
+    return list(db.session.scalars(query.options(*loaded).order_by(*order).limit(limit)).unique())
 
 
 CONTROL_NAMES = {k: v.split(":")[0] for k, v in CONTROLS.items()}

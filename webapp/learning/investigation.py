@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
+
 from ..auth.models import User
 from ..common.errors import ActionRefused, NotYours
 from ..extensions import db
 from ..incidents.models import Incident
 from ..rules.learning import CONTRIBUTING_FACTORS, ROOT_CAUSE_CATEGORIES, validate_investigation, validate_statement
 from . import repeats
-from .models import Investigation
+from .models import Investigation, WitnessStatement
 
 FIELD_WORDS = {"whys": "5 Whys", "immediate_causes": "immediate causes", "underlying_causes": "underlying causes",
                "root_cause": "root cause", "root_cause_category": "root-cause category",
@@ -29,7 +31,7 @@ def investigation_of(incident: Incident) -> Investigation | None:
 
 def empty_json() -> dict:
     return {"whys": [], "immediate_causes": [], "underlying_causes": [], "root_cause": "",
-            "root_cause_category": None, "contributing_factors": [], "witness_statements": [],
+            "root_cause_category": None, "contributing_factors": [],
             "updated_at": None, "updated_by": None}
 
 
@@ -41,23 +43,58 @@ def category_words(category: str | None) -> str:
     return ROOT_CAUSE_CATEGORIES.get(category, "—") if category else "—"
 
 
+def statements_of(incident: Incident) -> list[WitnessStatement]:
+    return list(db.session.scalars(db.select(WitnessStatement).filter_by(incident_id=incident.id)
+                                   .order_by(WitnessStatement.taken_at, WitnessStatement.id)))
+
+
+def to_json(incident: Incident) -> dict:
+    found = investigation_of(incident)
+    body = found.to_json() if found else empty_json()
+    return {**body, "witness_statements": [s.to_json() for s in statements_of(incident)]}
+
+
+def _replace_statements(incident: Incident, wanted: list[dict], actor: User, now: datetime) -> bool:
+    """The statements as sent (PUT): those not sent go, new ones are added; True if anything changed."""
+    current = statements_of(incident)
+    if [s.to_json() for s in current] == wanted:
+        return False
+    keep = {WitnessStatement.digest_of(w["name"], w["statement"]): w for w in wanted}
+    for row in current:
+        if row.digest not in keep or keep[row.digest]["taken_at"] != row.taken_at.isoformat():
+            db.session.delete(row)
+        else:
+            keep.pop(row.digest)
+    db.session.flush()
+    for digest, w in keep.items():
+        db.session.add(WitnessStatement(incident_id=incident.id, name=w["name"], statement=w["statement"],
+                                        taken_at=datetime.fromisoformat(w["taken_at"]), digest=digest,
+                                        added_by_id=actor.id, added_at=now))
+    return True
+
+
 def save(incident: Incident, raw: object, actor: User, now: datetime) -> list[str]:
     """Save what was sent (a field not sent stays as it was); returns the fields that changed, in
     words. A new root-cause category looks for repeats at the site (REFERENCE section 7)."""
     if not may_work_on(actor, incident):
         raise NotYours("Only supervisors and the incident's role holders write its investigation")
     changes = validate_investigation(raw, now)
+    statements = changes.pop("witness_statements", None)
     record = investigation_of(incident) or Investigation(
         incident_id=incident.id, whys=[], immediate_causes=[], underlying_causes=[], root_cause="",
-        root_cause_category=None, contributing_factors=[], witness_statements=[])
+        root_cause_category=None, contributing_factors=[])
     changed = [key for key, value in changes.items() if getattr(record, key) != value]
+    if statements is not None and _replace_statements(incident, statements, actor, now):
+        changed.append("witness_statements")
     if not changed:
         return []
-    db.session.add(record)
     category_before = record.root_cause_category
-    for key in changed:
-        setattr(record, key, changes[key])
-    record.updated_at, record.updated_by_id = now, actor.id
+    if set(changed) - {"witness_statements"}:
+        db.session.add(record)
+        for key in changed:
+            if key != "witness_statements":
+                setattr(record, key, changes[key])
+        record.updated_at, record.updated_by_id = now, actor.id
     incident.record("investigation", f"Investigation updated by {actor.name}: "
                     + ", ".join(FIELD_WORDS[k] for k in changed), actor, fields=changed)
     category = record.root_cause_category
@@ -68,18 +105,23 @@ def save(incident: Incident, raw: object, actor: User, now: datetime) -> list[st
 
 
 def add_statement(incident: Incident, raw: object, actor: User, now: datetime) -> dict:
-    """Add one witness statement (the tablet on site, possibly sent later from the outbox)."""
+    """Add one witness statement (the tablet on site, possibly sent later from the outbox). Its own row:
+    two sent at once both land, and the same one again (a retry) is kept once."""
     if not may_work_on(actor, incident):
         raise NotYours("Only supervisors and the incident's role holders take witness statements")
     errors: dict[str, str] = {}
     statement = validate_statement(raw, now, errors, "statement")
     if statement is None:
         raise ActionRefused(errors.get("statement", "A statement needs a name and what they saw"))
-    # Locked while read and written back (PostgreSQL): two tablets' outboxes sending at once both land.
-    record = db.session.get(Investigation, incident.id, with_for_update=True, populate_existing=True)
-    existing = list(record.witness_statements) if record else []
-    same = (statement["name"], statement["statement"])
-    if any((s["name"], s["statement"]) == same for s in existing):  # sent twice (a retry): kept once
+    row = WitnessStatement(incident_id=incident.id, name=statement["name"], statement=statement["statement"],
+                           taken_at=datetime.fromisoformat(statement["taken_at"]),
+                           digest=WitnessStatement.digest_of(statement["name"], statement["statement"]),
+                           added_by_id=actor.id, added_at=now)
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:  # already kept
         return statement
-    save(incident, {"witness_statements": existing + [statement]}, actor, now)
+    incident.record("investigation", f"Witness statement from {statement['name']} added by {actor.name}", actor,
+                    fields=["witness_statements"])
     return statement

@@ -47,6 +47,10 @@ def share(lesson: Lesson, site: Site, note: str | None, actor: User, now: dateti
     note = (note or "").strip()
     if len(note) > 1000:
         raise ActionRefused("The note must be at most 1000 characters")
+    already = db.session.scalar(db.select(LessonShare).filter_by(lesson_id=lesson.id, site_id=site.id))
+    if already is not None:
+        raise ActionRefused(f"This lesson was already sent to {site.name} ({already.sent_at:%d %b %Y}): see who has "
+                            "read it there")
     sent = LessonShare(lesson=lesson, site=site, note=note, sent_by=actor, sent_at=now)
     db.session.add(sent)
     lesson.incident.record("lesson", f"Lesson sent to the staff of {site.name} by {actor.name}: “{lesson.text}”",

@@ -5,6 +5,7 @@ History is not kept here: every change is an entry on the incident's append-only
 """
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
@@ -28,7 +29,6 @@ class Investigation(db.Model):
     root_cause: Mapped[str] = mapped_column(Text, default="")
     root_cause_category: Mapped[str | None] = mapped_column(String(20), index=True)
     contributing_factors: Mapped[list[str]] = mapped_column(JSON, default=list)
-    witness_statements: Mapped[list[dict]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
@@ -40,9 +40,31 @@ class Investigation(db.Model):
                 "underlying_causes": list(self.underlying_causes), "root_cause": self.root_cause,
                 "root_cause_category": self.root_cause_category,
                 "contributing_factors": list(self.contributing_factors),
-                "witness_statements": [dict(s) for s in self.witness_statements],
                 "updated_at": self.updated_at.isoformat() if self.updated_at else None,
                 "updated_by": self.updated_by.email if self.updated_by else None}
+
+
+class WitnessStatement(db.Model):
+    """Who saw what, and when it was taken. A row each, so statements sent at once from two tablets
+    both land; the same person's same words again (a retry) are kept once."""
+
+    __table_args__ = (UniqueConstraint("incident_id", "digest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    statement: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of the name and the words
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @staticmethod
+    def digest_of(name: str, statement: str) -> str:
+        return hashlib.sha256(f"{name}\x00{statement}".encode()).hexdigest()
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "taken_at": self.taken_at.isoformat(), "statement": self.statement}
 
 
 class Review(db.Model):
@@ -54,6 +76,8 @@ class Review(db.Model):
     required_reason: Mapped[str | None] = mapped_column(String(200))  # None: written on demand
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    editor_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # everyone who wrote in it: none may publish it
+    sent_back_reason: Mapped[str | None] = mapped_column(Text)  # what the reviewer asked to change
     summary: Mapped[str] = mapped_column(Text, default="")
     impact: Mapped[str] = mapped_column(Text, default="")
     what_went_well: Mapped[str] = mapped_column(Text, default="")
@@ -115,7 +139,14 @@ class CorrectiveAction(db.Model):
     questioned_by: Mapped[Incident | None] = relationship(foreign_keys=[questioned_by_id])
     photos: Mapped[list["ActionPhoto"]] = relationship(order_by="ActionPhoto.id", cascade="all, delete-orphan")
 
-    def to_json(self) -> dict:
+    def questioned_by_name(self, viewer: User | None) -> str | None:
+        """The incident that questioned it, as the viewer may see it named."""
+        if self.questioned_by is None:
+            return None
+        return self.questioned_by.reference if viewer is None or self.questioned_by.can_view(viewer) \
+            else "a confidential incident"
+
+    def to_json(self, viewer: User | None = None) -> dict:
         def iso(value):
             return value.isoformat() if value else None
 
@@ -128,7 +159,7 @@ class CorrectiveAction(db.Model):
                 "photos": [p.evidence.sha256 for p in self.photos], "verified_at": iso(self.verified_at),
                 "verified_by": self.verified_by.email if self.verified_by else None,
                 "verify_note": self.verify_note, "returned_reason": self.returned_reason,
-                "effectiveness_questioned_by": self.questioned_by.reference if self.questioned_by else None}
+                "effectiveness_questioned_by": self.questioned_by_name(viewer)}
 
 
 class ActionPhoto(db.Model):

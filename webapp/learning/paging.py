@@ -83,7 +83,9 @@ def page_actions(now: datetime, limit: int = 200) -> int:
     paged = 0
     for action in rows:
         incident, due = action.incident, action.due_at
-        escalate_at = due + ACTION_ESCALATE_AFTER
+        # A day after it fell due, or after it was returned, changed or given to a new owner (who is paged
+        # first, alone, however long ago the date passed).
+        escalate_at = max(due, action.returned_at or due) + ACTION_ESCALATE_AFTER
         path = f"/actions/{action.id}"
         about = f"Corrective action “{action.title}” ({incident.reference}) {countdown(due, now)}"
         # Once per due date, and again once it is returned to open (a new round of reminders).

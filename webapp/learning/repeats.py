@@ -41,9 +41,13 @@ def describe(incident: Incident, others: list[Incident]) -> list[str]:
     return [repeat_words(other.reference, incident.occurred_at, other.occurred_at) for other in others]
 
 
+def _hidden(incident: Incident, other: Incident) -> bool:
+    """A confidential incident is not named on an open one's timeline (its readers may not see it)."""
+    return other.confidential and not incident.confidential
+
+
 def _named(incident: Incident, other: Incident) -> str:
-    """The other incident as a timeline may name it: a confidential one is not named on an open one."""
-    if other.confidential and not incident.confidential:
+    if _hidden(incident, other):
         return repeat_words("a confidential incident", incident.occurred_at, other.occurred_at)
     return describe(incident, [other])[0]
 
@@ -53,16 +57,16 @@ def note_repeats(incident: Incident, category: str, actor: User | None, now: dat
     earlier incident that were verified before the later one happened (they were meant to stop it)."""
     for other in repeat_of(incident, category):
         incident.record("repeat", _named(incident, other) + ": a structural issue", actor,
-                        repeat_of=other.reference, category=category)
+                        repeat_of=None if _hidden(incident, other) else other.reference, category=category)
         other.record("repeat", _named(other, incident) + ": a structural issue", actor,
-                     repeat_of=incident.reference, category=category)
+                     repeat_of=None if _hidden(other, incident) else incident.reference, category=category)
         earlier, later = (other, incident) if other.occurred_at <= incident.occurred_at else (incident, other)
         verified = db.session.scalars(db.select(CorrectiveAction).where(
             CorrectiveAction.incident_id == earlier.id, CorrectiveAction.status == "verified",
             CorrectiveAction.verified_at <= later.occurred_at))
         for action in verified:
             action.questioned_by_id = later.id
-            name = "a confidential incident" if later.confidential and not earlier.confidential else later.reference
+            name = "a confidential incident" if _hidden(earlier, later) else later.reference
             earlier.record("action", f"Action “{action.title}” questioned: {name} had the same cause after it was "
                            "verified. Verify again whether it works.", actor, action=action.id)
 

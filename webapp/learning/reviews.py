@@ -10,7 +10,7 @@ from ..extensions import db
 from ..incidents.lifecycle import STATUS_LABELS
 from ..incidents.models import Incident, TimelineEntry
 from ..rules import learning as rules
-from .investigation import investigation_of, may_work_on
+from .investigation import investigation_of, may_work_on, statements_of
 from .models import CorrectiveAction, Lesson, Review
 
 # The timeline entries a review's excerpt starts from: what happened, not the machinery around it.
@@ -20,6 +20,8 @@ CAUSE_FIELDS = ("whys", "immediate_causes", "underlying_causes", "root_cause", "
 
 
 def required_reason(incident: Incident, now: datetime) -> str | None:
+    if incident.status == "cancelled":  # a cancelled incident needs no review
+        return None
     return rules.review_required(incident.severity, incident.major_at is not None, incident.high_potential,
                                  incident.reported_at, incident.resolved_at, now)
 
@@ -40,7 +42,7 @@ def actions_of(incident: Incident) -> list[CorrectiveAction]:
 
 def _create(incident: Incident, reason: str | None, actor: User | None, now: datetime) -> Review:
     review = Review(incident_id=incident.id, status="draft", required_reason=reason, author=None, created_at=now,
-                    lessons=[], due_at=due_for(incident))
+                    lessons=[], editor_ids=[], due_at=due_for(incident))
     db.session.add(review)
     text = f"Post-incident review required: {reason}" if reason else f"Post-incident review started by {actor.name}"
     incident.record("review", text, actor, required=reason)
@@ -77,7 +79,7 @@ def start(incident: Incident, actor: User, now: datetime) -> Review:
     return review
 
 
-def _editable(incident: Incident, actor: User) -> Review:
+def _editable(incident: Incident, actor: User, writing: bool = False) -> Review:
     if not may_work_on(actor, incident):
         raise NotYours("Only supervisors and the incident's role holders write its review")
     review = review_of(incident)
@@ -85,6 +87,9 @@ def _editable(incident: Incident, actor: User) -> Review:
         raise ActionRefused("There is no review yet: start one first")
     if review.status == "published":
         raise ActionRefused("The review is published and can no longer be changed")
+    if writing and review.status == "in_review":
+        raise ActionRefused("The review is waiting for approval: the approver publishes it or sends it back "
+                            "with what to change, and it is edited then")
     return review
 
 
@@ -98,12 +103,14 @@ def save(incident: Incident, raw: object, actor: User, now: datetime) -> Review:
         if not changes:
             raise ActionRefused("Send the review's text to start it")
         start(incident, actor, now)
-    review = _editable(incident, actor)
+    review = _editable(incident, actor, writing=True)
     changed = [k for k, v in changes.items() if getattr(review, k) != v]
     if review.author_id is None:
         review.author = actor
     for key in changed:
         setattr(review, key, changes[key])
+    if changed and actor.id not in review.editor_ids:
+        review.editor_ids = [*review.editor_ids, actor.id]  # a new list: the JSON column sees the change
     if changed:
         incident.record("review", f"Review edited by {actor.name}: {', '.join(k.replace('_', ' ') for k in changed)}",
                         actor, fields=changed)
@@ -118,7 +125,7 @@ def submit(incident: Incident, actor: User, now: datetime) -> Review:
         raise ActionRefused("Write the summary before submitting the review")
     if review.author_id is None:
         review.author = actor
-    review.status, review.submitted_at = "in_review", now
+    review.status, review.submitted_at, review.sent_back_reason = "in_review", now, None
     incident.record("review", f"Review submitted for approval by {actor.name}", actor, status="in_review")
     return review
 
@@ -131,7 +138,7 @@ def send_back(incident: Incident, reason: str | None, actor: User, now: datetime
         raise ActionRefused("Only a review waiting for approval can be sent back")
     if not reason or len(reason) > 1000:
         raise ActionRefused("Say what to change (up to 1000 characters)")
-    review.status = "draft"
+    review.status, review.sent_back_reason = "draft", f"{actor.name}: {reason}"
     incident.record("review", f"Review sent back to draft by {actor.name}: {reason}", actor, status="draft",
                     reason=reason)
     return review
@@ -144,7 +151,7 @@ def publish(incident: Incident, actor: User, now: datetime) -> Review:
         raise ActionRefused("Submit the review for approval before publishing it")
     if not actor.is_supervisor:
         raise NotYours("Only a supervisor can publish a review")
-    if review.author_id == actor.id:
+    if review.author_id == actor.id or actor.id in (review.editor_ids or []):
         raise NotYours("You wrote this review: another supervisor must approve and publish it")
     review.status, review.published_at, review.published_by = "published", now, actor
     review.check_at = None
@@ -168,9 +175,7 @@ def people_named(incident: Incident) -> list[str]:
     """Names a blameless review's causes should not carry: the people on the incident and its witnesses."""
     people = [incident.reporter, incident.commander, incident.comms_lead, incident.tech_lead]
     names = [p.name for p in people if p is not None]
-    investigation = investigation_of(incident)
-    if investigation is not None:
-        names += [s["name"] for s in investigation.witness_statements]
+    names += [s.name for s in statements_of(incident)]
     names += [a.owner.name for a in actions_of(incident)]
     return names
 

@@ -2,6 +2,7 @@
 the Lessons library, lessons to read, and structural issues. Thin: the work is in the services."""
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -49,6 +50,7 @@ def _investigation_page(incident: Incident, error: str | None = None, status: in
     category = found.root_cause_category if found else None
     return render_template(
         "learning/investigation.html", incident=incident, inv=found, values=values,
+        statements=investigation.statements_of(incident),
         may_edit=investigation.may_work_on(current_user, incident), error=error,
         categories=rules.ROOT_CAUSE_CATEGORIES, factors=rules.CONTRIBUTING_FACTORS, max_whys=rules.MAX_WHYS,
         repeats=repeats.describe(incident, repeats.repeat_of(incident, category, current_user)), now=utcnow()), status
@@ -124,7 +126,8 @@ def _review_context(incident: Incident) -> dict:
                 required=reviews.required_reason(incident, now),
                 due=review.due_at if review else reviews.due_for(incident),
                 may_edit=investigation.may_work_on(current_user, incident),
-                excerpt=(excerpt := reviews.excerpt(incident)), excerpt_text=_timeline_text(excerpt, incident),
+                excerpt=(excerpt := reviews.excerpt(incident)), excerpt_text=(text := _timeline_text(excerpt, incident)),
+                excerpt_digest=_digest(text),
                 hints=reviews.hints(incident, review),
                 weak=rules.relies_on_weak_controls(a.control for a in actions),
                 blame_words=list(rules.BLAME_WORDS), controls=rules.CONTROLS, priorities=rules.PRIORITIES,
@@ -188,13 +191,18 @@ def _timeline_from(text: str, incident: Incident) -> list[dict]:
     return entries
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.strip().encode()).hexdigest()
+
+
 def _save_review(incident: Incident, form) -> None:
     raw = {**{k: form.get(k, "") for k in rules.REVIEW_TEXTS}, "lessons": _lines(form.get("lessons"))}
     typed = form.get("timeline")
     typed = typed.replace("\r\n", "\n") if typed is not None else None  # a textarea sends CRLF
-    # The box starts as the incident's own timeline: only an edit of it is kept as the review's excerpt
-    # (untouched, it goes on following the incident).
-    if typed is not None and typed.strip() != _timeline_text(reviews.excerpt(incident), incident).strip():
+    # The box starts as the timeline as it was shown (its digest comes back with the form): only an edit
+    # of it is kept as the review's excerpt; untouched, it goes on following the incident, even if the
+    # incident's timeline grew while the author was writing.
+    if typed is not None and _digest(typed) != form.get("timeline_shown"):
         raw["timeline"] = _timeline_from(typed, incident)
     reviews.save(incident, raw, current_user, utcnow())
 
@@ -253,15 +261,16 @@ def create_action(reference: str):
 def actions():
     """My actions; for staff also those waiting for verification and every open one they may see."""
     now = utcnow()
-    mine = corrective.actions_for(current_user, current_user, None)
-    staff = current_user.is_staff
-    waiting = [a for a in corrective.actions_for(current_user, None, "done")
-               if corrective.may_verify(a, current_user)] if staff else []
-    questioned = [a for a in corrective.actions_for(current_user, None, "verified")
-                  if a.questioned_by_id and corrective.may_verify(a, current_user)] if staff else []
-    open_ones = corrective.actions_for(current_user, None, "open") if current_user.is_supervisor else []
-    return render_template("learning/actions.html", mine=[a for a in mine if a.status != "verified"],
-                           finished=[a for a in mine if a.status == "verified"], to_verify=waiting + questioned,
+    me = current_user
+    mine = corrective.actions_for(me, me, ("open", "done"))
+    finished = corrective.actions_for(me, me, "verified", limit=50, newest_first=True)
+    staff = me.is_staff
+    waiting = [a for a in corrective.actions_for(me, None, "done", not_owned_by=me)
+               if corrective.may_verify(a, me)] if staff else []
+    questioned = [a for a in corrective.actions_for(me, None, "verified", not_owned_by=me)
+                  if a.questioned_by_id and corrective.may_verify(a, me)] if staff else []
+    open_ones = corrective.actions_for(me, None, "open") if me.is_supervisor else []
+    return render_template("learning/actions.html", mine=mine, finished=finished, to_verify=waiting + questioned,
                            open_ones=open_ones, now=now, states=rules.ACTION_STATES,
                            controls=corrective.CONTROL_NAMES)
 
@@ -276,9 +285,12 @@ def _visible_action(action_id: int):
 def _action_page(action, error: str | None = None, failed: str = "", status: int = 200):
     incident = action.incident
     history = [e for e in incident.timeline if e.what == "action" and (e.details or {}).get("action") == action.id]
+    people = _people()
+    if action.owner not in people:  # no longer active: still shown as the owner, not silently replaced
+        people.insert(0, action.owner)
     return render_template("learning/action.html", action=action, incident=incident, history=history, error=error,
                            failed=failed, now=utcnow(), states=rules.ACTION_STATES, controls=rules.CONTROLS,
-                           priorities=rules.PRIORITIES, people=_people(),
+                           priorities=rules.PRIORITIES, people=people,
                            may_verify=corrective.may_verify(action, current_user),
                            may_edit=investigation.may_work_on(current_user, incident),
                            may_see_incident=incident.can_view(current_user)), status

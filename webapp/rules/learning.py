@@ -280,9 +280,10 @@ def validate_statement(raw: Any, now: datetime, errors: dict, key: str = "witnes
     except ValueError as bad:
         errors[key] = f"taken_at {bad}"
         return None
-    if taken > now + timedelta(minutes=5):
+    if taken > now + timedelta(hours=1):
         errors[key] = "taken_at cannot be in the future"
         return None
+    taken = min(taken, now)  # a device clock a little fast: the statement is not lost over it
     return {"name": name, "taken_at": taken.isoformat(), "statement": statement}
 
 
