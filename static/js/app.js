@@ -242,6 +242,19 @@
   });
   if (location.pathname === "/login") tellWorker({ type: "forget-pages" });
 
+  // ---- Photos chosen as an action's evidence: named under the button, so the owner sees what goes. ----
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches(".done-form input[type=file]")) return;
+    var list = input.form.querySelector(".photo-previews");
+    list.textContent = "";
+    Array.prototype.forEach.call(input.files, function (file) {
+      var item = document.createElement("li");
+      item.textContent = file.name + " (" + Math.max(1, Math.round(file.size / 1024)) + " KB)";
+      list.append(item);
+    });
+  });
+
   // ---- A lesson's "Read": recorded without leaving the page, so a report being typed is not lost. ----
   document.addEventListener("submit", function (event) {
     var form = event.target;

@@ -103,6 +103,7 @@ def test_from_investigation_to_a_closed_incident_and_a_lesson_read_once(browser,
     phone.get_by_label("What was done").fill("Grate fitted and tested with a hose: no standing water.")
     phone.set_input_files("#done-photos", [{"name": "grate.png", "mimeType": "image/png",
                                             "buffer": png_bytes(640, 480, (40, 90, 160))}])
+    expect(phone.locator(".done-form .photo-previews")).to_contain_text("grate.png")
     phone.get_by_role("button", name="Mark done").tap()
     expect(phone.get_by_text("Marked done")).to_be_visible()
     expect(phone.locator(".gallery img")).to_have_count(1)
