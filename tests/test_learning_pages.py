@@ -32,6 +32,8 @@ def test_a_supervisor_investigates_on_the_page_and_a_responder_reads_it(as_user,
     supervisor = as_user("supervisor")
     page = _page(supervisor.get(f"/incidents/{ref}"))
     assert "Post-incident review required: every P1 has a post-incident review" in page
+    assert f"/incidents/{ref}/review#add-action" in page  # actions are added from the incident too
+    assert "#add-action" not in _page(as_user("responder").get(f"/incidents/{ref}"))  # no role on it
     saved = _investigate(supervisor, ref)
     assert saved.status_code == 303
     found = db.session.get(Investigation, incident.id)

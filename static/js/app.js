@@ -242,6 +242,10 @@
   });
   if (location.pathname === "/login") tellWorker({ type: "forget-pages" });
 
+  // ---- A link to a folded section (#add-action) opens it. ----
+  var folded = location.hash && document.getElementById(location.hash.slice(1));
+  if (folded && folded.tagName === "DETAILS") folded.open = true;
+
   // ---- Photos chosen as an action's evidence: named under the button, so the owner sees what goes. ----
   document.addEventListener("change", function (event) {
     var input = event.target;
