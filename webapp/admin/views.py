@@ -10,8 +10,9 @@ from ..auth.security import admin_required
 from ..common.errors import Invalid
 from ..comms.rules import parse_emails
 from ..extensions import db
-from ..organisation.models import PROFILE_LABELS, Organisation, Site
-from ..organisation.rules import validate_profile, validate_site
+from ..organisation.hours import set_hours
+from ..organisation.models import PROFILE_LABELS, Organisation, Site, SiteHours
+from ..organisation.rules import parse_month, validate_hours, validate_profile, validate_site
 from ..rules.answers import JURISDICTIONS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -215,3 +216,41 @@ def revoke_token(token_id: int):
     db.session.commit()
     flash(f"Revoked token “{token.name}”.")
     return redirect(url_for("admin.tokens"), code=303)
+
+
+def _hours_page(errors=None, values=None, status=200):
+    rows = db.session.execute(db.select(SiteHours, Site).join(Site, Site.id == SiteHours.site_id)
+                              .order_by(SiteHours.month.desc(), Site.name).limit(120)).all()
+    return render_template("admin/hours.html", rows=rows, sites=_sites(), errors=errors or {},
+                           values=values or {}), status
+
+
+@bp.get("/hours")
+@admin_required
+def hours():
+    return _hours_page()
+
+
+@bp.post("/hours")
+@admin_required
+def save_hours():
+    """Hours worked at a site in a month (what LTIFR and TRIFR are counted against)."""
+    values = request.form.to_dict()
+    errors = {}
+    site = db.session.scalar(db.select(Site).filter_by(code=values.get("site", "")))
+    if site is None:
+        errors["site"] = "Choose a site"
+    try:
+        month = parse_month(values.get("month", "").strip())
+    except ValueError as problem:
+        errors["month"] = f"The month {problem}"
+    try:
+        hours = validate_hours(float(values.get("hours", "").replace(",", "").strip()))
+    except ValueError as problem:
+        errors["hours"] = "Hours " + (str(problem) if "between" in str(problem) else "must be a number, such as 12345.5")
+    if errors:
+        return _hours_page(errors, values, 400)
+    set_hours(site, month, hours)
+    db.session.commit()
+    flash(f"{site.name}, {month:%B %Y}: {hours:,.1f} hours worked.")
+    return redirect(url_for("admin.hours"), code=303)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from flask_login import current_user
 
 from ..auth.security import admin_required, any_user_required, staff_required, supervisor_required
@@ -19,8 +19,9 @@ from ..incidents.queries import incident_query
 from ..incidents.views import visible_incident
 from ..learning import summary as learning_summary
 from ..obligations.service import obligations_of
-from ..organisation.models import Organisation, Site
-from ..organisation.rules import validate_profile, validate_site
+from ..organisation.hours import set_hours
+from ..organisation.models import Organisation, Site, SiteHours
+from ..organisation.rules import parse_month, validate_hours, validate_profile, validate_site
 from ..reporting.service import ClientIdTaken, submit_report
 from ..rules.answers import validate_report
 from ..rules.classification import SEVERITIES
@@ -183,3 +184,42 @@ def create_site():
     db.session.add(site)
     db.session.commit()
     return jsonify(site.to_json()), 201
+
+
+def _site(code: str) -> Site:
+    site = db.session.scalar(db.select(Site).filter_by(code=code))
+    if site is None:
+        abort(404, description=f"no site {code!r}")
+    return site
+
+
+@bp.put("/sites/<code>/hours/<month>")
+@admin_required
+def put_hours(code: str, month: str):
+    """`{"hours": 12345.5}`: the hours worked at the site in that calendar month (replacing any given)."""
+    site = _site(code)
+    body = json_body()
+    if not isinstance(body, dict) or set(body) != {"hours"}:
+        raise Invalid({"": 'send {"hours": number}'})
+    errors = {}
+    try:
+        first = parse_month(month)
+    except ValueError as problem:
+        errors["month"] = str(problem)
+    try:
+        hours = validate_hours(body["hours"])
+    except ValueError as problem:
+        errors["hours"] = str(problem)
+    if errors:
+        raise Invalid(errors)
+    row = set_hours(site, first, hours)
+    db.session.commit()
+    return jsonify(row.to_json(site.code))
+
+
+@bp.get("/sites/<code>/hours")
+@admin_required
+def list_hours(code: str):
+    site = _site(code)
+    rows = db.session.scalars(db.select(SiteHours).filter_by(site_id=site.id).order_by(SiteHours.month.desc()))
+    return jsonify(hours=[row.to_json(site.code) for row in rows])

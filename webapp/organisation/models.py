@@ -1,5 +1,7 @@
-"""The organisation (one per deployment) and its sites."""
-from sqlalchemy import JSON, Boolean, String
+"""The organisation (one per deployment), its sites, and the hours worked at each."""
+from datetime import date
+
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -64,3 +66,14 @@ class Site(db.Model):
             "jurisdiction": self.jurisdiction,
             "timezone": self.timezone,
         }
+
+
+class SiteHours(db.Model):
+    """Hours worked at a site in a calendar month: what injury frequency rates are counted against."""
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first day of the month
+    hours: Mapped[float] = mapped_column(Float)
+
+    def to_json(self, site_code: str) -> dict:
+        return {"site": site_code, "month": f"{self.month:%Y-%m}", "hours": self.hours}

@@ -1,6 +1,8 @@
 """Validation of sites and the organisation profile. Pure."""
 from __future__ import annotations
 
+import re
+from datetime import date
 from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
@@ -83,3 +85,25 @@ def validate_profile(data: Any) -> dict[str, Any]:
     if errors:
         raise Invalid(errors)
     return clean
+
+
+MAX_MONTH_HOURS = 100_000_000.0  # a site of 130,000 people working every hour of a month
+
+
+def parse_month(text: Any) -> date:
+    """`YYYY-MM` as the first day of that month; ValueError otherwise."""
+    if not isinstance(text, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}", text):
+        raise ValueError("must be a month: YYYY-MM")
+    year, month = int(text[:4]), int(text[5:])
+    if not 1 <= month <= 12 or not 1900 <= year <= 2999:
+        raise ValueError("must be a month: YYYY-MM")
+    return date(year, month, 1)
+
+
+def validate_hours(value: Any) -> float:
+    """Hours worked in a month: a number from 0; ValueError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise ValueError("must be a number of hours")
+    if not 0 <= value <= MAX_MONTH_HOURS:
+        raise ValueError(f"must be between 0 and {MAX_MONTH_HOURS:,.0f}")
+    return float(value)
