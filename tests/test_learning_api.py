@@ -153,3 +153,23 @@ def test_reporters_read_their_report_not_its_learning_and_acknowledging_follows_
     assert first.status_code == 200 and first.get_json()["acknowledged_at"] is not None
     again = as_user("supervisor").post(f"/api/v1/incidents/{incident.reference}/acknowledge")
     assert again.get_json()["acknowledged_at"] == first.get_json()["acknowledged_at"]  # the first stamps it
+
+
+def test_the_same_statements_sent_again_in_any_order_or_offset_change_nothing(as_user, demo):
+    incident = file_incident(demo)
+    ref = incident.reference
+    supervisor = as_user("supervisor")
+    a = {"name": "Dock hand", "statement": "The pallet slid", "taken_at": "2026-03-02T19:00:00+10:00"}
+    b = {"name": "Driver", "statement": "I reversed slowly"}
+    assert supervisor.put(f"/api/v1/incidents/{ref}/investigation", json={"witness_statements": [a, b]}).status_code == 200
+    entries = len(db.session.get(type(incident), incident.id).timeline)
+    same = {**a, "taken_at": "2026-03-02T09:00:00Z"}  # the same moment, another offset
+    assert supervisor.put(f"/api/v1/incidents/{ref}/investigation", json={"witness_statements": [b, same, b]}
+                          ).status_code == 200
+    db.session.expire_all()
+    assert len(db.session.get(type(incident), incident.id).timeline) == entries  # nothing changed: nothing logged
+    kept = supervisor.get(f"/api/v1/incidents/{ref}/investigation").get_json()["witness_statements"]
+    assert [(s["name"], s["taken_at"][:19]) for s in kept][0] == ("Dock hand", "2026-03-02T09:00:00")
+    assert supervisor.put(f"/api/v1/incidents/{ref}/investigation", json={"witness_statements": [b]}).status_code == 200
+    assert [s["name"] for s in supervisor.get(f"/api/v1/incidents/{ref}/investigation").get_json()[
+        "witness_statements"]] == ["Driver"]

@@ -120,7 +120,10 @@ def test_investigation_review_and_action_shapes():
     now = START
     clean = validate_investigation({"whys": ["a", " ", "b"], "root_cause_category": "plant",
                                     "witness_statements": [{"name": "Al", "statement": "Saw it"}]}, now)
-    assert clean["whys"] == ["a", "b"] and clean["witness_statements"][0]["taken_at"] == now.isoformat()
+    assert clean["whys"] == ["a", "b"] and clean["witness_statements"][0]["taken_at"] is None  # not said
+    sydney = validate_investigation({"witness_statements": [{"name": "Al", "statement": "Saw it",
+                                                             "taken_at": "2026-03-02T19:00:00+10:00"}]}, now)
+    assert sydney["witness_statements"][0]["taken_at"] == "2026-03-02T09:00:00+00:00"  # kept in UTC
     with pytest.raises(Invalid) as bad:
         validate_investigation({"whys": ["w"] * 8, "root_cause_category": "luck", "colour": 1}, now)
     assert set(bad.value.fields) == {"colour"}  # an unknown field is named before anything else

@@ -2,6 +2,7 @@
 from datetime import datetime, timezone
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -36,6 +37,15 @@ def claim_rows(query):
     if db.session.get_bind().dialect.name == "postgresql":
         return query.with_for_update(skip_locked=True)
     return query
+
+
+def insert_once(model, values: dict, unique: list[str]) -> bool:
+    """INSERT ... ON CONFLICT (unique) DO NOTHING on SQLite and PostgreSQL alike: a row that two requests
+    add at once (a retry, a double tap) is kept once, with no error and no savepoint. True if inserted."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
+                 .returning(model.__table__.primary_key.columns.values()[0]))
+    return db.session.execute(statement).first() is not None  # a row skipped returns nothing
 
 
 @event.listens_for(Engine, "connect")

@@ -159,7 +159,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['lesson_id'], ['lesson.id'], name=op.f('fk_lesson_share_lesson_id_lesson'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['sent_by_id'], ['user.id'], name=op.f('fk_lesson_share_sent_by_id_user')),
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_lesson_share_site_id_site')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_lesson_share'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_lesson_share')),
+    sa.UniqueConstraint('lesson_id', 'site_id', name=op.f('uq_lesson_share_lesson_id'))
     )
     with op.batch_alter_table('lesson_share', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_lesson_share_lesson_id'), ['lesson_id'], unique=False)

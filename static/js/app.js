@@ -268,7 +268,12 @@
     button.disabled = true;
     fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin",
                          headers: { "HX-Request": "true" } }).then(function (response) {
-      if (!response.ok) throw new Error(response.status);
+      if (response.status === 401) { location.assign("/login?next=" + encodeURIComponent(location.pathname)); return; }
+      if (!response.ok) {
+        button.disabled = false;
+        say("Not recorded (the server answered " + response.status + "). Reload the page and tap Read again.");
+        return;
+      }
       form.closest(".lesson-banner").remove();
     }).catch(function () {
       button.disabled = false;

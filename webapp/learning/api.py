@@ -174,6 +174,7 @@ def list_lessons():
     def shown(lesson) -> dict:
         readable = lesson.incident.can_view(current_user)  # a lesson sent to a site may come from one they cannot see
         return {"id": lesson.id, "text": lesson.text, "incident": lesson.incident.reference if readable else None,
-                "site": lesson.incident.site.code, "categories": lesson.incident.categories if readable else [],
+                "site": lesson.incident.site.code if readable else None,
+                "categories": lesson.incident.categories if readable else [],
                 "published_at": lesson.published_at.isoformat()}
     return jsonify(lessons=[shown(lesson) for lesson in found])

@@ -160,7 +160,8 @@ def verify(action: CorrectiveAction, effective: object, note: object, actor: Use
 
 
 def actions_for(viewer: User, owner: User | None, status: str | tuple[str, ...] | None, limit: int = 200,
-                not_owned_by: User | None = None, newest_first: bool = False) -> list[CorrectiveAction]:
+                not_owned_by: User | None = None, newest_first: bool = False,
+                questioned: bool = False) -> list[CorrectiveAction]:
     """Actions the viewer may see, optionally one owner's (or not theirs) and in given states; soonest due
     first (or most recently created first)."""
     query = db.select(CorrectiveAction).join(Incident, Incident.id == CorrectiveAction.incident_id)
@@ -168,6 +169,8 @@ def actions_for(viewer: User, owner: User | None, status: str | tuple[str, ...] 
         query = query.where(CorrectiveAction.owner_id == owner.id)
     if not_owned_by is not None:
         query = query.where(CorrectiveAction.owner_id != not_owned_by.id)
+    if questioned:
+        query = query.where(CorrectiveAction.questioned_by_id.is_not(None))
     if status:
         query = query.where(CorrectiveAction.status.in_((status,) if isinstance(status, str) else status))
     query = query.where(db.or_(CorrectiveAction.owner_id == viewer.id, Incident.visible_to(viewer)))

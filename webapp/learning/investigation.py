@@ -3,13 +3,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
 from ..auth.models import User
 from ..common.errors import ActionRefused, NotYours
+from ..database import insert_once
 from ..extensions import db
 from ..incidents.models import Incident
-from ..rules.learning import CONTRIBUTING_FACTORS, ROOT_CAUSE_CATEGORIES, validate_investigation, validate_statement
+from ..rules.learning import (
+    CONTRIBUTING_FACTORS,
+    MAX_STATEMENTS,
+    ROOT_CAUSE_CATEGORIES,
+    validate_investigation,
+    validate_statement,
+)
 from . import repeats
 from .models import Investigation, WitnessStatement
 
@@ -54,23 +59,34 @@ def to_json(incident: Incident) -> dict:
     return {**body, "witness_statements": [s.to_json() for s in statements_of(incident)]}
 
 
+def _insert_statement(incident: Incident, statement: dict, actor: User, now: datetime) -> bool:
+    """Keep one statement unless the same person's same words are already kept (a retry, or two tablets
+    sending at once): INSERT ... ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike. True if kept."""
+    values = dict(incident_id=incident.id, name=statement["name"], statement=statement["statement"],
+                  taken_at=datetime.fromisoformat(statement["taken_at"]) if statement["taken_at"] else now,
+                  digest=WitnessStatement.digest_of(statement["name"], statement["statement"]),
+                  added_by_id=actor.id, added_at=now)
+    return insert_once(WitnessStatement, values, ["incident_id", "digest"])
+
+
 def _replace_statements(incident: Incident, wanted: list[dict], actor: User, now: datetime) -> bool:
-    """The statements as sent (PUT): those not sent go, new ones are added; True if anything changed."""
-    current = statements_of(incident)
-    if [s.to_json() for s in current] == wanted:
-        return False
-    keep = {WitnessStatement.digest_of(w["name"], w["statement"]): w for w in wanted}
-    for row in current:
-        if row.digest not in keep or keep[row.digest]["taken_at"] != row.taken_at.isoformat():
+    """The statements as sent (PUT): those not sent go, new ones are added, a known one keeps its time
+    unless another is given; True if anything changed (the same list again, in any order, is no change)."""
+    current = {row.digest: row for row in statements_of(incident)}
+    sent = {WitnessStatement.digest_of(w["name"], w["statement"]): w for w in wanted}
+    changed = False
+    for digest, row in current.items():
+        if digest not in sent:
             db.session.delete(row)
-        else:
-            keep.pop(row.digest)
+            changed = True
+        elif sent[digest]["taken_at"] and datetime.fromisoformat(sent[digest]["taken_at"]) != row.taken_at:
+            row.taken_at = datetime.fromisoformat(sent[digest]["taken_at"])
+            changed = True
     db.session.flush()
-    for digest, w in keep.items():
-        db.session.add(WitnessStatement(incident_id=incident.id, name=w["name"], statement=w["statement"],
-                                        taken_at=datetime.fromisoformat(w["taken_at"]), digest=digest,
-                                        added_by_id=actor.id, added_at=now))
-    return True
+    for digest, statement in sent.items():
+        if digest not in current:
+            changed = _insert_statement(incident, statement, actor, now) or changed
+    return changed
 
 
 def save(incident: Incident, raw: object, actor: User, now: datetime) -> list[str]:
@@ -113,14 +129,10 @@ def add_statement(incident: Incident, raw: object, actor: User, now: datetime) -
     statement = validate_statement(raw, now, errors, "statement")
     if statement is None:
         raise ActionRefused(errors.get("statement", "A statement needs a name and what they saw"))
-    row = WitnessStatement(incident_id=incident.id, name=statement["name"], statement=statement["statement"],
-                           taken_at=datetime.fromisoformat(statement["taken_at"]),
-                           digest=WitnessStatement.digest_of(statement["name"], statement["statement"]),
-                           added_by_id=actor.id, added_at=now)
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:  # already kept
+    if db.session.scalar(db.select(db.func.count(WitnessStatement.id)).filter_by(incident_id=incident.id)) \
+            >= MAX_STATEMENTS:
+        raise ActionRefused(f"An investigation holds at most {MAX_STATEMENTS} witness statements")
+    if not _insert_statement(incident, statement, actor, now):  # already kept
         return statement
     incident.record("investigation", f"Witness statement from {statement['name']} added by {actor.name}", actor,
                     fields=["witness_statements"])

@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from ..auth.models import User
 from ..common.errors import ActionRefused
+from ..database import insert_once
 from ..extensions import db
 from ..incidents.models import Incident, IncidentCategory
 from ..organisation.models import Site
@@ -25,8 +26,11 @@ def library(viewer: User, q: str = "", site: str | None = None, category: str | 
     """Lessons the viewer may read, newest first; `q` searches the lesson's words. Staff read the lessons
     of every published review they may see; everyone reads the lessons sent to their home site."""
     sent_here = Lesson.id.in_(db.select(LessonShare.lesson_id).where(LessonShare.site_id == viewer.home_site_id))
+    # Filtering by the incident's site or category reads the incident: only lessons of incidents the viewer
+    # may see can match (a lesson sent here from one they may not see must not be found by its category).
+    readable = readable_reviews(viewer) if (site or category) else db.or_(readable_reviews(viewer), sent_here)
     query = (db.select(Lesson).join(Review, Review.id == Lesson.review_id)
-             .join(Incident, Incident.id == Lesson.incident_id).where(db.or_(readable_reviews(viewer), sent_here)))
+             .join(Incident, Incident.id == Lesson.incident_id).where(readable))
     words = [w for w in q.split() if w][:8]
     for word in words:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -51,8 +55,10 @@ def share(lesson: Lesson, site: Site, note: str | None, actor: User, now: dateti
     if already is not None:
         raise ActionRefused(f"This lesson was already sent to {site.name} ({already.sent_at:%d %b %Y}): see who has "
                             "read it there")
-    sent = LessonShare(lesson=lesson, site=site, note=note, sent_by=actor, sent_at=now)
-    db.session.add(sent)
+    values = dict(lesson_id=lesson.id, site_id=site.id, note=note, sent_by_id=actor.id, sent_at=now)
+    if not insert_once(LessonShare, values, ["lesson_id", "site_id"]):  # a double tap: kept once
+        raise ActionRefused(f"This lesson was already sent to {site.name}")
+    sent = db.session.scalar(db.select(LessonShare).filter_by(lesson_id=lesson.id, site_id=site.id))
     lesson.incident.record("lesson", f"Lesson sent to the staff of {site.name} by {actor.name}: “{lesson.text}”",
                            actor, site=site.code)
     return sent

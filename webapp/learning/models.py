@@ -190,6 +190,8 @@ class Lesson(db.Model):
 class LessonShare(db.Model):
     """A lesson sent to a site's staff, who read and acknowledge it the next time they open the app."""
 
+    __table_args__ = (UniqueConstraint("lesson_id", "site_id"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id", ondelete="CASCADE"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)

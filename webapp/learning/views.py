@@ -267,8 +267,8 @@ def actions():
     staff = me.is_staff
     waiting = [a for a in corrective.actions_for(me, None, "done", not_owned_by=me)
                if corrective.may_verify(a, me)] if staff else []
-    questioned = [a for a in corrective.actions_for(me, None, "verified", not_owned_by=me)
-                  if a.questioned_by_id and corrective.may_verify(a, me)] if staff else []
+    questioned = [a for a in corrective.actions_for(me, None, "verified", not_owned_by=me, questioned=True)
+                  if corrective.may_verify(a, me)] if staff else []
     open_ones = corrective.actions_for(me, None, "open") if me.is_supervisor else []
     return render_template("learning/actions.html", mine=mine, finished=finished, to_verify=waiting + questioned,
                            open_ones=open_ones, now=now, states=rules.ACTION_STATES,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable
 
 from ..common.calendar import add_business_days
@@ -275,8 +275,10 @@ def validate_statement(raw: Any, now: datetime, errors: dict, key: str = "witnes
     if key in errors:
         errors[key] = f"a statement's name and statement {errors[key]}"
         return None
+    if raw.get("taken_at") in (None, ""):  # not said: now for a new statement, as it was for a known one
+        return {"name": name, "taken_at": None, "statement": statement}
     try:
-        taken = parse_datetime(raw.get("taken_at")) if raw.get("taken_at") not in (None, "") else now
+        taken = parse_datetime(raw.get("taken_at"))
     except ValueError as bad:
         errors[key] = f"taken_at {bad}"
         return None
@@ -284,7 +286,7 @@ def validate_statement(raw: Any, now: datetime, errors: dict, key: str = "witnes
         errors[key] = "taken_at cannot be in the future"
         return None
     taken = min(taken, now)  # a device clock a little fast: the statement is not lost over it
-    return {"name": name, "taken_at": taken.isoformat(), "statement": statement}
+    return {"name": name, "taken_at": taken.astimezone(timezone.utc).isoformat(), "statement": statement}
 
 
 def _statements(value: Any, now: datetime, errors: dict) -> list[dict]:
