@@ -18,6 +18,7 @@ from .extensions import compress, csrf, db, limiter, login_manager, migrate
 from .incidents.views import bp as incidents_bp
 from .learning.api import bp as learning_api_bp
 from .learning.views import bp as learning_bp
+from .metrics.api import bp as metrics_api_bp
 from .notify.views import bp as notify_bp
 from .obligations.views import bp as obligations_bp
 from .pwa.views import bp as pwa_bp
@@ -30,7 +31,8 @@ from .system.views import bp as system_bp
 # notification core's deliveries last (each job also has its own order).
 FEATURES = (obligations, sla, comms, escalation, learning, notify)
 BLUEPRINTS = (auth_bp, reporting_bp, incidents_bp, admin_bp, api_bp, evidence_bp, pwa_bp, notify_bp, oncall_api_bp,
-              oncall_bp, obligations_bp, sla_bp, comms_bp, learning_api_bp, learning_bp, system_bp)
+              oncall_bp, obligations_bp, sla_bp, comms_bp, learning_api_bp, learning_bp,
+              metrics_api_bp, system_bp)
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -63,6 +65,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions; bearer tokens need none
     csrf.exempt(oncall_api_bp)
     csrf.exempt(learning_api_bp)
+    csrf.exempt(metrics_api_bp)
     csrf.exempt(notify_bp)  # likewise, and the service worker's token-authorised reports need none
 
     cli.init_app(app)

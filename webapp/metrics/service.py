@@ -1,0 +1,195 @@
+"""The metrics of REFERENCE section 8 for a period (and a site), aggregated in the database.
+
+Every figure is over the incidents reported in the period (`reported_at`), cancelled ones left out. The
+definitions are `rules/metrics.py`; this module asks the database for the same figures in as few
+queries as it can (counts and percentiles with window functions, which SQLite and PostgreSQL share).
+SLA outcomes are counted from each incident's clocks (business-day targets need the site's calendar).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..incidents.models import Incident, IncidentCategory
+from ..learning.models import CorrectiveAction, Investigation
+from ..obligations.models import Obligation
+from ..organisation.models import Organisation, Site, SiteHours
+from ..rules.classification import CATEGORIES, SEVERITIES
+from ..rules.learning import REPEAT_WINDOW
+from ..rules.metrics import RECORDABLE_TREATMENTS, clock_outcome, frequency_rate, months_overlapping
+from ..sla.rules import CLOCKS, clocks
+
+
+@dataclass(frozen=True)
+class Period:
+    first: date  # inclusive, UTC
+    last: date  # inclusive, UTC
+    site: Site | None = None
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, time(0), tzinfo=timezone.utc)
+
+    @property
+    def end(self) -> datetime:  # exclusive
+        return datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=timezone.utc)
+
+    def to_json(self) -> dict:
+        return {"from": self.first.isoformat(), "to": self.last.isoformat(), "site": self.site.code if self.site else None}
+
+
+def _in_period(period: Period) -> list:
+    conditions = [Incident.reported_at >= period.start, Incident.reported_at < period.end,
+                  Incident.status != "cancelled"]
+    if period.site is not None:
+        conditions.append(Incident.site_id == period.site.id)
+    return conditions
+
+
+def _seconds(later, earlier):
+    """Seconds from `earlier` to `later`, in the database's own arithmetic."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+def _summary(later_column, period: Period) -> dict:
+    """count, median and p90 (nearest rank: the ⌈q·n⌉-th smallest) and mean of later - reported_at."""
+    duration = _seconds(later_column, Incident.reported_at).label("d")
+    ranked = (select(duration, func.row_number().over(order_by=duration).label("rn"),
+                     func.count().over().label("n"))
+              .where(*_in_period(period), later_column.is_not(None)).subquery())
+    n, rn, d = ranked.c.n, ranked.c.rn, ranked.c.d
+    row = db.session.execute(select(
+        func.count(), func.max(case((rn == (n + 1) // 2, d))), func.max(case((rn == (9 * n + 9) // 10, d))),
+        func.avg(d)).select_from(ranked)).one()
+    count, median, p90, mean = row
+    rounded = [None if v is None else round(float(v), 3) for v in (median, p90, mean)]
+    return {"count": count, "median": rounded[0], "p90": rounded[1], "mean": rounded[2]}
+
+
+def _counts(column, period: Period, join=None) -> dict:
+    query = select(column, func.count()).select_from(Incident)
+    if join is not None:
+        query = query.join(*join)
+    rows = db.session.execute(query.where(*_in_period(period)).group_by(column)).all()
+    return {key: count for key, count in rows}
+
+
+def _answer(key: str):
+    return Incident.answers[key].as_string()
+
+
+def _what_happened(value: str):
+    # A list of fixed words kept as JSON text: '["injury", "near_miss"]'; a quoted word matches only itself.
+    return Incident.answers["what_happened"].as_string().like(f'%"{value}"%')
+
+
+def _injuries(period: Period) -> dict:
+    counted = and_(_what_happened("injury"), _answer("injured_person").in_(("worker", "contractor")))
+    days = func.coalesce(Incident.answers["days_unfit_for_work"].as_integer(), 0)
+    lost_time = and_(counted, or_(days >= 1, _answer("treatment") == "fatality"))
+    recordable = and_(counted, or_(days >= 1, _answer("treatment").in_(("fatality", *RECORDABLE_TREATMENTS))))
+    lost, recorded = db.session.execute(select(func.count().filter(lost_time), func.count().filter(recordable))
+                                        .where(*_in_period(period))).one()
+    hours = _hours(period)
+    return {"lost_time": lost, "recordable": recorded, "hours_worked": hours,
+            "ltifr": _rate(lost, hours), "trifr": _rate(recorded, hours)}
+
+
+def _rate(count: int, hours: float | None) -> float | None:
+    rate = frequency_rate(count, hours)
+    return None if rate is None else round(rate, 2)
+
+
+def _hours(period: Period) -> float | None:
+    """Hours of every month the period overlaps (at the site, or everywhere); None when none are entered."""
+    months = [date(y, m, 1) for y, m in months_overlapping(period.first, period.last)]
+    query = select(func.sum(SiteHours.hours), func.count()).where(SiteHours.month.in_(months))
+    if period.site is not None:
+        query = query.where(SiteHours.site_id == period.site.id)
+    total, rows = db.session.execute(query).one()
+    return float(total) if rows else None
+
+
+def _obligations(period: Period, now: datetime) -> dict:
+    on_time = and_(Obligation.done_at.is_not(None), Obligation.done_at <= Obligation.deadline)
+    late = or_(and_(Obligation.done_at.is_not(None), Obligation.done_at > Obligation.deadline),
+               and_(Obligation.done_at.is_(None), Obligation.status == "due", Obligation.deadline < now))
+    row = db.session.execute(
+        select(func.count().filter(on_time), func.count().filter(late))
+        .join(Incident, Incident.id == Obligation.incident_id)
+        .where(*_in_period(period), Obligation.deadline.is_not(None), Obligation.applies.is_(True),
+               Obligation.status.in_(("due", "done")))).one()
+    return {"on_time": row[0], "late": row[1]}
+
+
+def _actions(period: Period, now: datetime) -> dict:
+    done = CorrectiveAction.done_at.is_not(None)
+    row = db.session.execute(
+        select(func.count().filter(and_(done, CorrectiveAction.done_at <= CorrectiveAction.due_at)),
+               func.count().filter(and_(done, CorrectiveAction.done_at > CorrectiveAction.due_at)),
+               func.count().filter(and_(CorrectiveAction.done_at.is_(None), CorrectiveAction.due_at < now)))
+        .join(Incident, Incident.id == CorrectiveAction.incident_id).where(*_in_period(period))).one()
+    return {"on_time": row[0], "late": row[1], "open_overdue": row[2]}
+
+
+def _sla(period: Period, now: datetime) -> dict:
+    """Met and breached per severity and clock, from each incident's clocks (a running one counts in neither)."""
+    figures = {s: {c: {"met": 0, "breached": 0} for c in CLOCKS} for s in SEVERITIES}
+    overrides = Organisation.current().sla_targets
+    rows = db.session.execute(
+        select(Incident.severity, Incident.reported_at, Incident.acknowledged_at, Incident.resolved_at,
+               Site.timezone, Site.jurisdiction).join(Site, Site.id == Incident.site_id).where(*_in_period(period)))
+    for severity, reported, acknowledged, resolved, zone, jurisdiction in rows:
+        for clock in clocks(severity=severity, reported_at=reported, acknowledged_at=acknowledged, resolved_at=resolved,
+                            zone=zone, jurisdiction=jurisdiction, overrides=overrides):
+            outcome = clock_outcome(clock.due, clock.met_at, now)
+            if outcome:
+                figures[severity][clock.name][outcome] += 1
+    return figures
+
+
+def _repeat_causes(period: Period) -> int:
+    """Incidents of the period whose root-cause category repeats another's at the same site within 90
+    days (by when they happened)."""
+    other, other_cause = aliased(Incident), aliased(Investigation)
+    window = REPEAT_WINDOW.total_seconds()
+    gap = _seconds(other.occurred_at, Incident.occurred_at)
+    return db.session.scalar(
+        select(func.count(func.distinct(Incident.id)))
+        .join(Investigation, Investigation.incident_id == Incident.id)
+        .join(other_cause, and_(other_cause.root_cause_category == Investigation.root_cause_category,
+                                other_cause.incident_id != Investigation.incident_id))
+        .join(other, and_(other.id == other_cause.incident_id, other.site_id == Incident.site_id,
+                          other.status != "cancelled"))
+        .where(*_in_period(period), Investigation.root_cause_category.is_not(None), gap >= -window, gap <= window))
+
+
+def metrics(period: Period, now: datetime) -> dict:
+    by_severity = {s: 0 for s in SEVERITIES} | _counts(Incident.severity, period)
+    by_category = {c: 0 for c in CATEGORIES} | _counts(
+        IncidentCategory.name, period, (IncidentCategory, IncidentCategory.incident_id == Incident.id))
+    by_site = _counts(Site.code, period, (Site, Site.id == Incident.site_id))
+    total = sum(by_severity.values())
+    flagged = db.session.execute(select(func.count().filter(Incident.high_potential.is_(True)),
+                                        func.count().filter(_what_happened("near_miss")))
+                                 .where(*_in_period(period))).one()
+    return {
+        "period": period.to_json(),
+        "incidents": {"total": total, "by_severity": by_severity, "by_category": by_category, "by_site": by_site},
+        "mtta_seconds": _summary(Incident.acknowledged_at, period),
+        "mttr_seconds": _summary(Incident.resolved_at, period),
+        "sla": _sla(period, now),
+        "obligations": _obligations(period, now),
+        "actions": _actions(period, now),
+        "injuries": _injuries(period),
+        "high_potential": flagged[0],
+        "near_misses": flagged[1],
+        "repeat_causes": _repeat_causes(period),
+    }
+
