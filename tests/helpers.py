@@ -105,17 +105,19 @@ def png_bytes(width: int = 64, height: int = 48, colour=(200, 40, 40), **save) -
 T0 = datetime.now(timezone.utc).replace(microsecond=0)  # the tests' fixed "now" for the escalation clock
 
 
-def file_incident(demo, **answers):
-    """A P1 report (a hospital admission) by the demo reporter, received at T0. At the Manchester site
+def file_incident(demo, at: datetime | None = None, **answers):
+    """A P1 report (a hospital admission) by the demo reporter, received at T0 (or `at`: a test that runs
+    a real worker on the real clock files at the real time, not at the suite's T0). At the Manchester site
     unless `site` says otherwise: there it is not RIDDOR-reportable (no specified injury), so it brings
     no regulatory obligations (and no deadline pages) into tests about escalation; give site="SYD" for
     a notifiable WHS incident."""
     from webapp.reporting.service import submit_report
     from webapp.rules.answers import validate_report
     body = report(**{"what_happened": ["injury"], "treatment": "hospital_admitted", "site": "MAN", **answers})
-    body["occurred_at"] = (T0 - timedelta(minutes=2)).isoformat()
-    checked = validate_report(body, now=T0, site_codes={"SYD", "MAN"}, default_site="SYD")
-    return submit_report(checked, demo["reporter"], T0)[0]
+    moment = at or T0
+    body["occurred_at"] = (moment - timedelta(minutes=2)).isoformat()
+    checked = validate_report(body, now=moment, site_codes={"SYD", "MAN"}, default_site="SYD")
+    return submit_report(checked, demo["reporter"], moment)[0]
 
 
 def browser_log_in(page, base: str, email: str) -> None:
