@@ -19,9 +19,10 @@ PAGES = {
                   "/actions/1"],
     "supervisor": ["/incidents", "/incidents/INC-000001", "/incidents/INC-000001/answers", "/oncall",
                    "/alerts", "/account/alerts", "/incidents/INC-000001/investigation", "/incidents/INC-000001/review",
-                   "/incidents/INC-000001/review/print", "/actions", "/reviews", "/lessons", "/structural-issues"],
+                   "/incidents/INC-000001/review/print", "/actions", "/reviews", "/lessons", "/structural-issues",
+                   "/metrics"],
     "admin": ["/admin/users", "/admin/sites", "/admin/organisation", "/admin/tokens", "/admin/teams",
-              "/admin/schedules", "/admin/policies", "/admin/sla", "/admin/regulatory"],
+              "/admin/schedules", "/admin/policies", "/admin/sla", "/admin/regulatory", "/admin/hours"],
 }
 
 

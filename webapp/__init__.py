@@ -19,6 +19,7 @@ from .incidents.views import bp as incidents_bp
 from .learning.api import bp as learning_api_bp
 from .learning.views import bp as learning_bp
 from .metrics.api import bp as metrics_api_bp
+from .metrics.views import bp as metrics_bp
 from .notify.views import bp as notify_bp
 from .obligations.views import bp as obligations_bp
 from .pwa.views import bp as pwa_bp
@@ -32,7 +33,7 @@ from .system.views import bp as system_bp
 FEATURES = (obligations, sla, comms, escalation, learning, notify)
 BLUEPRINTS = (auth_bp, reporting_bp, incidents_bp, admin_bp, api_bp, evidence_bp, pwa_bp, notify_bp, oncall_api_bp,
               oncall_bp, obligations_bp, sla_bp, comms_bp, learning_api_bp, learning_bp,
-              metrics_api_bp, system_bp)
+              metrics_api_bp, metrics_bp, system_bp)
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from .common.timewords import ago, countdown, local_input_value, local_time
+from .common.timewords import ago, countdown, local_input_value, local_time, span_words
 from .incidents.lifecycle import STATUS_LABELS
 from .rules.classification import CATEGORIES, SEVERITY_NAMES
 
@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["ago"] = ago
     app.jinja_env.filters["fromiso"] = datetime.fromisoformat
     app.jinja_env.filters["countdown"] = countdown
+    app.jinja_env.filters["span"] = span_words
     app.jinja_env.globals.update(STATUS_LABELS=STATUS_LABELS, SEVERITY_NAMES=SEVERITY_NAMES, CATEGORY_LABELS=CATEGORIES)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -12,9 +12,10 @@ PAGES = {
     "reporter": ["/report", "/reports/mine", "/incidents/INC-000001", "/actions", "/lessons"],
     "supervisor": ["/incidents", "/incidents/INC-000001", "/incidents/INC-000001/answers", "/alerts",
                    "/account/alerts", "/oncall", "/incidents/INC-000001/investigation", "/actions/1", "/incidents/INC-000001/review",
-                   "/incidents/INC-000001/review/print", "/actions", "/reviews", "/lessons", "/structural-issues"],
+                   "/incidents/INC-000001/review/print", "/actions", "/reviews", "/lessons", "/structural-issues",
+                   "/metrics"],
     "admin": ["/admin/users", "/admin/sites", "/admin/organisation", "/admin/tokens", "/admin/teams",
-              "/admin/schedules", "/admin/policies", "/admin/sla", "/admin/regulatory"],
+              "/admin/schedules", "/admin/policies", "/admin/sla", "/admin/regulatory", "/admin/hours"],
 }
 SIZES = {"phone": {"width": 390, "height": 844}, "tablet": {"width": 1024, "height": 768}}
 

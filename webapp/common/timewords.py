@@ -34,13 +34,22 @@ def countdown(deadline: datetime | None, now: datetime | None = None) -> str:
     seconds = int((deadline - (now or utcnow())).total_seconds())
     if abs(seconds) < 60:
         return "due now"
-    span = abs(seconds) // 60
+    text = span_words(abs(seconds))
+    return f"due in {text}" if seconds > 0 else f"overdue by {text}"
+
+
+def span_words(seconds: float | None) -> str:
+    """A length of time: '45 s', '12 min', '2 h 10 min', '3 d 4 h' ('—' for none)."""
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{int(seconds)} s"
+    span = int(seconds) // 60
     days, hours, minutes = span // 1440, span % 1440 // 60, span % 60
     parts = [f"{days} d"] if days else []
     parts += [f"{hours} h"] if hours else []
     parts += [f"{minutes} min"] if minutes and not days else []
-    text = " ".join(parts) or "less than a minute"
-    return f"due in {text}" if seconds > 0 else f"overdue by {text}"
+    return " ".join(parts) or "less than a minute"
 
 
 def local_input_value(moment: datetime, tz: ZoneInfo) -> str:

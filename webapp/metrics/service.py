@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
+from ..common.errors import Invalid
+from ..database import utcnow
 from ..extensions import db
 from ..incidents.models import Incident, IncidentCategory
 from ..learning.models import CorrectiveAction, Investigation
@@ -42,6 +44,42 @@ class Period:
         return {"from": self.first.isoformat(), "to": self.last.isoformat(), "site": self.site.code if self.site else None}
 
 
+DEFAULT_DAYS = 30
+LONGEST = timedelta(days=366 * 10)
+
+
+def period_from(args) -> Period:
+    """`from` and `to` (YYYY-MM-DD, UTC, `to` inclusive; the last 30 days by default) and `site`."""
+    errors = {k: "is not a filter (use from, to, site)" for k in args if k not in ("from", "to", "site")}
+    today = utcnow().date()
+    days = {}
+    for key, default in (("to", today), ("from", None)):
+        text = args.get(key, "")
+        if not text:
+            days[key] = default
+            continue
+        try:
+            days[key] = date.fromisoformat(text) if len(text) == 10 else None
+        except ValueError:
+            days[key] = None
+        if days[key] is None:
+            errors[key] = "must be a date: YYYY-MM-DD"
+    site = None
+    if args.get("site"):
+        site = db.session.scalar(db.select(Site).filter_by(code=args["site"]))
+        if site is None:
+            errors["site"] = f"unknown site {args['site']!r}"
+    if errors:
+        raise Invalid(errors)
+    last = days["to"]
+    first = days["from"] or last - timedelta(days=DEFAULT_DAYS - 1)
+    if first > last:
+        raise Invalid({"from": "must not be after to"})
+    if last - first > LONGEST:
+        raise Invalid({"from": "a period can be at most 10 years"})
+    return Period(first, last, site)
+
+
 def _in_period(period: Period) -> list:
     conditions = [Incident.reported_at >= period.start, Incident.reported_at < period.end,
                   Incident.status != "cancelled"]
@@ -57,19 +95,38 @@ def _seconds(later, earlier):
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
 
-def _summary(later_column, period: Period) -> dict:
-    """count, median and p90 (nearest rank: the ⌈q·n⌉-th smallest) and mean of later - reported_at."""
+def _summaries(later_column, period: Period, by=None) -> dict:
+    """count, median and p90 (nearest rank: the ⌈q·n⌉-th smallest) and mean of later - reported_at, for
+    the whole period (key None) or for each value of `by` (a column such as the severity), in one query."""
     duration = _seconds(later_column, Incident.reported_at).label("d")
-    ranked = (select(duration, func.row_number().over(order_by=duration).label("rn"),
-                     func.count().over().label("n"))
+    group = (by if by is not None else literal(None)).label("g")
+    partition = {"partition_by": by} if by is not None else {}
+    ranked = (select(group, duration, func.row_number().over(order_by=duration, **partition).label("rn"),
+                     func.count().over(**partition).label("n"))
               .where(*_in_period(period), later_column.is_not(None)).subquery())
-    n, rn, d = ranked.c.n, ranked.c.rn, ranked.c.d
-    row = db.session.execute(select(
-        func.count(), func.max(case((rn == (n + 1) // 2, d))), func.max(case((rn == (9 * n + 9) // 10, d))),
-        func.avg(d)).select_from(ranked)).one()
-    count, median, p90, mean = row
-    rounded = [None if v is None else round(float(v), 3) for v in (median, p90, mean)]
-    return {"count": count, "median": rounded[0], "p90": rounded[1], "mean": rounded[2]}
+    g, n, rn, d = ranked.c.g, ranked.c.n, ranked.c.rn, ranked.c.d
+    rows = db.session.execute(select(
+        g, func.count(), func.max(case((rn == (n + 1) // 2, d))), func.max(case((rn == (9 * n + 9) // 10, d))),
+        func.avg(d)).select_from(ranked).group_by(g)).all()
+    found = {}
+    for key, count, median, p90, mean in rows:
+        rounded = [None if v is None else round(float(v), 3) for v in (median, p90, mean)]
+        found[key] = {"count": count, "median": rounded[0], "p90": rounded[1], "mean": rounded[2]}
+    return found
+
+
+EMPTY = {"count": 0, "median": None, "p90": None, "mean": None}
+
+
+def _summary(later_column, period: Period) -> dict:
+    return _summaries(later_column, period).get(None, EMPTY)
+
+
+def times_by_severity(period: Period) -> dict[str, dict]:
+    """MTTA and MTTR for each severity: {"P1": {"mtta": {...}, "mttr": {...}}, ...}."""
+    acked = _summaries(Incident.acknowledged_at, period, Incident.severity)
+    resolved = _summaries(Incident.resolved_at, period, Incident.severity)
+    return {s: {"mtta": acked.get(s, EMPTY), "mttr": resolved.get(s, EMPTY)} for s in SEVERITIES}
 
 
 def _counts(column, period: Period, join=None) -> dict:
@@ -99,6 +156,12 @@ def _injuries(period: Period) -> dict:
     hours = _hours(period)
     return {"lost_time": lost, "recordable": recorded, "hours_worked": hours,
             "ltifr": _rate(lost, hours), "trifr": _rate(recorded, hours)}
+
+
+def injuries_by_site(period: Period) -> list[tuple[Site, dict]]:
+    """LTIFR and TRIFR at each site (the period's site, or every site), with the hours they are based on."""
+    sites = [period.site] if period.site else list(db.session.scalars(db.select(Site).order_by(Site.name)))
+    return [(site, _injuries(Period(period.first, period.last, site))) for site in sites]
 
 
 def _rate(count: int, hours: float | None) -> float | None:

@@ -1,0 +1,24 @@
+"""The metrics page: supervisors read the figures as tables, filtered by period and site."""
+from datetime import timedelta
+
+from helpers import file_incident
+
+from webapp.database import utcnow
+from webapp.extensions import db
+
+
+def test_a_supervisor_reads_the_metrics_filtered_by_site_with_links_to_the_incidents(as_user, demo):
+    now = utcnow()
+    incident = file_incident(demo, at=now - timedelta(days=2))
+    incident.acknowledged_at = incident.reported_at + timedelta(minutes=7)
+    file_incident(demo, at=now - timedelta(days=1), site="SYD", what_happened=["hazard"], treatment=None)
+    db.session.commit()
+    page = as_user("supervisor").get("/metrics").get_data(as_text=True)
+    assert "Incidents: 2" in page and "7 min" in page  # the P1's time to acknowledge
+    assert "/incidents?severity=P1&amp;status=all" in page
+    only_syd = as_user("supervisor").get("/metrics?site=SYD").get_data(as_text=True)
+    assert "Incidents: 1" in only_syd and "/incidents?severity=P4&amp;status=all&amp;site=SYD" in only_syd
+    assert "site=SYD" in only_syd and "/api/v1/incidents.csv?" in only_syd
+    bad = as_user("supervisor").get("/metrics?from=soon")
+    assert bad.status_code == 400 and "Showing the last 30 days" in bad.get_data(as_text=True)
+    assert as_user("responder").get("/metrics").status_code == 403
