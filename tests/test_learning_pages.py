@@ -8,10 +8,11 @@ from datetime import timedelta
 from helpers import T0, file_incident, form_report, png_bytes
 
 from webapp.database import utcnow
+from webapp.evidence.models import Evidence
 from webapp.extensions import db
 from webapp.incidents.models import Incident
 from webapp.learning import corrective, investigation, reviews
-from webapp.learning.models import CorrectiveAction, Investigation, Lesson
+from webapp.learning.models import CorrectiveAction, Investigation, Lesson, LessonShare
 
 
 def _page(response) -> str:
@@ -308,7 +309,6 @@ def test_a_confidential_repeat_is_not_named_to_someone_who_may_not_see_it(as_use
 
 
 def test_someone_else_posting_photos_to_an_action_keeps_nothing(as_user, demo):
-    from webapp.evidence.models import Evidence
     incident = file_incident(demo)
     action = corrective.create(incident, {"title": "Guard", "owner_id": demo["responder"].id, "control": "engineering",
                                           "due_date": (T0 + timedelta(days=3)).date().isoformat()},
@@ -381,7 +381,6 @@ def test_changing_an_actions_date_keeps_an_owner_who_has_left_and_a_lesson_goes_
     assert supervisor.post(f"/lessons/{lesson_id}/share", data={"site": "SYD"}).status_code == 303
     twice = supervisor.post(f"/lessons/{lesson_id}/share", data={"site": "SYD"}, follow_redirects=True)
     assert "already sent to Sydney depot" in _page(twice)
-    from webapp.learning.models import LessonShare
     assert db.session.scalar(db.select(db.func.count(LessonShare.id))) == 1
 
 

@@ -11,6 +11,7 @@ from helpers import file_incident
 from webapp.extensions import db
 from webapp.incidents.models import Incident
 from webapp.learning.models import CorrectiveAction, Investigation
+from webapp.metrics.service import Period, times_by_severity
 from webapp.obligations.models import Obligation
 from webapp.organisation.hours import set_hours
 from webapp.rules.metrics import (
@@ -167,3 +168,17 @@ def test_bad_periods_are_400s_naming_the_field_and_only_supervisors_see_metrics(
         assert answer.status_code == 400 and field in answer.get_json()["fields"], query
     assert as_user("responder").get("/api/v1/metrics").status_code == 403
     assert supervisor.get("/api/v1/metrics").get_json()["period"]["to"] == datetime.now(UTC).date().isoformat()
+
+
+def test_times_per_severity_match_the_incidents(app, world):
+    got = times_by_severity(Period(date(2026, 1, 1), date(2026, 2, 28)))
+    incidents = [i for i in db.session.scalars(db.select(Incident))
+                 if datetime(2026, 1, 1, tzinfo=UTC) <= i.reported_at < datetime(2026, 3, 1, tzinfo=UTC)
+                 and i.status != "cancelled"]
+    for severity in ("P1", "P2", "P3", "P4"):
+        mine = [i for i in incidents if i.severity == severity]
+        acked = summarise((i.acknowledged_at - i.reported_at).total_seconds() for i in mine if i.acknowledged_at)
+        assert got[severity]["mtta"]["count"] == acked.count
+        assert got[severity]["mtta"]["median"] == pytest.approx(acked.median, abs=0.01)
+        assert got[severity]["mtta"]["p90"] == pytest.approx(acked.p90, abs=0.01)
+    assert sum(got[s]["mtta"]["count"] for s in got) > 0
