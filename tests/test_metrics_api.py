@@ -11,7 +11,7 @@ from helpers import file_incident
 from webapp.extensions import db
 from webapp.incidents.models import Incident
 from webapp.learning.models import CorrectiveAction, Investigation
-from webapp.metrics.service import Period, times_by_severity
+from webapp.metrics.service import Period, over_time, times_by_severity
 from webapp.obligations.models import Obligation
 from webapp.organisation.hours import set_hours
 from webapp.rules.metrics import (
@@ -182,3 +182,15 @@ def test_times_per_severity_match_the_incidents(app, world):
         assert got[severity]["mtta"]["median"] == pytest.approx(acked.median, abs=0.01)
         assert got[severity]["mtta"]["p90"] == pytest.approx(acked.p90, abs=0.01)
     assert sum(got[s]["mtta"]["count"] for s in got) > 0
+
+
+def test_incidents_per_week_add_up_and_start_on_mondays(app, world):
+    unit, buckets = over_time(Period(date(2026, 1, 1), date(2026, 2, 28)))
+    assert unit == "week" and all(start.weekday() == 0 for start, _ in buckets)
+    assert buckets[0][0] == date(2025, 12, 29) and buckets[-1][0] == date(2026, 2, 23)  # every week, empty ones too
+    counted = sum(sum(counts.values()) for _, counts in buckets)
+    assert counted == expected(None, world)["total"]
+    unit, months = over_time(Period(date(2025, 11, 1), date(2026, 3, 31)))
+    assert unit == "month" and [m for m, _ in months] == [date(2025, 11, 1), date(2025, 12, 1), date(2026, 1, 1),
+                                                          date(2026, 2, 1), date(2026, 3, 1)]
+    assert sum(sum(c.values()) for _, c in months) == counted + 1  # the March incident too

@@ -3,6 +3,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from webapp.metrics.charts import Bar, nice_top, stacked_bars
 from webapp.rules.metrics import (
     action_outcome,
     clock_outcome,
@@ -78,3 +79,13 @@ def test_the_months_a_period_overlaps():
     assert months_overlapping(date(2025, 12, 15), date(2026, 1, 2)) == [(2025, 12), (2026, 1)]
     assert months_overlapping(date(2026, 5, 1), date(2026, 5, 31)) == [(2026, 5)]
     assert months_overlapping(date(2026, 5, 2), date(2026, 5, 1)) == []
+
+
+def test_charts_are_svg_with_escaped_labels_and_round_axes():
+
+    assert [nice_top(v) for v in (0, 1, 3, 7, 10, 11, 60, 101)] == [1, 1, 5, 10, 10, 20, 100, 200]
+    svg = stacked_bars("Incidents <per week>", [Bar("<b>1 Jan</b>", {"P1": 2, "P4": 1}), Bar("8 Jan", {})],
+                       ["P1", "P4"], {"P1": "sev-p1", "P4": "sev-p4"})
+    assert svg.startswith("<svg") and 'aria-label="Incidents &lt;per week&gt;"' in svg
+    assert "<b>" not in svg and "&lt;b&gt;1 Jan&lt;/b&gt;" in svg
+    assert svg.count("<rect") == 2 and "2 P1" in svg and "style=" not in svg  # no inline styles (the CSP)

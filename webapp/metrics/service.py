@@ -256,3 +256,32 @@ def metrics(period: Period, now: datetime) -> dict:
         "repeat_causes": _repeat_causes(period),
     }
 
+
+
+def _bucket(unit: str):
+    """The start of each incident's week (Monday) or month, as text YYYY-MM-DD, in the database."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.date_trunc(unit, Incident.reported_at), "YYYY-MM-DD")
+    if unit == "week":
+        return func.date(Incident.reported_at, "weekday 0", "-6 days")
+    return func.date(Incident.reported_at, "start of month")
+
+
+def over_time(period: Period) -> tuple[str, list[tuple[date, dict[str, int]]]]:
+    """Incidents per week (a period up to 13 weeks) or month, by severity: (unit, [(start, {P1: n})])."""
+    unit = "week" if (period.last - period.first).days <= 91 else "month"
+    bucket = _bucket(unit).label("bucket")
+    rows = db.session.execute(select(bucket, Incident.severity, func.count()).where(*_in_period(period))
+                              .group_by(bucket, Incident.severity)).all()
+    found: dict[date, dict[str, int]] = {}
+    for start, severity, count in rows:
+        found.setdefault(date.fromisoformat(str(start)[:10]), {})[severity] = count
+    starts, day = [], _first_bucket(period.first, unit)
+    while day <= period.last:
+        starts.append(day)
+        day = day + timedelta(days=7) if unit == "week" else date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return unit, [(start, found.get(start, {})) for start in starts]
+
+
+def _first_bucket(day: date, unit: str) -> date:
+    return day - timedelta(days=day.weekday()) if unit == "week" else day.replace(day=1)

@@ -9,7 +9,8 @@ from ..database import utcnow
 from ..extensions import db
 from ..organisation.models import Site
 from ..rules.classification import CATEGORIES, SEVERITIES
-from .service import injuries_by_site, metrics, period_from, times_by_severity
+from .charts import Bar, stacked_bars
+from .service import injuries_by_site, metrics, over_time, period_from, times_by_severity
 
 bp = Blueprint("metrics", __name__)
 
@@ -30,7 +31,16 @@ def page():
                            **_figures(period, now, error)), 400 if error else 200
 
 
+def _chart(period) -> dict:
+    unit, buckets = over_time(period)
+    label = "%d %b" if unit == "week" else "%b %Y"
+    bars = [Bar(start.strftime(label), counts) for start, counts in buckets]
+    title = f"Incidents per {unit} by severity"
+    return {"chart": stacked_bars(title, bars, list(SEVERITIES), {s: f"sev-{s.lower()}" for s in SEVERITIES}),
+            "chart_title": title, "chart_unit": unit, "buckets": buckets}
+
+
 def _figures(period, now, error) -> dict:
-    return dict(figures=metrics(period, now), times=times_by_severity(period), sites_injuries=injuries_by_site(period),
+    return dict(**_chart(period), figures=metrics(period, now), times=times_by_severity(period), sites_injuries=injuries_by_site(period),
                 period=period, error=error, sites=list(db.session.scalars(db.select(Site).order_by(Site.name))),
                 severities=SEVERITIES, categories=CATEGORIES)
