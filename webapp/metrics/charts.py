@@ -16,7 +16,7 @@ class Bar:
 
 
 WIDTH, HEIGHT = 640, 240
-LEFT, BOTTOM, TOP = 36, 28, 12
+LEFT, BOTTOM, TOP = 40, 32, 14
 
 
 def nice_top(value: int) -> int:

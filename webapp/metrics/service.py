@@ -267,15 +267,26 @@ def _bucket(unit: str):
     return func.date(Incident.reported_at, "start of month")
 
 
-def over_time(period: Period) -> tuple[str, list[tuple[date, dict[str, int]]]]:
-    """Incidents per week (a period up to 13 weeks) or month, by severity: (unit, [(start, {P1: n})])."""
+SPLITS = {  # what a chart over time can split incidents by: the column, and what to join for it
+    "severity": (Incident.severity, None),
+    "category": (IncidentCategory.name, (IncidentCategory, IncidentCategory.incident_id == Incident.id)),
+    "site": (Site.code, (Site, Site.id == Incident.site_id)),
+}
+
+
+def over_time(period: Period, by: str = "severity") -> tuple[str, list[tuple[date, dict[str, int]]]]:
+    """Incidents per week (a period up to 13 weeks) or month, split `by` severity, category or site:
+    (unit, [(start, {value: n})]), every week or month of the period included."""
     unit = "week" if (period.last - period.first).days <= 91 else "month"
     bucket = _bucket(unit).label("bucket")
-    rows = db.session.execute(select(bucket, Incident.severity, func.count()).where(*_in_period(period))
-                              .group_by(bucket, Incident.severity)).all()
+    column, join = SPLITS[by]
+    query = select(bucket, column, func.count()).select_from(Incident)
+    if join is not None:
+        query = query.join(*join)
+    rows = db.session.execute(query.where(*_in_period(period)).group_by(bucket, column)).all()
     found: dict[date, dict[str, int]] = {}
-    for start, severity, count in rows:
-        found.setdefault(date.fromisoformat(str(start)[:10]), {})[severity] = count
+    for start, value, count in rows:
+        found.setdefault(date.fromisoformat(str(start)[:10]), {})[value] = count
     starts, day = [], _first_bucket(period.first, unit)
     while day <= period.last:
         starts.append(day)

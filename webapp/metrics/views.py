@@ -31,16 +31,28 @@ def page():
                            **_figures(period, now, error)), 400 if error else 200
 
 
-def _chart(period) -> dict:
-    unit, buckets = over_time(period)
-    label = "%d %b" if unit == "week" else "%b %Y"
-    bars = [Bar(start.strftime(label), counts) for start, counts in buckets]
-    title = f"Incidents per {unit} by severity"
-    return {"chart": stacked_bars(title, bars, list(SEVERITIES), {s: f"sev-{s.lower()}" for s in SEVERITIES}),
-            "chart_title": title, "chart_unit": unit, "buckets": buckets}
+def _charts(period, sites: list[Site]) -> dict:
+    """Incidents per week or month split by severity, by category and (for every site) by site."""
+    charts = []
+    names = {"severity": {s: s for s in SEVERITIES}, "category": dict(CATEGORIES),
+             "site": {s.code: s.name for s in sites}}
+    for by in ("severity", "category") + (() if period.site else ("site",)):
+        unit, buckets = over_time(period, by)
+        present = {value for _, counts in buckets for value in counts}
+        series = [value for value in names[by] if value in present] if by != "severity" else list(SEVERITIES)
+        classes = ({s: f"sev-{s.lower()}" for s in SEVERITIES} if by == "severity"
+                   else {value: f"s{n % 8}" for n, value in enumerate(series)})
+        label = "%d %b" if unit == "week" else "%b %Y"
+        title = f"Incidents per {unit} by {by}"
+        bars = [Bar(start.strftime(label), counts) for start, counts in buckets]
+        charts.append({"id": by, "title": title, "unit": unit, "buckets": buckets,
+                       "series": [(value, names[by].get(value, value), classes[value]) for value in series],
+                       "svg": stacked_bars(title, bars, series, classes)})
+    return {"charts": charts}
 
 
 def _figures(period, now, error) -> dict:
-    return dict(**_chart(period), figures=metrics(period, now), times=times_by_severity(period), sites_injuries=injuries_by_site(period),
-                period=period, error=error, sites=list(db.session.scalars(db.select(Site).order_by(Site.name))),
+    sites = list(db.session.scalars(db.select(Site).order_by(Site.name)))
+    return dict(**_charts(period, sites), figures=metrics(period, now), times=times_by_severity(period),
+                sites_injuries=injuries_by_site(period), period=period, error=error, sites=sites,
                 severities=SEVERITIES, categories=CATEGORIES)
