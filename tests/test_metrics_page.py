@@ -15,10 +15,25 @@ def test_a_supervisor_reads_the_metrics_filtered_by_site_with_links_to_the_incid
     db.session.commit()
     page = as_user("supervisor").get("/metrics").get_data(as_text=True)
     assert "Incidents: 2" in page and "7 min" in page  # the P1's time to acknowledge
-    assert "/incidents?severity=P1&amp;status=all" in page
+    first, last = (now - timedelta(days=29)).date().isoformat(), now.date().isoformat()
+    assert f"/incidents?severity=P1&amp;status=all&amp;from={first}&amp;to={last}" in page
     only_syd = as_user("supervisor").get("/metrics?site=SYD").get_data(as_text=True)
-    assert "Incidents: 1" in only_syd and "/incidents?severity=P4&amp;status=all&amp;site=SYD" in only_syd
+    assert "Incidents: 1" in only_syd and f"/incidents?severity=P4&amp;status=all&amp;from={first}&amp;to={last}&amp;site=SYD" in only_syd
     assert "site=SYD" in only_syd and "/api/v1/incidents.csv?" in only_syd
     bad = as_user("supervisor").get("/metrics?from=soon")
     assert bad.status_code == 400 and "Showing the last 30 days" in bad.get_data(as_text=True)
     assert as_user("responder").get("/metrics").status_code == 403
+
+
+
+def test_the_queue_follows_a_figure_to_exactly_the_periods_incidents(as_user, demo):
+    now = utcnow()
+    old = file_incident(demo, at=now - timedelta(days=40))
+    recent = file_incident(demo, at=now - timedelta(days=2))
+    db.session.commit()
+    since = (now - timedelta(days=29)).date().isoformat()
+    queue = as_user("supervisor").get(f"/incidents?status=all&from={since}&to={now.date().isoformat()}")
+    page = queue.get_data(as_text=True)
+    assert recent.reference in page and old.reference not in page
+    assert "as on the metrics page" in page and 'name="from"' in page  # kept by the list's own refresh
+    assert old.reference in as_user("supervisor").get("/incidents?status=all&from=nonsense").get_data(as_text=True)

@@ -1,7 +1,7 @@
 """Finding incidents for the queue and the API, always through the viewer's visibility rule."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import Select, case
 from sqlalchemy.orm import selectinload
@@ -16,9 +16,16 @@ from .models import Incident, IncidentCategory
 
 
 def incident_query(viewer: User, *, status: str | None = None, severity: str | None = None,
-                   site: str | None = None, category: str | None = None) -> Select:
-    """Incidents the viewer may see, filtered; `status` may be 'open' or 'all' too."""
+                   site: str | None = None, category: str | None = None, reported_from: date | None = None,
+                   reported_to: date | None = None) -> Select:
+    """Incidents the viewer may see, filtered; `status` may be 'open' or 'all' too; `reported_from` and
+    `reported_to` are days (UTC, inclusive) the incident was reported on."""
     query = db.select(Incident).where(Incident.visible_to(viewer))
+    if reported_from:
+        query = query.where(Incident.reported_at >= datetime.combine(reported_from, time(0), tzinfo=timezone.utc))
+    if reported_to:
+        end = datetime.combine(reported_to + timedelta(days=1), time(0), tzinfo=timezone.utc)
+        query = query.where(Incident.reported_at < end)
     if status == "open":
         query = query.where(Incident.status.in_(OPEN_STATUSES))
     elif status in ALL_STATUSES:

@@ -1,6 +1,7 @@
 """Triage queue and incident pages (tablet first: list and detail side by side)."""
 from __future__ import annotations
 
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -28,8 +29,16 @@ bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 DETAIL = "incidents/detail.html"
 
 
-def _filters() -> dict[str, str | None]:
-    """Queue filters from the query string; values outside their lists are ignored."""
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text and len(text) == 10 else None
+    except ValueError:
+        return None
+
+
+def _filters() -> dict:
+    """Queue filters from the query string; values outside their lists are ignored. `from` and `to` (days
+    reported, UTC) come with the links from the metrics page."""
     args = request.args
     status = args.get("status", "open")
     return {
@@ -37,6 +46,8 @@ def _filters() -> dict[str, str | None]:
         "severity": args.get("severity") if args.get("severity") in SEVERITIES else None,
         "site": args.get("site") or None,
         "category": args.get("category") if args.get("category") in CATEGORIES else None,
+        "reported_from": _day(args.get("from")),
+        "reported_to": _day(args.get("to")),
     }
 
 
@@ -58,7 +69,9 @@ def queue():
     if is_htmx():
         return render_block("incidents/queue.html", "queue_list", **context)
     sites = db.session.scalars(db.select(Site).order_by(Site.name))
+    undated = {k: v for k, v in filters.items() if v and k in ("status", "severity", "site", "category")}
     return render_template("incidents/queue.html", sites=list(sites), statuses=STATUS_LABELS,
+                           any_date_url=url_for("incidents.queue", **undated),
                            severities=SEVERITIES, categories=CATEGORIES, **context)
 
 
