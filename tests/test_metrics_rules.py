@@ -61,7 +61,7 @@ def test_notification_deadlines_and_actions():
     ({"what_happened": ["injury"], "injured_person": "worker", "treatment": "first_aid", "days_unfit_for_work": 0},
      None),
     ({"what_happened": ["injury"], "injured_person": "public", "treatment": "hospital_admitted"}, None),  # public
-    ({"what_happened": ["injury"], "treatment": "medical"}, None),  # who was hurt not said
+    ({"what_happened": ["injury"], "treatment": "medical"}, "recordable"),  # who not said: counted, as a worker
     ({"what_happened": ["near_miss"], "injured_person": "worker", "treatment": "medical"}, None),
 ])
 def test_lost_time_and_recordable_injuries(answers, kind):

@@ -1,6 +1,8 @@
 """Admin pages: users, sites, the organisation profile and API tokens."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -244,10 +246,14 @@ def save_hours():
         month = parse_month(values.get("month", "").strip())
     except ValueError as problem:
         errors["month"] = f"The month {problem}"
+    typed = values.get("hours", "").strip()
     try:
-        hours = validate_hours(float(values.get("hours", "").replace(",", "").strip()))
+        # Commas only as thousands separators (12,345.5); a decimal comma (12345,5) is refused, not misread.
+        if not re.fullmatch(r"[0-9]+(\.[0-9]+)?|[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?", typed):
+            raise ValueError("must be a number, such as 12345.5 (a point for decimals)")
+        hours = validate_hours(float(typed.replace(",", "")))
     except ValueError as problem:
-        errors["hours"] = "Hours " + (str(problem) if "between" in str(problem) else "must be a number, such as 12345.5")
+        errors["hours"] = f"Hours {problem}"
     if errors:
         return _hours_page(errors, values, 400)
     set_hours(site, month, hours)

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..incidents import actions
 from ..incidents.lifecycle import ALL_STATUSES
 from ..incidents.models import Incident
-from ..incidents.queries import incident_query
+from ..incidents.queries import NOT_CANCELLED, incident_query
 from ..incidents.views import visible_incident
 from ..learning import summary as learning_summary
 from ..obligations.service import obligations_of
@@ -140,8 +140,8 @@ def _list_filters(args, allowed: tuple[str, ...]) -> dict[str, str]:
     """The incident list's filters (`status`, `severity`, `site`, and what else `allowed` names); Invalid
     names each bad one."""
     errors = {k: f"is not a filter (use {', '.join(allowed)})" for k in args if k not in allowed}
-    if args.get("status") and args["status"] not in ALL_STATUSES + ("open",):
-        errors["status"] = f"must be one of: open, {', '.join(ALL_STATUSES)}"
+    if args.get("status") and args["status"] not in ALL_STATUSES + ("open", NOT_CANCELLED):
+        errors["status"] = f"must be one of: open, {NOT_CANCELLED}, {', '.join(ALL_STATUSES)}"
     if args.get("severity") and args["severity"] not in SEVERITIES:
         errors["severity"] = f"must be one of: {', '.join(SEVERITIES)}"
     if args.get("site") and db.session.scalar(db.select(Site.id).filter_by(code=args["site"])) is None:
@@ -180,6 +180,8 @@ def export_incidents():
     and `from`/`to` (the dates reported, UTC, inclusive); streamed a row at a time, oldest first."""
     args = request.args
     query = incident_query(current_user, **_list_filters(args, ("status", "severity", "site", "from", "to")))
+    if args.get("from") and args.get("to") and _day(args["from"]) > _day(args["to"]):
+        raise Invalid({"from": "must not be after to"})
     if args.get("from"):
         query = query.where(Incident.reported_at >= datetime.combine(_day(args["from"]), time(0), tzinfo=timezone.utc))
     if args.get("to"):

@@ -14,6 +14,8 @@ from . import hooks
 from .lifecycle import ALL_STATUSES, OPEN_STATUSES
 from .models import Incident, IncidentCategory
 
+NOT_CANCELLED = "not_cancelled"
+
 
 def incident_query(viewer: User, *, status: str | None = None, severity: str | None = None,
                    site: str | None = None, category: str | None = None, reported_from: date | None = None,
@@ -28,6 +30,8 @@ def incident_query(viewer: User, *, status: str | None = None, severity: str | N
         query = query.where(Incident.reported_at < end)
     if status == "open":
         query = query.where(Incident.status.in_(OPEN_STATUSES))
+    elif status == NOT_CANCELLED:  # what the metrics count
+        query = query.where(Incident.status != "cancelled")
     elif status in ALL_STATUSES:
         query = query.where(Incident.status == status)
     if severity:

@@ -1,6 +1,7 @@
 """Triage queue and incident pages (tablet first: list and detail side by side)."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -30,8 +31,10 @@ DETAIL = "incidents/detail.html"
 
 
 def _day(text: str | None) -> date | None:
+    if not text or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        return None
     try:
-        return date.fromisoformat(text) if text and len(text) == 10 else None
+        return date.fromisoformat(text)
     except ValueError:
         return None
 
@@ -42,7 +45,7 @@ def _filters() -> dict:
     args = request.args
     status = args.get("status", "open")
     return {
-        "status": status if status in ALL_STATUSES + ("open", "all") else "open",
+        "status": status if status in ALL_STATUSES + ("open", "all", queries.NOT_CANCELLED) else "open",
         "severity": args.get("severity") if args.get("severity") in SEVERITIES else None,
         "site": args.get("site") or None,
         "category": args.get("category") if args.get("category") in CATEGORIES else None,

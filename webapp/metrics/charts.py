@@ -29,8 +29,11 @@ def nice_top(value: int) -> int:
         magnitude *= 10
 
 
-def stacked_bars(title: str, bars: list[Bar], series: list[str], css_class: dict[str, str]) -> Markup:
-    """A stacked bar chart: one bar per period, one coloured part per series (classes from css_class)."""
+def stacked_bars(title: str, bars: list[Bar], series: list[str], css_class: dict[str, str],
+                 names: dict[str, str] | None = None) -> Markup:
+    """A stacked bar chart: one bar per period, one coloured part per series (classes from css_class,
+    words from `names` for the tooltips)."""
+    names = names or {}
     highest = max((sum(b.parts.values()) for b in bars), default=0)
     top = nice_top(highest)
     plot_w, plot_h = WIDTH - LEFT - 8, HEIGHT - BOTTOM - TOP
@@ -38,7 +41,7 @@ def stacked_bars(title: str, bars: list[Bar], series: list[str], css_class: dict
     bar_w = max(2.0, slot * 0.7)
     out = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
            'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">']
-    for tick in (0, top // 2, top):
+    for tick in sorted({0, top // 2, top}):
         y = TOP + plot_h - plot_h * tick / top
         out.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - 8}" y1="{y:.1f}" y2="{y:.1f}"/>')
         out.append(f'<text class="axis" x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">{tick}</text>')
@@ -53,7 +56,7 @@ def stacked_bars(title: str, bars: list[Bar], series: list[str], css_class: dict
             h = plot_h * count / top
             base -= h
             out.append(f'<rect class="{css_class[name]}" x="{x:.1f}" y="{base:.1f}" width="{bar_w:.1f}" '
-                       f'height="{h:.1f}"><title>{escape(bar.label)}: {count} {escape(name)}</title></rect>')
+                       f'height="{h:.1f}"><title>{escape(bar.label)}: {count} {escape(names.get(name, name))}</title></rect>')
         if n % every == 0:
             out.append(f'<text class="axis" x="{x + bar_w / 2:.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
                        f'{escape(bar.label)}</text>')

@@ -7,6 +7,7 @@ SLA outcomes are counted from each incident's clocks (business-day targets need 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -22,7 +23,7 @@ from ..obligations.models import Obligation
 from ..organisation.models import Organisation, Site, SiteHours
 from ..rules.classification import CATEGORIES, SEVERITIES
 from ..rules.learning import REPEAT_WINDOW
-from ..rules.metrics import RECORDABLE_TREATMENTS, clock_outcome, frequency_rate, months_overlapping
+from ..rules.metrics import NOT_COUNTED, RECORDABLE_TREATMENTS, clock_outcome, frequency_rate, months_overlapping
 from ..sla.rules import CLOCKS, clocks
 
 
@@ -58,10 +59,12 @@ def period_from(args) -> Period:
         if not text:
             days[key] = default
             continue
-        try:
-            days[key] = date.fromisoformat(text) if len(text) == 10 else None
-        except ValueError:
-            days[key] = None
+        days[key] = None
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            try:
+                days[key] = date.fromisoformat(text)
+            except ValueError:  # 2026-02-30
+                pass
         if days[key] is None:
             errors[key] = "must be a date: YYYY-MM-DD"
     site = None
@@ -147,15 +150,18 @@ def _what_happened(value: str):
 
 
 def _injuries(period: Period) -> dict:
-    counted = and_(_what_happened("injury"), _answer("injured_person").in_(("worker", "contractor")))
+    counted = and_(_what_happened("injury"), func.coalesce(_answer("injured_person"), "") != NOT_COUNTED)
     days = func.coalesce(Incident.answers["days_unfit_for_work"].as_integer(), 0)
     lost_time = and_(counted, or_(days >= 1, _answer("treatment") == "fatality"))
     recordable = and_(counted, or_(days >= 1, _answer("treatment").in_(("fatality", *RECORDABLE_TREATMENTS))))
     lost, recorded = db.session.execute(select(func.count().filter(lost_time), func.count().filter(recordable))
                                         .where(*_in_period(period))).one()
-    hours = _hours(period)
+    hours, complete = _hours(period)
+    # A rate over some months' (or sites') hours but all their injuries would be too high: none is shown
+    # until every month of the period has its hours.
+    counted_hours = hours if complete else None
     return {"lost_time": lost, "recordable": recorded, "hours_worked": hours,
-            "ltifr": _rate(lost, hours), "trifr": _rate(recorded, hours)}
+            "ltifr": _rate(lost, counted_hours), "trifr": _rate(recorded, counted_hours)}
 
 
 def injuries_by_site(period: Period) -> list[tuple[Site, dict]]:
@@ -169,14 +175,24 @@ def _rate(count: int, hours: float | None) -> float | None:
     return None if rate is None else round(rate, 2)
 
 
-def _hours(period: Period) -> float | None:
-    """Hours of every month the period overlaps (at the site, or everywhere); None when none are entered."""
+def _hours(period: Period) -> tuple[float | None, bool]:
+    """Hours of every month the period overlaps (at the site, or everywhere), and whether every site has
+    hours for every one of those months. None when none are entered."""
     months = [date(y, m, 1) for y, m in months_overlapping(period.first, period.last)]
     query = select(func.sum(SiteHours.hours), func.count()).where(SiteHours.month.in_(months))
     if period.site is not None:
         query = query.where(SiteHours.site_id == period.site.id)
     total, rows = db.session.execute(query).one()
-    return float(total) if rows else None
+    sites = 1 if period.site is not None else db.session.scalar(select(func.count(Site.id)))
+    return (float(total) if rows else None), rows == len(months) * sites
+
+
+def missing_hours(period: Period) -> list[tuple[Site, date]]:
+    """The sites and months of the period with no hours entered (their rates are not shown)."""
+    months = [date(y, m, 1) for y, m in months_overlapping(period.first, period.last)]
+    sites = [period.site] if period.site else list(db.session.scalars(select(Site).order_by(Site.name)))
+    have = set(db.session.execute(select(SiteHours.site_id, SiteHours.month).where(SiteHours.month.in_(months))).all())
+    return [(site, month) for site in sites for month in months if (site.id, month) not in have]
 
 
 def _obligations(period: Period, now: datetime) -> dict:

@@ -10,7 +10,7 @@ from ..extensions import db
 from ..organisation.models import Site
 from ..rules.classification import CATEGORIES, SEVERITIES
 from .charts import Bar, stacked_bars
-from .service import injuries_by_site, metrics, over_time, period_from, times_by_severity
+from .service import injuries_by_site, metrics, missing_hours, over_time, period_from, times_by_severity
 
 bp = Blueprint("metrics", __name__)
 
@@ -25,7 +25,7 @@ def page():
         error = "; ".join(f"{k} {v}" if k else v for k, v in bad.fields.items())
         period = period_from({})
     now = utcnow()
-    csv_args = {"from": period.first.isoformat(), "to": period.last.isoformat(),
+    csv_args = {"status": "not_cancelled", "from": period.first.isoformat(), "to": period.last.isoformat(),
                 **({"site": period.site.code} if period.site else {})}
     return render_template("metrics/index.html", csv_url=url_for("api.export_incidents", **csv_args),
                            **_figures(period, now, error)), 400 if error else 200
@@ -47,12 +47,13 @@ def _charts(period, sites: list[Site]) -> dict:
         bars = [Bar(start.strftime(label), counts) for start, counts in buckets]
         charts.append({"id": by, "title": title, "unit": unit, "buckets": buckets,
                        "series": [(value, names[by].get(value, value), classes[value]) for value in series],
-                       "svg": stacked_bars(title, bars, series, classes)})
+                       "svg": stacked_bars(title, bars, series, classes, names[by])})
     return {"charts": charts}
 
 
 def _figures(period, now, error) -> dict:
     sites = list(db.session.scalars(db.select(Site).order_by(Site.name)))
     return dict(**_charts(period, sites), figures=metrics(period, now), times=times_by_severity(period),
-                sites_injuries=injuries_by_site(period), period=period, error=error, sites=sites,
+                sites_injuries=injuries_by_site(period), missing_hours=missing_hours(period), period=period,
+                error=error, sites=sites,
                 severities=SEVERITIES, categories=CATEGORIES)

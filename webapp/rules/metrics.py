@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Iterable
 
-INJURED_WHO_COUNT = ("worker", "contractor")  # members of the public never count
+NOT_COUNTED = "public"  # members of the public never count; a worker or contractor does, as does an
+# injury whose person was not said (the notifiable-injury rules read it as a worker's too)
 RECORDABLE_TREATMENTS = ("medical", "emergency_discharged", "hospital_admitted")
 MILLION_HOURS = 1_000_000  # Safe Work Australia's convention (OSHA's TRIR uses 200,000)
 
@@ -69,9 +70,8 @@ def action_outcome(due: datetime, done_at: datetime | None, now: datetime) -> st
 
 
 def injury_kind(answers: dict[str, Any]) -> str | None:
-    """`lost_time`, `recordable` (which includes lost-time ones), or None: a worker's or contractor's
-    injury only."""
-    if "injury" not in answers.get("what_happened", []) or answers.get("injured_person") not in INJURED_WHO_COUNT:
+    """`lost_time`, `recordable` (which includes lost-time ones), or None: never a member of the public's."""
+    if "injury" not in answers.get("what_happened", []) or answers.get("injured_person") == NOT_COUNTED:
         return None
     if (answers.get("days_unfit_for_work") or 0) >= 1 or answers.get("treatment") == "fatality":
         return "lost_time"
