@@ -13,7 +13,7 @@ from ..evidence.models import Evidence
 from ..evidence.service import attach
 from ..extensions import db
 from ..incidents.models import Incident
-from ..rules.learning import CONTROLS, MAX_TEXT, validate_action
+from ..rules.learning import MAX_TEXT, validate_action
 from .investigation import may_work_on
 from .models import ActionPhoto, CorrectiveAction
 
@@ -178,6 +178,3 @@ def actions_for(viewer: User, owner: User | None, status: str | tuple[str, ...] 
               joinedload(CorrectiveAction.questioned_by), selectinload(CorrectiveAction.photos))
     order = (CorrectiveAction.id.desc(),) if newest_first else (CorrectiveAction.due_at, CorrectiveAction.id)
     return list(db.session.scalars(query.options(*loaded).order_by(*order).limit(limit)).unique())
-
-
-CONTROL_NAMES = {k: v.split(":")[0] for k, v in CONTROLS.items()}

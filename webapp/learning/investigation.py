@@ -9,9 +9,7 @@ from ..database import insert_once
 from ..extensions import db
 from ..incidents.models import Incident
 from ..rules.learning import (
-    CONTRIBUTING_FACTORS,
     MAX_STATEMENTS,
-    ROOT_CAUSE_CATEGORIES,
     validate_investigation,
     validate_statement,
 )
@@ -38,14 +36,6 @@ def empty_json() -> dict:
     return {"whys": [], "immediate_causes": [], "underlying_causes": [], "root_cause": "",
             "root_cause_category": None, "contributing_factors": [],
             "updated_at": None, "updated_by": None}
-
-
-def factor_words(factor: str) -> str:
-    return CONTRIBUTING_FACTORS.get(factor, factor)
-
-
-def category_words(category: str | None) -> str:
-    return ROOT_CAUSE_CATEGORIES.get(category, "—") if category else "—"
 
 
 def statements_of(incident: Incident) -> list[WitnessStatement]:

@@ -271,8 +271,7 @@ def actions():
                   if corrective.may_verify(a, me)] if staff else []
     open_ones = corrective.actions_for(me, None, "open") if me.is_supervisor else []
     return render_template("learning/actions.html", mine=mine, finished=finished, to_verify=waiting + questioned,
-                           open_ones=open_ones, now=now, states=rules.ACTION_STATES,
-                           controls=corrective.CONTROL_NAMES)
+                           open_ones=open_ones, now=now, states=rules.ACTION_STATES)
 
 
 def _visible_action(action_id: int):
