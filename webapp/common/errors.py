@@ -25,3 +25,10 @@ class Blocked(ActionRefused):
 class NotYours(ActionRefused):
     """The action is refused because of who asks (an author publishing their own review, an owner
     verifying their own action): the API answers 403."""
+
+
+def refusal_status(error: ActionRefused) -> int:
+    """The HTTP status of a refused action: 409 blocked, 403 not for this person, 422 otherwise."""
+    if isinstance(error, Blocked):
+        return 409
+    return 403 if isinstance(error, NotYours) else 422

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from ..extensions import csrf, db
-from .errors import ActionRefused, Blocked, Invalid, NotYours
+from .errors import ActionRefused, Blocked, Invalid, refusal_status
 
 
 def wants_json() -> bool:
@@ -49,8 +49,8 @@ def json_api(bp: Blueprint, token_authorised: tuple[str, ...] = ()) -> Blueprint
         (listed in `blocking`); 422: not possible as asked."""
         db.session.rollback()
         if isinstance(error, Blocked):
-            return jsonify(error=str(error), blocking=error.blocking), 409
-        return jsonify(error=str(error)), 403 if isinstance(error, NotYours) else 422
+            return jsonify(error=str(error), blocking=error.blocking), refusal_status(error)
+        return jsonify(error=str(error)), refusal_status(error)
 
     return bp
 

@@ -38,16 +38,20 @@ def _detail(incident: Incident, viewer, now: datetime) -> dict:
     category = found.root_cause_category if found else None
     review = reviews.review_of(incident)
     actions = reviews.actions_of(incident)
+    required = reviews.required_reason(incident, now)
     return {"learning": {
         "may_work_on": investigation.may_work_on(viewer, incident),
         "investigation": found,
         "review": review,
-        "required": reviews.required_reason(incident, now),
+        "required": required,
         "due": review.due_at if review else reviews.due_for(incident),
         "actions": actions,
         "weak_controls": reviews.rules.relies_on_weak_controls(a.control for a in actions),
         "repeats": repeats.describe(incident, repeats.repeat_of(incident, category, viewer)),
-        "blocking": reviews.blockers(incident, now) if incident.is_open else [],
+        # what reviews.blockers would read again, from what is read above
+        "blocking": reviews.rules.closing_blockers(required, review.status if review else None,
+                                                   [reviews.rules.ActionState(a.title, a.status) for a in actions])
+        if incident.is_open else [],
     }}
 
 

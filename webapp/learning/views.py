@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from ..auth.models import User
 from ..auth.security import any_user_required, staff_required, supervisor_required
-from ..common.errors import ActionRefused, Invalid, NotYours
+from ..common.errors import ActionRefused, Invalid, refusal_status
 from ..common.http import is_htmx, wants_json
 from ..common.timewords import read_local_datetime
 from ..database import utcnow
@@ -40,7 +40,7 @@ def _lines(text: str | None) -> list[str]:
 def _refusal(error: ActionRefused | Invalid) -> tuple[str, int]:
     if isinstance(error, Invalid):
         return "; ".join(f"{k.replace('_', ' ')} {v}" if k else v for k, v in error.fields.items()), error.status
-    return str(error), 403 if isinstance(error, NotYours) else 422
+    return str(error), refusal_status(error)
 
 
 # --- Investigation -------------------------------------------------------------------------------------
@@ -156,23 +156,16 @@ def _review_page(incident: Incident, error: str | None = None, failed: str = "",
                            **_review_context(incident)), status
 
 
-def _review_visible(reference: str) -> Incident:
-    incident = visible_incident(reference)
-    if not current_user.is_staff:
-        abort(404)
-    return incident
-
-
 @bp.get("/incidents/<reference>/review")
 @staff_required
 def review_page(reference: str):
-    return _review_page(_review_visible(reference))
+    return _review_page(visible_incident(reference))
 
 
 @bp.get("/incidents/<reference>/review/print")
 @staff_required
 def review_print(reference: str):
-    incident = _review_visible(reference)
+    incident = visible_incident(reference)
     return render_template("learning/review_print.html", **_review_context(incident))
 
 
@@ -224,7 +217,7 @@ REVIEW_DONE = {"save": "Review saved.", "start": "Review started.", "submit": "S
 def review_step(reference: str, step: str):
     if step not in REVIEW_STEPS:
         abort(404)
-    incident = _review_visible(reference)
+    incident = visible_incident(reference)
     try:
         REVIEW_STEPS[step](incident, request.form)
     except (ActionRefused, Invalid) as refused:
@@ -239,7 +232,7 @@ def review_step(reference: str, step: str):
 @bp.post("/incidents/<reference>/actions")
 @staff_required
 def create_action(reference: str):
-    incident = _review_visible(reference)
+    incident = visible_incident(reference)
     raw = {k: request.form.get(k, "") for k in rules.ACTION_FIELDS}
     raw = {k: v for k, v in raw.items() if v != "" or k in ("title", "owner_id", "due_date", "control")}
     from_review = request.form.get("from") == "review"
