@@ -10,9 +10,9 @@ PORT ?= 5000
 DEV := DEVELOPMENT=$${DEVELOPMENT:-1} ALLOW_LOOPBACK_TARGETS=$${ALLOW_LOOPBACK_TARGETS:-$${PUSH_ALLOW_LOOPBACK_HTTP:-1}} \
 	SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-0}
 
-.PHONY: run test install assets chromium migrate seed serve clean
+.PHONY: run test install assets system test-packages migrate seed serve clean
 
-run: install assets migrate seed serve
+run: system install assets migrate seed serve
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -47,17 +47,29 @@ serve: install assets
 	@$(DEV) $(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV) $(FLASK) run --host $(HOST) --port $(PORT)
 
-# Debian's Chromium drives the browser tests; Playwright cannot download its own browser here.
-chromium:
-	@if ! command -v chromium >/dev/null 2>&1; then \
-		echo "Installing Chromium from Debian's packages"; \
+# Debian's packages the app and its tests need: WeasyPrint's Pango and a font for the PDFs (`make run`),
+# Chromium for the browser tests and poppler-utils' pdftotext to read the PDFs back (`make test`).
+# Playwright cannot download its own browser here. Only what is missing is installed.
+RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
+define apt_install
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing from Debian's packages:" $$missing; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null || \
-		echo "Chromium could not be installed: browser tests will be skipped (or fail under CI=true)"; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null || \
+		echo "Could not install $$missing: PDFs or browser tests will not work (and fail under CI=true)"; \
 	fi
+endef
+
+system:
+	$(call apt_install,$(RUN_PACKAGES))
+
+test-packages:
+	$(call apt_install,$(TEST_PACKAGES))
 
 # The layers of webapp (.importlinter) are checked first: a broken contract fails the suite at once.
-test: install assets chromium
+test: install assets test-packages
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -14,6 +14,7 @@ from .escalation.api import bp as oncall_api_bp
 from .escalation.views import bp as oncall_bp
 from .evidence import service as evidence_service
 from .evidence.views import bp as evidence_bp
+from .exports.views import bp as exports_bp
 from .extensions import compress, csrf, db, limiter, login_manager, migrate
 from .incidents.views import bp as incidents_bp
 from .learning.api import bp as learning_api_bp
@@ -33,7 +34,7 @@ from .system.views import bp as system_bp
 FEATURES = (obligations, sla, comms, escalation, learning, notify)
 BLUEPRINTS = (auth_bp, reporting_bp, incidents_bp, admin_bp, api_bp, evidence_bp, pwa_bp, notify_bp, oncall_api_bp,
               oncall_bp, obligations_bp, sla_bp, comms_bp, learning_api_bp, learning_bp,
-              metrics_api_bp, metrics_bp, system_bp)
+              metrics_api_bp, metrics_bp, exports_bp, system_bp)
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:

@@ -14,10 +14,12 @@ from ..auth.models import User
 from ..auth.security import any_user_required, staff_required, supervisor_required
 from ..common.errors import ActionRefused, Invalid, refusal_status
 from ..common.http import is_htmx, wants_json
+from ..common.pdf import html_to_pdf, pdf_response
 from ..common.timewords import read_local_datetime
 from ..database import utcnow
 from ..evidence.service import derived, photos_from_request
 from ..extensions import db
+from ..incidents.actions import record_export
 from ..incidents.models import Incident
 from ..incidents.views import visible_incident
 from ..organisation.models import Site
@@ -166,7 +168,22 @@ def review_page(reference: str):
 @staff_required
 def review_print(reference: str):
     incident = visible_incident(reference)
-    return render_template("learning/review_print.html", **_review_context(incident))
+    page = render_template("learning/review_print.html", **_review_context(incident))
+    record_export(incident, "review_print", current_user)
+    db.session.commit()
+    return page
+
+
+@bp.get("/incidents/<reference>/review.pdf")
+@staff_required
+def review_pdf(reference: str):
+    """The review on its own as a PDF (the printable copy, laid out by WeasyPrint)."""
+    incident = visible_incident(reference)
+    context = _review_context(incident)
+    pdf = html_to_pdf(render_template("learning/review_print.html", pdf=True, **context), "print.css")
+    record_export(incident, "review_pdf", current_user)
+    db.session.commit()
+    return pdf_response(pdf, f"{incident.reference}-review-{context['now']:%Y%m%d}.pdf")
 
 
 def _timeline_from(text: str, incident: Incident) -> list[dict]:

@@ -1,0 +1,27 @@
+"""HTML to PDF with WeasyPrint, as a download that no shared phone keeps.
+
+Nothing is fetched while rendering: the stylesheets are read from our own files and images must be inline
+(`data:` URIs), so no page can make the server request another address (no SSRF through a PDF).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import weasyprint
+from flask import Response
+from weasyprint.urls import URLFetcher
+
+STYLESHEETS = Path(__file__).resolve().parent.parent.parent / "static" / "css"
+
+
+def html_to_pdf(html: str, *stylesheets: str) -> bytes:
+    """`html` as a PDF, styled with the named files of static/css (print.css, say)."""
+    styles = [weasyprint.CSS(string=(STYLESHEETS / name).read_text(encoding="utf-8")) for name in stylesheets]
+    document = weasyprint.HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=("data",)))
+    return document.write_pdf(stylesheets=styles)
+
+
+def pdf_response(pdf: bytes, filename: str) -> Response:
+    """A PDF download; `no-store`, since it may carry a confidential incident."""
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})

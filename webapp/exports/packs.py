@@ -1,0 +1,60 @@
+"""Regulator packs for one incident: the facts each triggered regulator's form asks for (rules/packs.py),
+filled from the incident, its investigation, its corrective actions and its status updates."""
+from __future__ import annotations
+
+from ..comms.service import updates_of
+from ..incidents.models import Incident
+from ..learning import investigation, reviews
+from ..obligations.service import obligations_of
+from ..organisation.models import Organisation
+from ..rules.learning import ACTION_STATES, ROOT_CAUSE_CATEGORIES
+from ..rules.packs import Pack, PackFacts, pack_for
+
+# The steps that tell the regulator (not records, assessments, notices to individuals or a preserved site).
+TELLS_REGULATOR = ("notify", "authority", "oaic", "early_warning", "notification", "report")
+
+
+def _causes(incident: Incident) -> str | None:
+    found = investigation.investigation_of(incident)
+    if found is None:
+        return None
+    parts = []
+    if found.root_cause:
+        category = ROOT_CAUSE_CATEGORIES.get(found.root_cause_category or "", "")
+        parts.append(f"Root cause{f' ({category})' if category else ''}: {found.root_cause}")
+    if found.immediate_causes:
+        parts.append("Immediate causes: " + "; ".join(found.immediate_causes))
+    if found.underlying_causes:
+        parts.append("Underlying causes: " + "; ".join(found.underlying_causes))
+    return ". ".join(parts) or None
+
+
+def _measures(incident: Incident) -> tuple[str, ...]:
+    actions = [f"{a.title} ({ACTION_STATES[a.status].lower()}, due {a.due_date:%d %b %Y})"
+               for a in reviews.actions_of(incident)]
+    updates = [f"Update {u.at:%d %b %H:%M} UTC: {u.text}" for u in updates_of(incident)]
+    return tuple(actions + updates)
+
+
+def packs_of(incident: Incident) -> list[Pack]:
+    """A pack for each regime that applies to the incident, in the order its obligations are listed."""
+    rows = [row for row in obligations_of(incident) if row.applies]
+    regimes = list(dict.fromkeys(row.regime for row in rows))
+    if not regimes:
+        return []
+    commander = incident.commander
+    location = incident.location
+    common = dict(
+        reference=incident.reference, organisation=Organisation.current().name, site_name=incident.site.name,
+        site_code=incident.site.code, jurisdiction=incident.site.jurisdiction, timezone=incident.site.timezone,
+        occurred_at=incident.occurred_at, aware_at=incident.aware_at, reported_at=incident.reported_at,
+        description=incident.description, answers=dict(incident.answers), categories=tuple(incident.categories),
+        severity=incident.severity, location=(location["lat"], location["lon"]) if location else None,
+        contact=f"{commander.name} <{commander.email}>" if commander else None,
+        causes=_causes(incident), measures=_measures(incident))
+    packs = []
+    for regime in regimes:
+        done = [row.done_at for row in rows if row.regime == regime and row.status == "done"
+                and row.step in TELLS_REGULATOR and row.done_at]
+        packs.append(pack_for(regime, PackFacts(**common, notified_at=min(done) if done else None)))
+    return packs

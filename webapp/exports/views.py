@@ -1,0 +1,52 @@
+"""The formal incident report and the regulator packs, for staff who may see the incident."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from ..auth.security import staff_required
+from ..common.pdf import html_to_pdf, pdf_response
+from ..database import utcnow
+from ..extensions import db
+from ..incidents.actions import record_export
+from ..incidents.views import visible_incident
+from ..obligations.regimes import DISCLAIMER
+from .packs import packs_of
+from .report import report_context
+
+bp = Blueprint("exports", __name__, url_prefix="/incidents")
+
+
+@bp.get("/<reference>/report")
+@staff_required
+def report(reference: str):
+    """The formal report as a page to read or print (the browser's print gives A4 with page numbers)."""
+    incident = visible_incident(reference)
+    page = render_template("exports/report.html", **report_context(incident, current_user, utcnow(), pdf=False))
+    record_export(incident, "report", current_user)
+    db.session.commit()
+    return page
+
+
+@bp.get("/<reference>/report.pdf")
+@staff_required
+def report_pdf(reference: str):
+    incident = visible_incident(reference)
+    now = utcnow()
+    pdf = html_to_pdf(render_template("exports/report.html", **report_context(incident, current_user, now, pdf=True)),
+                      "print.css")
+    record_export(incident, "report_pdf", current_user)
+    db.session.commit()
+    return pdf_response(pdf, f"{incident.reference}-report-{now:%Y%m%d}.pdf")
+
+
+@bp.get("/<reference>/packs")
+@staff_required
+def packs(reference: str):
+    """The regulator packs: what each triggered regulator's form asks, filled in, with the gaps named."""
+    incident = visible_incident(reference)
+    page = render_template("exports/packs.html", incident=incident, packs=packs_of(incident), now=utcnow(),
+                           disclaimer=DISCLAIMER)
+    record_export(incident, "packs", current_user)
+    db.session.commit()
+    return page
