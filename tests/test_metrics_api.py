@@ -2,11 +2,14 @@
 definitions of REFERENCE section 8 (rules/metrics.py) from the incidents' own timestamps."""
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from helpers import file_incident
+from sqlalchemy import update
 
 from webapp.extensions import db
 from webapp.incidents.models import Incident
@@ -14,6 +17,7 @@ from webapp.learning.models import CorrectiveAction, Investigation
 from webapp.metrics.service import Period, over_time, times_by_severity
 from webapp.obligations.models import Obligation
 from webapp.organisation.hours import set_hours
+from webapp.organisation.models import Organisation
 from webapp.rules.metrics import (
     action_outcome,
     clock_outcome,
@@ -22,7 +26,7 @@ from webapp.rules.metrics import (
     injury_kind,
     summarise,
 )
-from webapp.sla.service import incident_clocks
+from webapp.sla.service import fill_due_times, incident_clocks, page_clocks
 
 UTC = timezone.utc
 START = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
@@ -198,3 +202,54 @@ def test_incidents_per_week_add_up_and_start_on_mondays(app, world):
     assert unit == "month" and [m for m, _ in months] == [date(2025, 11, 1), date(2025, 12, 1), date(2026, 1, 1),
                                                           date(2026, 2, 1), date(2026, 3, 1)]
     assert sum(sum(c.values()) for _, c in months) == counted + 1  # the March incident too
+
+
+def test_sla_figures_count_kept_due_times_and_new_targets_move_only_open_incidents(as_user, demo, monkeypatch):
+    """The due times are kept on each incident. New targets apply to incidents still open (their due times
+    are worked out again, by the metrics until the worker stores them); a closed incident keeps the
+    targets it was judged by, on its page, in the metrics and in the CSV alike."""
+    now = datetime(2026, 3, 20, tzinfo=UTC)
+    monkeypatch.setattr("webapp.metrics.api.utcnow", lambda: now)
+    closed, running = file_incident(demo), file_incident(demo)  # P1s: respond within 15 min
+    for n, incident in enumerate((closed, running)):
+        incident.reported_at = incident.aware_at = datetime(2026, 3, 2, 9, tzinfo=UTC) + timedelta(hours=n)
+        incident.occurred_at = incident.reported_at - timedelta(minutes=5)
+        incident.acknowledged_at = incident.reported_at + timedelta(minutes=10)
+    closed.resolved_at = closed.closed_at = closed.reported_at + timedelta(hours=1)
+    closed.status = "closed"
+    db.session.commit()
+    assert closed.response_due_at == closed.reported_at + timedelta(minutes=15)
+    assert running.resolution_due_at == running.reported_at + timedelta(hours=4)
+    supervisor = as_user("supervisor")
+
+    def p1_response() -> dict:
+        return supervisor.get("/api/v1/metrics?from=2026-03-01&to=2026-03-31").get_json()["sla"]["P1"]["response"]
+
+    assert p1_response() == {"met": 2, "breached": 0}
+    Organisation.current().sla_targets = {"P1": {"response": "5m"}}
+    db.session.commit()
+    db.session.refresh(running)
+    db.session.refresh(closed)
+    assert running.response_due_at is None and closed.response_due_at is not None
+    assert p1_response() == {"met": 1, "breached": 1}  # the open one, acknowledged at 10 min, now missed 5 min
+    page_clocks(now)
+    db.session.refresh(running)
+    assert running.response_due_at == running.reported_at + timedelta(minutes=5)
+    assert p1_response() == {"met": 1, "breached": 1}
+    assert [c.due for c in incident_clocks(closed)][0] == closed.reported_at + timedelta(minutes=15)
+    exported = csv.DictReader(io.StringIO(supervisor.get("/api/v1/incidents.csv").get_data(as_text=True)))
+    assert [(r["reference"], r["response_sla"], r["response_due"]) for r in exported] == [
+        (closed.reference, "met", (closed.reported_at + timedelta(minutes=15)).isoformat()),
+        (running.reference, "breached", (running.reported_at + timedelta(minutes=5)).isoformat())]
+
+
+def test_a_starting_worker_fills_in_due_times_that_older_incidents_lack(demo):
+    incidents = [file_incident(demo, site=site) for site in ("SYD", "MAN", "SYD")]
+    db.session.commit()
+    kept = {i.id: (i.response_due_at, i.resolution_due_at) for i in incidents}
+    db.session.execute(update(Incident).values(response_due_at=None, resolution_due_at=None))
+    db.session.commit()
+    assert fill_due_times(batch=2) == 3
+    db.session.expire_all()
+    assert {i.id: (i.response_due_at, i.resolution_due_at) for i in incidents} == kept
+    assert fill_due_times() == 0

@@ -3,7 +3,8 @@
 Every figure is over the incidents reported in the period (`reported_at`), cancelled ones left out. The
 definitions are `rules/metrics.py`; this module asks the database for the same figures in as few
 queries as it can (counts and percentiles with window functions, which SQLite and PostgreSQL share).
-SLA outcomes are counted from each incident's clocks (business-day targets need the site's calendar).
+SLA outcomes are counted from the due times kept on each incident (sla/tracking.py: business-day targets
+need the site's calendar, so they are worked out in Python once, when the clocks move, not per query).
 """
 from __future__ import annotations
 
@@ -217,14 +218,30 @@ def _actions(period: Period, now: datetime) -> dict:
     return {"on_time": row[0], "late": row[1], "open_overdue": row[2]}
 
 
+def _outcomes(met_column, due_column, now: datetime) -> tuple:
+    """clock_outcome() in SQL: met (by the due time), breached (after it, or not yet and it has passed)."""
+    met = func.count().filter(and_(met_column.is_not(None), met_column <= due_column))
+    breached = func.count().filter(or_(met_column > due_column, and_(met_column.is_(None), due_column < now)))
+    return met, breached
+
+
 def _sla(period: Period, now: datetime) -> dict:
-    """Met and breached per severity and clock, from each incident's clocks (a running one counts in neither)."""
+    """Met and breached per severity and clock (a running clock counts in neither), from the due times kept
+    on the incidents; the few not worked out yet (new targets, a site's new calendar) are worked out here."""
     figures = {s: {c: {"met": 0, "breached": 0} for c in CLOCKS} for s in SEVERITIES}
-    overrides = Organisation.current().sla_targets
     rows = db.session.execute(
+        select(Incident.severity, *_outcomes(Incident.acknowledged_at, Incident.response_due_at, now),
+               *_outcomes(Incident.resolved_at, Incident.resolution_due_at, now))
+        .where(*_in_period(period), Incident.response_due_at.is_not(None)).group_by(Incident.severity))
+    for severity, response_met, response_breached, resolution_met, resolution_breached in rows:
+        figures[severity]["response"] = {"met": response_met, "breached": response_breached}
+        figures[severity]["resolution"] = {"met": resolution_met, "breached": resolution_breached}
+    overrides = Organisation.current().sla_targets
+    unknown = db.session.execute(
         select(Incident.severity, Incident.reported_at, Incident.acknowledged_at, Incident.resolved_at,
-               Site.timezone, Site.jurisdiction).join(Site, Site.id == Incident.site_id).where(*_in_period(period)))
-    for severity, reported, acknowledged, resolved, zone, jurisdiction in rows:
+               Site.timezone, Site.jurisdiction).join(Site, Site.id == Incident.site_id)
+        .where(*_in_period(period), Incident.response_due_at.is_(None)))
+    for severity, reported, acknowledged, resolved, zone, jurisdiction in unknown:
         for clock in clocks(severity=severity, reported_at=reported, acknowledged_at=acknowledged, resolved_at=resolved,
                             zone=zone, jurisdiction=jurisdiction, overrides=overrides):
             outcome = clock_outcome(clock.due, clock.met_at, now)

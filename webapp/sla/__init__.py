@@ -15,8 +15,8 @@ from .service import (
     nearest_deadline,
     next_clock_check,
     page_clocks,
-    recheck_all_clocks,
     record_severity_change,
+    start_clocks,
 )
 
 
@@ -42,4 +42,4 @@ def init_app(app: Flask) -> None:
     registry.changed.append(_changed)
     registry.detail.append(_detail)
     registry.queue.append(_queue)
-    register(app, Job("clocks", page_clocks, next_clock_check, order=40, on_start=recheck_all_clocks))
+    register(app, Job("clocks", page_clocks, next_clock_check, order=40, on_start=start_clocks))

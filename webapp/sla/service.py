@@ -1,11 +1,13 @@
 """An incident's SLA clocks with the organisation's targets, and paging near-breaches and breaches."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import or_, update
+from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
 from ..common.timewords import countdown
@@ -15,9 +17,9 @@ from ..incidents.lifecycle import OPEN_STATUSES
 from ..incidents.models import Incident
 from ..notify.leads import page_leads
 from ..organisation.models import Organisation
-from . import tracking  # noqa: F401  (clears clock_check_at when the clocks move)
 from .models import ClockAlert
 from .rules import CLOCKS, Clock, clocks, describe
+from .tracking import due_times  # the module's flush listeners clear clock_check_at when the clocks move
 
 QUIET = datetime(9999, 1, 1, tzinfo=timezone.utc)  # no clock left to turn until something changes
 
@@ -26,11 +28,17 @@ CURRENT = object()  # "the organisation's targets": looked up (None means no cha
 
 
 def incident_clocks(incident: Incident, overrides: dict | None | object = CURRENT) -> list[Clock]:
+    """An open incident's clocks follow the current targets; a finished one keeps the due times it was
+    judged by (kept on it, see tracking.py), as the metrics and the CSV count them."""
     if overrides is CURRENT:
         overrides = Organisation.current().sla_targets
-    return clocks(severity=incident.severity, reported_at=incident.reported_at,
-                  acknowledged_at=incident.acknowledged_at, resolved_at=incident.resolved_at,
-                  zone=incident.site.timezone, jurisdiction=incident.site.jurisdiction, overrides=overrides)
+    ticking = clocks(severity=incident.severity, reported_at=incident.reported_at,
+                     acknowledged_at=incident.acknowledged_at, resolved_at=incident.resolved_at,
+                     zone=incident.site.timezone, jurisdiction=incident.site.jurisdiction, overrides=overrides)
+    if incident.is_open or incident.response_due_at is None or incident.resolution_due_at is None:
+        return ticking
+    kept = {"response": incident.response_due_at, "resolution": incident.resolution_due_at}
+    return [replace(clock, due=kept[clock.name]) for clock in ticking]
 
 
 def clock_view(incident: Incident, now: datetime, overrides: dict | None | object = CURRENT) -> list[dict]:
@@ -65,6 +73,28 @@ def recheck_all_clocks() -> None:
     db.session.commit()
 
 
+def fill_due_times(batch: int = 1000) -> int:
+    """Store the due times incidents lack (kept since migration 0016; older rows are filled here, once,
+    when a worker starts). Found through a partial index of just those rows."""
+    targets = Organisation.current().sla_targets
+    filled = 0
+    while rows := db.session.scalars(db.select(Incident).options(selectinload(Incident.site))
+                                     .where(Incident.response_due_at.is_(None)).order_by(Incident.id)
+                                     .limit(batch)).all():
+        for incident in rows:
+            for column, moment in due_times(incident, incident.site, targets).items():
+                setattr(incident, column, moment)
+        db.session.commit()
+        filled += len(rows)
+    return filled
+
+
+def start_clocks() -> None:
+    """A worker starting: due times filled in where missing, and every open incident's clocks looked at."""
+    fill_due_times()
+    recheck_all_clocks()
+
+
 def page_clocks(now: datetime, limit: int = 200) -> int:
     """Page each near-breach and breach of an open incident's clock once; return how many were paged.
 
@@ -97,7 +127,8 @@ def page_clocks(now: datetime, limit: int = 200) -> int:
         upcoming = [m for m in (c.next_change(now, fraction, incident.reported_at) for c in ticking) if m]
         db.session.execute(update(Incident).where(Incident.id == incident.id,
                                                   Incident.clock_generation == incident.clock_generation)
-                           .values(clock_check_at=min(upcoming, default=QUIET)))
+                           .values(clock_check_at=min(upcoming, default=QUIET),
+                                   **{f"{c.name}_due_at": c.due for c in ticking}))
     db.session.commit()
     return paged
 
