@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 
@@ -253,3 +254,72 @@ def test_a_starting_worker_fills_in_due_times_that_older_incidents_lack(demo):
     db.session.expire_all()
     assert {i.id: (i.response_due_at, i.resolution_due_at) for i in incidents} == kept
     assert fill_due_times() == 0
+
+
+def behind_sets(site_code: str | None, now: datetime) -> dict[str, set[str]]:
+    """For each figure's link, the references behind it, worked out one incident at a time."""
+    first, end = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)
+    incidents = [i for i in db.session.scalars(db.select(Incident))
+                 if first <= i.reported_at < end and i.status != "cancelled" and (site_code in (None, i.site.code))]
+    sets: dict[str, set[str]] = {}
+
+    def add(key: str, incident: Incident) -> None:
+        sets.setdefault(key, set()).add(incident.reference)
+
+    for incident in incidents:
+        for clock in incident_clocks(incident):
+            outcome = clock_outcome(clock.due, clock.met_at, now)
+            if outcome:
+                add(f"figure=sla&severity={incident.severity}&clock={clock.name}&outcome={outcome}", incident)
+        if incident.acknowledged_at:
+            add(f"figure=acknowledged&severity={incident.severity}", incident)
+        if incident.resolved_at:
+            add("figure=resolved", incident)
+        kind = injury_kind(incident.answers)
+        if kind == "lost_time":
+            add("figure=lost_time", incident)
+        if kind in ("lost_time", "recordable"):
+            add("figure=recordable", incident)
+        if incident.high_potential:
+            add("figure=high_potential", incident)
+        if "near_miss" in incident.answers["what_happened"]:
+            add("figure=near_misses", incident)
+        for step in db.session.scalars(db.select(Obligation).where(Obligation.incident_id == incident.id)):
+            if step.deadline is not None and step.applies and step.status in ("due", "done"):
+                outcome = deadline_outcome(step.deadline, step.done_at, now)
+                if outcome:
+                    add(f"figure=obligations&outcome={outcome}", incident)
+        for action in db.session.scalars(db.select(CorrectiveAction).where(CorrectiveAction.incident_id == incident.id)):
+            outcome = action_outcome(action.due_at, action.done_at, now)
+            if outcome:
+                add(f"figure=actions&outcome={outcome}", incident)
+    return sets
+
+
+@pytest.mark.parametrize("site", [None, "SYD"])
+def test_each_figure_links_to_exactly_the_incidents_behind_it(as_user, world, monkeypatch, site):
+    monkeypatch.setattr("webapp.metrics.views.utcnow", lambda: world)
+    scope = "from=2026-01-01&to=2026-02-28" + (f"&site={site}" if site else "")
+    supervisor = as_user("supervisor")
+    want = behind_sets(site, world)
+    assert len(want) >= 12  # the world has incidents behind most figures
+    for query, references in want.items():
+        page = supervisor.get(f"/metrics/incidents?{query}&{scope}")
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200, query
+        listed = set(re.findall(r'<span class="ref">(INC-\d+)</span>', html))
+        assert listed == references, query
+        assert re.search(rf"<h1>[^<]*: {len(references)}</h1>", html), query
+    metrics_page = supervisor.get(f"/metrics?{scope}").get_data(as_text=True)
+    assert "/metrics/incidents?figure=sla" in metrics_page and "figure=lost_time" in metrics_page
+    for bad in ("figure=nope", "figure=sla&clock=response&outcome=late", "figure=acknowledged&severity=P9"):
+        assert supervisor.get(f"/metrics/incidents?{bad}&{scope}").status_code == 400, bad
+
+
+def test_the_repeat_causes_list_holds_the_incidents_that_repeat(as_user, world, monkeypatch):
+    monkeypatch.setattr("webapp.metrics.views.utcnow", lambda: world)
+    count = as_user("supervisor").get("/api/v1/metrics?from=2026-01-01&to=2026-02-28").get_json()["repeat_causes"]
+    html = as_user("supervisor").get("/metrics/incidents?figure=repeat_causes&from=2026-01-01&to=2026-02-28")
+    listed = re.findall(r'<span class="ref">(INC-\d+)</span>', html.get_data(as_text=True))
+    plant = {i.reference for i in db.session.scalars(db.select(Incident).join(Investigation))}
+    assert count == 3 and set(listed) == plant  # three SYD incidents with a plant root cause, 8 days apart

@@ -103,6 +103,7 @@ ROUTES = {
     "metrics_api.get_metrics": ("GET", "/api/v1/metrics", None, (401, 403, 403, 200, 200)),
     "api.export_incidents": ("GET", "/api/v1/incidents.csv", None, (401, 200, 200, 200, 200)),
     "metrics.page": ("GET", "/metrics", None, (302, 403, 403, 200, 200)),
+    "metrics.incidents": ("GET", "/metrics/incidents?figure=near_misses", None, (302, 403, 403, 200, 200)),
     "api.list_incidents": ("GET", "/api/v1/incidents", None, (401, 200, 200, 200, 200)),
     "api.get_organisation": ("GET", "/api/v1/organisation", None, (401, 403, 403, 403, 200)),
     "api.patch_organisation": ("PATCH", "/api/v1/organisation", {}, (401, 403, 403, 403, 200)),

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from ..common.errors import Invalid
@@ -50,9 +50,11 @@ DEFAULT_DAYS = 30
 LONGEST = timedelta(days=366 * 10)
 
 
-def period_from(args) -> Period:
-    """`from` and `to` (YYYY-MM-DD, UTC, `to` inclusive; the last 30 days by default) and `site`."""
-    errors = {k: "is not a filter (use from, to, site)" for k in args if k not in ("from", "to", "site")}
+def period_from(args, also: tuple[str, ...] = ()) -> Period:
+    """`from` and `to` (YYYY-MM-DD, UTC, `to` inclusive; the last 30 days by default) and `site`; any other
+    argument is an error unless `also` names it."""
+    allowed = ("from", "to", "site", *also)
+    errors = {k: f"is not a filter (use {', '.join(allowed)})" for k in args if k not in allowed}
     today = utcnow().date()
     days = {}
     for key, default in (("to", today), ("from", None)):
@@ -84,7 +86,7 @@ def period_from(args) -> Period:
     return Period(first, last, site)
 
 
-def _in_period(period: Period) -> list:
+def in_period(period: Period) -> list:
     conditions = [Incident.reported_at >= period.start, Incident.reported_at < period.end,
                   Incident.status != "cancelled"]
     if period.site is not None:
@@ -107,7 +109,7 @@ def _summaries(later_column, period: Period, by=None) -> dict:
     partition = {"partition_by": by} if by is not None else {}
     ranked = (select(group, duration, func.row_number().over(order_by=duration, **partition).label("rn"),
                      func.count().over(**partition).label("n"))
-              .where(*_in_period(period), later_column.is_not(None)).subquery())
+              .where(*in_period(period), later_column.is_not(None)).subquery())
     g, n, rn, d = ranked.c.g, ranked.c.n, ranked.c.rn, ranked.c.d
     rows = db.session.execute(select(
         g, func.count(), func.max(case((rn == (n + 1) // 2, d))), func.max(case((rn == (9 * n + 9) // 10, d))),
@@ -137,7 +139,7 @@ def _counts(column, period: Period, join=None) -> dict:
     query = select(column, func.count()).select_from(Incident)
     if join is not None:
         query = query.join(*join)
-    rows = db.session.execute(query.where(*_in_period(period)).group_by(column)).all()
+    rows = db.session.execute(query.where(*in_period(period)).group_by(column)).all()
     return {key: count for key, count in rows}
 
 
@@ -145,18 +147,33 @@ def _answer(key: str):
     return Incident.answers[key].as_string()
 
 
-def _what_happened(value: str):
+def what_happened(value: str):
     # A list of fixed words kept as JSON text: '["injury", "near_miss"]'; a quoted word matches only itself.
     return Incident.answers["what_happened"].as_string().like(f'%"{value}"%')
 
 
+def _injured_counted():
+    """An injury that counts in the rates: anyone's but a member of the public's (unsaid counts as a worker)."""
+    return and_(what_happened("injury"), func.coalesce(_answer("injured_person"), "") != NOT_COUNTED)
+
+
+def _days_lost():
+    return func.coalesce(Incident.answers["days_unfit_for_work"].as_integer(), 0)
+
+
+def lost_time_injury():
+    return and_(_injured_counted(), or_(_days_lost() >= 1, _answer("treatment") == "fatality"))
+
+
+def recordable_injury():
+    return and_(_injured_counted(), or_(_days_lost() >= 1,
+                                        _answer("treatment").in_(("fatality", *RECORDABLE_TREATMENTS))))
+
+
 def _injuries(period: Period) -> dict:
-    counted = and_(_what_happened("injury"), func.coalesce(_answer("injured_person"), "") != NOT_COUNTED)
-    days = func.coalesce(Incident.answers["days_unfit_for_work"].as_integer(), 0)
-    lost_time = and_(counted, or_(days >= 1, _answer("treatment") == "fatality"))
-    recordable = and_(counted, or_(days >= 1, _answer("treatment").in_(("fatality", *RECORDABLE_TREATMENTS))))
-    lost, recorded = db.session.execute(select(func.count().filter(lost_time), func.count().filter(recordable))
-                                        .where(*_in_period(period))).one()
+    lost, recorded = db.session.execute(select(func.count().filter(lost_time_injury()),
+                                               func.count().filter(recordable_injury()))
+                                        .where(*in_period(period))).one()
     hours, complete = _hours(period)
     # A rate over some months' (or sites') hours but all their injuries would be too high: none is shown
     # until every month of the period has its hours.
@@ -196,33 +213,73 @@ def missing_hours(period: Period) -> list[tuple[Site, date]]:
     return [(site, month) for site in sites for month in months if (site.id, month) not in have]
 
 
-def _obligations(period: Period, now: datetime) -> dict:
-    on_time = and_(Obligation.done_at.is_not(None), Obligation.done_at <= Obligation.deadline)
-    late = or_(and_(Obligation.done_at.is_not(None), Obligation.done_at > Obligation.deadline),
+OBLIGATION_COUNTED = (Obligation.deadline.is_not(None), Obligation.applies.is_(True),
+                      Obligation.status.in_(("due", "done")))
+
+
+def obligation_outcome(outcome: str, now: datetime):
+    """deadline_outcome() in SQL: on_time (done by the deadline), late (done after it, or open past it)."""
+    if outcome == "on_time":
+        return and_(Obligation.done_at.is_not(None), Obligation.done_at <= Obligation.deadline)
+    return or_(and_(Obligation.done_at.is_not(None), Obligation.done_at > Obligation.deadline),
                and_(Obligation.done_at.is_(None), Obligation.status == "due", Obligation.deadline < now))
+
+
+def _obligations(period: Period, now: datetime) -> dict:
     row = db.session.execute(
-        select(func.count().filter(on_time), func.count().filter(late))
+        select(*(func.count().filter(obligation_outcome(o, now)) for o in ("on_time", "late")))
         .join(Incident, Incident.id == Obligation.incident_id)
-        .where(*_in_period(period), Obligation.deadline.is_not(None), Obligation.applies.is_(True),
-               Obligation.status.in_(("due", "done")))).one()
+        .where(*in_period(period), *OBLIGATION_COUNTED)).one()
     return {"on_time": row[0], "late": row[1]}
 
 
-def _actions(period: Period, now: datetime) -> dict:
+def action_outcome_sql(outcome: str, now: datetime):
+    """action_outcome() in SQL: on_time, late (done after the due time), open_overdue."""
     done = CorrectiveAction.done_at.is_not(None)
+    return {"on_time": and_(done, CorrectiveAction.done_at <= CorrectiveAction.due_at),
+            "late": and_(done, CorrectiveAction.done_at > CorrectiveAction.due_at),
+            "open_overdue": and_(CorrectiveAction.done_at.is_(None), CorrectiveAction.due_at < now)}[outcome]
+
+
+ACTION_OUTCOMES = ("on_time", "late", "open_overdue")
+
+
+def _actions(period: Period, now: datetime) -> dict:
     row = db.session.execute(
-        select(func.count().filter(and_(done, CorrectiveAction.done_at <= CorrectiveAction.due_at)),
-               func.count().filter(and_(done, CorrectiveAction.done_at > CorrectiveAction.due_at)),
-               func.count().filter(and_(CorrectiveAction.done_at.is_(None), CorrectiveAction.due_at < now)))
-        .join(Incident, Incident.id == CorrectiveAction.incident_id).where(*_in_period(period))).one()
-    return {"on_time": row[0], "late": row[1], "open_overdue": row[2]}
+        select(*(func.count().filter(action_outcome_sql(o, now)) for o in ACTION_OUTCOMES))
+        .join(Incident, Incident.id == CorrectiveAction.incident_id).where(*in_period(period))).one()
+    return dict(zip(ACTION_OUTCOMES, row))
 
 
-def _outcomes(met_column, due_column, now: datetime) -> tuple:
-    """clock_outcome() in SQL: met (by the due time), breached (after it, or not yet and it has passed)."""
-    met = func.count().filter(and_(met_column.is_not(None), met_column <= due_column))
-    breached = func.count().filter(or_(met_column > due_column, and_(met_column.is_(None), due_column < now)))
-    return met, breached
+DUE_COLUMNS = {"response": (Incident.acknowledged_at, Incident.response_due_at),
+               "resolution": (Incident.resolved_at, Incident.resolution_due_at)}
+
+
+def clock_outcome_sql(clock: str, outcome: str, now: datetime):
+    """clock_outcome() in SQL over the kept due times: met (by the due time), breached (after it, or not
+    yet and it has passed). An incident whose due times are still to be worked out matches neither."""
+    met_at, due = DUE_COLUMNS[clock]
+    if outcome == "met":
+        return and_(met_at.is_not(None), met_at <= due)
+    return or_(met_at > due, and_(met_at.is_(None), due < now))
+
+
+def unknown_outcomes(period: Period, now: datetime, *where) -> list[tuple[str, str, str, int]]:
+    """(severity, clock, outcome, incident id) of the incidents whose due times are still to be worked out
+    (new targets, a site's new calendar: the worker stores them on its next look), worked out here."""
+    overrides = Organisation.current().sla_targets
+    rows = db.session.execute(
+        select(Incident.id, Incident.severity, Incident.reported_at, Incident.acknowledged_at, Incident.resolved_at,
+               Site.timezone, Site.jurisdiction).join(Site, Site.id == Incident.site_id)
+        .where(*in_period(period), Incident.response_due_at.is_(None), *where))
+    found = []
+    for incident_id, severity, reported, acknowledged, resolved, zone, jurisdiction in rows:
+        for clock in clocks(severity=severity, reported_at=reported, acknowledged_at=acknowledged, resolved_at=resolved,
+                            zone=zone, jurisdiction=jurisdiction, overrides=overrides):
+            outcome = clock_outcome(clock.due, clock.met_at, now)
+            if outcome:
+                found.append((severity, clock.name, outcome, incident_id))
+    return found
 
 
 def _sla(period: Period, now: datetime) -> dict:
@@ -230,40 +287,33 @@ def _sla(period: Period, now: datetime) -> dict:
     on the incidents; the few not worked out yet (new targets, a site's new calendar) are worked out here."""
     figures = {s: {c: {"met": 0, "breached": 0} for c in CLOCKS} for s in SEVERITIES}
     rows = db.session.execute(
-        select(Incident.severity, *_outcomes(Incident.acknowledged_at, Incident.response_due_at, now),
-               *_outcomes(Incident.resolved_at, Incident.resolution_due_at, now))
-        .where(*_in_period(period), Incident.response_due_at.is_not(None)).group_by(Incident.severity))
+        select(Incident.severity, *(func.count().filter(clock_outcome_sql(clock, outcome, now))
+                                    for clock in CLOCKS for outcome in ("met", "breached")))
+        .where(*in_period(period), Incident.response_due_at.is_not(None)).group_by(Incident.severity))
     for severity, response_met, response_breached, resolution_met, resolution_breached in rows:
         figures[severity]["response"] = {"met": response_met, "breached": response_breached}
         figures[severity]["resolution"] = {"met": resolution_met, "breached": resolution_breached}
-    overrides = Organisation.current().sla_targets
-    unknown = db.session.execute(
-        select(Incident.severity, Incident.reported_at, Incident.acknowledged_at, Incident.resolved_at,
-               Site.timezone, Site.jurisdiction).join(Site, Site.id == Incident.site_id)
-        .where(*_in_period(period), Incident.response_due_at.is_(None)))
-    for severity, reported, acknowledged, resolved, zone, jurisdiction in unknown:
-        for clock in clocks(severity=severity, reported_at=reported, acknowledged_at=acknowledged, resolved_at=resolved,
-                            zone=zone, jurisdiction=jurisdiction, overrides=overrides):
-            outcome = clock_outcome(clock.due, clock.met_at, now)
-            if outcome:
-                figures[severity][clock.name][outcome] += 1
+    for incident_severity, clock, outcome, _incident in unknown_outcomes(period, now):
+        figures[incident_severity][clock][outcome] += 1
     return figures
 
 
-def _repeat_causes(period: Period) -> int:
-    """Incidents of the period whose root-cause category repeats another's at the same site within 90
-    days (by when they happened)."""
+def repeats_a_cause():
+    """The incident's root-cause category repeats another's at the same site within 90 days (by when
+    they happened), as a condition on the incident."""
     other, other_cause = aliased(Incident), aliased(Investigation)
     window = REPEAT_WINDOW.total_seconds()
     gap = _seconds(other.occurred_at, Incident.occurred_at)
-    return db.session.scalar(
-        select(func.count(func.distinct(Incident.id)))
-        .join(Investigation, Investigation.incident_id == Incident.id)
-        .join(other_cause, and_(other_cause.root_cause_category == Investigation.root_cause_category,
-                                other_cause.incident_id != Investigation.incident_id))
-        .join(other, and_(other.id == other_cause.incident_id, other.site_id == Incident.site_id,
-                          other.status != "cancelled"))
-        .where(*_in_period(period), Investigation.root_cause_category.is_not(None), gap >= -window, gap <= window))
+    return exists().where(
+        Investigation.incident_id == Incident.id, Investigation.root_cause_category.is_not(None),
+        other_cause.root_cause_category == Investigation.root_cause_category, other_cause.incident_id != Incident.id,
+        other.id == other_cause.incident_id, other.site_id == Incident.site_id, other.status != "cancelled",
+        gap >= -window, gap <= window)
+
+
+def _repeat_causes(period: Period) -> int:
+    return db.session.scalar(select(func.count()).select_from(Incident).where(*in_period(period),
+                                                                               repeats_a_cause()))
 
 
 def metrics(period: Period, now: datetime) -> dict:
@@ -273,8 +323,8 @@ def metrics(period: Period, now: datetime) -> dict:
     by_site = _counts(Site.code, period, (Site, Site.id == Incident.site_id))
     total = sum(by_severity.values())
     flagged = db.session.execute(select(func.count().filter(Incident.high_potential.is_(True)),
-                                        func.count().filter(_what_happened("near_miss")))
-                                 .where(*_in_period(period))).one()
+                                        func.count().filter(what_happened("near_miss")))
+                                 .where(*in_period(period))).one()
     return {
         "period": period.to_json(),
         "incidents": {"total": total, "by_severity": by_severity, "by_category": by_category, "by_site": by_site},
@@ -316,7 +366,7 @@ def over_time(period: Period, by: str = "severity") -> tuple[str, list[tuple[dat
     query = select(bucket, column, func.count()).select_from(Incident)
     if join is not None:
         query = query.join(*join)
-    rows = db.session.execute(query.where(*_in_period(period)).group_by(bucket, column)).all()
+    rows = db.session.execute(query.where(*in_period(period)).group_by(bucket, column)).all()
     found: dict[date, dict[str, int]] = {}
     for start, value, count in rows:
         found.setdefault(date.fromisoformat(str(start)[:10]), {})[value] = count

@@ -9,6 +9,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..organisation.models import Site
 from ..rules.classification import CATEGORIES, SEVERITIES
+from .behind import LIMIT, incidents_behind
 from .charts import Bar, stacked_bars
 from .service import injuries_by_site, metrics, missing_hours, over_time, period_from, times_by_severity
 
@@ -22,13 +23,32 @@ def page():
     try:
         period = period_from(request.args)
     except Invalid as bad:
-        error = "; ".join(f"{k} {v}" if k else v for k, v in bad.fields.items())
+        error = _words(bad)
         period = period_from({})
     now = utcnow()
     csv_args = {"status": "not_cancelled", "from": period.first.isoformat(), "to": period.last.isoformat(),
                 **({"site": period.site.code} if period.site else {})}
     return render_template("metrics/index.html", csv_url=url_for("api.export_incidents", **csv_args),
                            **_figures(period, now, error)), 400 if error else 200
+
+
+@bp.get("/metrics/incidents")
+@supervisor_required
+def incidents():
+    """The incidents behind one figure of the metrics page, for the same period and site."""
+    try:
+        period = period_from(request.args, also=("figure", "severity", "clock", "outcome"))
+        behind, error = incidents_behind(request.args.get("figure", ""), request.args, period, utcnow()), None
+    except Invalid as bad:
+        period, behind, error = period_from({}), None, _words(bad)
+    scope = {"from": period.first.isoformat(), "to": period.last.isoformat(),
+             **({"site": period.site.code} if period.site else {})}
+    return render_template("metrics/incidents.html", behind=behind, period=period, limit=LIMIT, error=error,
+                           back=url_for("metrics.page", **scope), now=utcnow()), 400 if error else 200
+
+
+def _words(bad: Invalid) -> str:
+    return "; ".join(f"{k} {v}" if k else v for k, v in bad.fields.items())
 
 
 def _charts(period, sites: list[Site]) -> dict:

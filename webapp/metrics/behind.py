@@ -1,0 +1,103 @@
+"""The incidents behind each figure of the metrics page, found by the very conditions that count them
+(service.py), so a list always holds as many incidents as its figure says."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Mapping
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..common.errors import Invalid
+from ..extensions import db
+from ..incidents.models import Incident
+from ..learning.models import CorrectiveAction
+from ..obligations.models import Obligation
+from ..rules.classification import SEVERITIES
+from ..sla.rules import CLOCKS
+from .service import (
+    ACTION_OUTCOMES,
+    OBLIGATION_COUNTED,
+    Period,
+    action_outcome_sql,
+    clock_outcome_sql,
+    in_period,
+    lost_time_injury,
+    obligation_outcome,
+    recordable_injury,
+    repeats_a_cause,
+    unknown_outcomes,
+    what_happened,
+)
+
+LIMIT = 500  # a list longer than this says how many more there are (and the CSV has them all)
+FIGURES = ("acknowledged", "resolved", "sla", "lost_time", "recordable", "high_potential", "near_misses",
+           "repeat_causes", "obligations", "actions")
+OUTCOME_WORDS = {"met": "met", "breached": "breached", "on_time": "on time", "late": "late",
+                 "open_overdue": "open and overdue"}
+
+
+@dataclass(frozen=True)
+class Behind:
+    title: str
+    incidents: list[Incident]
+    total: int
+
+
+def _choice(args: Mapping[str, str], key: str, allowed) -> str:
+    value = args.get(key, "")
+    if value not in allowed:
+        raise Invalid({key: f"must be one of: {', '.join(allowed)}"})
+    return value
+
+
+def _severity(args: Mapping[str, str]) -> str | None:
+    return _choice(args, "severity", SEVERITIES) if args.get("severity") else None
+
+
+def _condition(figure: str, args: Mapping[str, str], period: Period, now: datetime):
+    """(title, SQL condition on the incident) for a figure and its refinements in `args`."""
+    severity = _severity(args)
+    of = f" ({severity})" if severity else ""
+    by_severity = [Incident.severity == severity] if severity else []
+    if figure in ("acknowledged", "resolved"):
+        column = Incident.acknowledged_at if figure == "acknowledged" else Incident.resolved_at
+        words = "time to acknowledge" if figure == "acknowledged" else "time to resolve"
+        return f"{figure.capitalize()}{of}: the incidents the {words} is measured over", and_(
+            column.is_not(None), *by_severity)
+    if figure == "sla":
+        clock, outcome = _choice(args, "clock", tuple(CLOCKS)), _choice(args, "outcome", ("met", "breached"))
+        worked_out = [incident for s, c, o, incident in unknown_outcomes(period, now, *by_severity)
+                      if (c, o) == (clock, outcome)]
+        return f"{CLOCKS[clock]} target {outcome}{of}", or_(
+            and_(Incident.response_due_at.is_not(None), clock_outcome_sql(clock, outcome, now), *by_severity),
+            Incident.id.in_(worked_out))
+    if figure in ("obligations", "actions"):
+        allowed = ("on_time", "late") if figure == "obligations" else ACTION_OUTCOMES
+        outcome = _choice(args, "outcome", allowed)
+        if figure == "obligations":
+            return f"With a regulator notification {OUTCOME_WORDS[outcome]}", exists().where(
+                Obligation.incident_id == Incident.id, *OBLIGATION_COUNTED, obligation_outcome(outcome, now))
+        return f"With a corrective action {OUTCOME_WORDS[outcome]}", exists().where(
+            CorrectiveAction.incident_id == Incident.id, action_outcome_sql(outcome, now))
+    return {
+        "lost_time": ("Lost-time injuries (the public left out)", lost_time_injury()),
+        "recordable": ("Recordable injuries (the public left out)", recordable_injury()),
+        "high_potential": ("High-potential incidents", Incident.high_potential.is_(True)),
+        "near_misses": ("Near misses", what_happened("near_miss")),
+        "repeat_causes": ("Incidents whose root cause repeats at the site within 90 days", repeats_a_cause()),
+    }[figure]
+
+
+def incidents_behind(figure: str, args: Mapping[str, str], period: Period, now: datetime) -> Behind:
+    """The period's incidents behind `figure`, newest first (at most LIMIT, with the total)."""
+    if figure not in FIGURES:
+        raise Invalid({"figure": f"must be one of: {', '.join(FIGURES)}"})
+    title, condition = _condition(figure, args, period, now)
+    where = (*in_period(period), condition)
+    total = db.session.scalar(select(func.count()).select_from(Incident).where(*where))
+    incidents = list(db.session.scalars(
+        select(Incident).where(*where).options(selectinload(Incident.site), selectinload(Incident.category_rows))
+        .order_by(Incident.reported_at.desc(), Incident.id.desc()).limit(LIMIT)))
+    return Behind(title, incidents, total)
