@@ -143,6 +143,7 @@ def test_packs_fill_the_regulators_questions_and_name_what_is_missing(as_user, d
     assert "Notifiable incident report to SafeWork NSW" in page or "SafeWork NSW" in page
     assert "Admitted to hospital" in page and "Still to find out" in page
     assert "date of birth" in page.lower()  # never collected by the report, so named as missing
+    assert "responder@test.example" in page  # the person preparing the notice is the one who opened the packs
 
     page = responder.get(f"/incidents/{riddor.reference}/packs").get_data(as_text=True)
     assert "RIDDOR" in page and "Specified injury" in page and "Broken bone" in page

@@ -2,6 +2,7 @@
 filled from the incident, its investigation, its corrective actions and its status updates."""
 from __future__ import annotations
 
+from ..auth.models import User
 from ..comms.service import updates_of
 from ..incidents.models import Incident
 from ..learning import investigation, reviews
@@ -36,13 +37,13 @@ def _measures(incident: Incident) -> tuple[str, ...]:
     return tuple(actions + updates)
 
 
-def packs_of(incident: Incident) -> list[Pack]:
-    """A pack for each regime that applies to the incident, in the order its obligations are listed."""
+def packs_of(incident: Incident, preparer: User) -> list[Pack]:
+    """A pack for each regime that applies to the incident, in the order its obligations are listed, as
+    `preparer` (the person reading them, who will fill in the regulator's form) would send them."""
     rows = [row for row in obligations_of(incident) if row.applies]
     regimes = list(dict.fromkeys(row.regime for row in rows))
     if not regimes:
         return []
-    commander = incident.commander
     location = incident.location
     common = dict(
         reference=incident.reference, organisation=Organisation.current().name, site_name=incident.site.name,
@@ -50,7 +51,7 @@ def packs_of(incident: Incident) -> list[Pack]:
         occurred_at=incident.occurred_at, aware_at=incident.aware_at, reported_at=incident.reported_at,
         description=incident.description, answers=dict(incident.answers), categories=tuple(incident.categories),
         severity=incident.severity, location=(location["lat"], location["lon"]) if location else None,
-        contact=f"{commander.name} <{commander.email}>" if commander else None,
+        contact=f"{preparer.name} <{preparer.email}>",
         causes=_causes(incident), measures=_measures(incident))
     packs = []
     for regime in regimes:
