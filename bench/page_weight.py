@@ -6,9 +6,11 @@ Prints, for the report form in Chromium:
   1. cold load (empty cache, no service worker) on a slow network: bytes transferred (compressed,
      by type, with and without icons) and the time to first render;
   2. warm load (service worker installed): bytes fetched from the network for the app shell;
-  3. with no signal: milliseconds from tapping Submit to "saved on this phone" (IndexedDB committed).
-Aims (issue 3): cold load at most 30 KB compressed excluding icons; no network bytes for the shell
-on a warm load; saved within 100 ms. It prints figures and asserts nothing.
+  3. with no signal: milliseconds from tapping Submit to "saved on this phone" (IndexedDB committed);
+  4. the metrics page as a supervisor on a tablet: cold load bytes (compressed) and first render.
+Aims: cold load at most 30 KB compressed excluding icons (issue 3); no network bytes for the shell
+on a warm load; saved within 100 ms; the metrics page and its scripts at most 60 KB (issue 12). It
+prints figures and asserts nothing.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 # developer tools; Lighthouse's mobile preset is a faster 150 ms / 1.6 Mbit/s).
 SLOW = {"offline": False, "latency": 400, "downloadThroughput": 400_000 / 8, "uploadThroughput": 400_000 / 8}
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+TABLET = {"viewport": {"width": 1024, "height": 768}, "has_touch": True}
 
 
 def record_transfers(cdp) -> dict:
@@ -53,17 +56,18 @@ def first_render_ms(page) -> float:
         return paint ? paint.startTime : performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd; }""")
 
 
-def cold_load(browser, base: str) -> tuple[dict, float]:
-    context = browser.new_context(**PHONE, service_workers="block")
+def cold_load(browser, base: str, path: str = "/report", who: str = "reporter", device: dict = PHONE
+              ) -> tuple[dict, float]:
+    context = browser.new_context(**device, service_workers="block")
     page = context.new_page()
-    log_in(page, base, "reporter")
+    log_in(page, base, who)
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
     cdp.send("Network.clearBrowserCache")
     cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
     cdp.send("Network.emulateNetworkConditions", SLOW)
     seen = record_transfers(cdp)
-    page.goto(f"{base}/report", wait_until="load")
+    page.goto(f"{base}{path}", wait_until="load")
     page.wait_for_timeout(300)  # let late finished-events arrive
     render = first_render_ms(page)
     context.close()
@@ -143,6 +147,13 @@ def main() -> None:
         saved = saved_offline_ms(browser, base, args.runs)
         print(f"No signal: tap Submit -> saved on this phone: median {statistics.median(saved):.1f} ms, "
               f"max {max(saved):.1f} ms over {len(saved)} reports (aim: within 100 ms)")
+        metrics = [cold_load(browser, base, "/metrics?from=2026-01-01", "supervisor", TABLET) for _ in range(args.runs)]
+        sizes = sorted(((kind, size) for kind, size in metrics[0][0].items() if kind != "Icon"), key=lambda kv: -kv[1])
+        weight = sum(size for _, size in sizes)
+        parts = ", ".join(f"{kind} {size / 1024:.1f}" for kind, size in sizes)
+        print(f"Metrics page (a supervisor on a tablet, same network), cold: {weight / 1024:.1f} KB compressed "
+              f"without icons ({parts}; aim: at most 60 KB); first render median "
+              f"{statistics.median(r for _, r in metrics):.0f} ms")
         browser.close()
 
 
