@@ -47,10 +47,11 @@ serve: install assets
 	@$(DEV) $(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV) $(FLASK) run --host $(HOST) --port $(PORT)
 
-# Debian's packages the app and its tests need: WeasyPrint's Pango and a font for the PDFs (`make run`),
+# Debian's packages the app and its tests need: WeasyPrint's Pango and fonts for the PDFs, Chinese, Japanese
+# and Korean included (`make run`),
 # Chromium for the browser tests and poppler-utils' pdftotext to read the PDFs back (`make test`).
 # Playwright cannot download its own browser here. Only what is missing is installed.
-RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-cjk
 TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
 define apt_install
 	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import shutil
 import subprocess
 from datetime import timedelta
@@ -15,6 +16,7 @@ from helpers import T0, file_incident, form_report, png_bytes
 from webapp.extensions import db
 from webapp.incidents.models import Incident
 from webapp.obligations.service import mark_done, obligations_of
+from webapp.organisation.models import Organisation
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is missing")
 
@@ -93,9 +95,10 @@ def test_the_pdf_holds_the_whole_incident_and_its_download_is_on_the_timeline(as
     assert "Page 1 of" in text and ref in text.split("Page 1 of")[0][-40:]  # the running footer
     assert pdf_images(response, tmp_path) == 1  # the photo's display copy, inline
     assert exports(incident) == [("report_pdf", "supervisor@test.example")]
-    # The next export shows the first in its own timeline: each is logged once, in order.
-    assert "Formal report downloaded as a PDF by Supervisor" in " ".join(
-        pdf_text(as_user("supervisor").get(f"/incidents/{ref}/report.pdf")).split())
+    # Each download is logged on the timeline; the report tells what happened, not who read it.
+    again = " ".join(pdf_text(as_user("supervisor").get(f"/incidents/{ref}/report.pdf")).split())
+    assert "downloaded as a PDF" not in again and "Every view and download of this record is logged" in again
+    assert exports(incident) == [("report_pdf", "supervisor@test.example")] * 2
 
 
 def test_the_printable_page_and_the_review_pdf(as_user, demo):
@@ -140,7 +143,7 @@ def test_packs_fill_the_regulators_questions_and_name_what_is_missing(as_user, d
     responder = as_user("responder")
 
     page = responder.get(f"/incidents/{whs.reference}/packs").get_data(as_text=True)
-    assert "Notifiable incident report to SafeWork NSW" in page or "SafeWork NSW" in page
+    assert "Notifiable incident notice to SafeWork NSW" in page
     assert "Admitted to hospital" in page and "Still to find out" in page
     assert "date of birth" in page.lower()  # never collected by the report, so named as missing
     assert "responder@test.example" in page  # the person preparing the notice is the one who opened the packs
@@ -150,7 +153,8 @@ def test_packs_fill_the_regulators_questions_and_name_what_is_missing(as_user, d
 
     assert breach.confidential  # a data breach: only supervisors and the people on it
     page = as_user("supervisor").get(f"/incidents/{breach.reference}/packs").get_data(as_text=True)
-    assert "340" in page and "Reasons for the delay" in page  # told the ICO 80 h after becoming aware
+    assert "340" in page and "Personal data breach report to the ICO" in page
+    assert "the authority asks for the reasons for the delay" in page  # told the ICO 80 h after becoming aware
     assert exports(breach) == [("packs", "supervisor@test.example")]
 
     quiet = file_incident(demo, what_happened=["near_miss"], treatment=None)
@@ -167,3 +171,58 @@ def test_a_csv_export_is_on_the_timeline_of_each_incident_it_holds_and_no_other(
     assert exports(manchester) == []
     entry = [e for e in sydney.timeline if e.what == "export"][0]
     assert entry.summary == "Included in a CSV export by Supervisor"
+
+
+def test_packs_only_for_regulators_and_say_when_none_is_required(as_user, demo):
+    organisation = Organisation.current()
+    organisation.customer_contract = True  # a customer's notice: an obligation, but no regulator's form
+    contained = file_incident(demo, what_happened=["data_breach"], treatment=None, personal_data="yes",
+                              harm_contained=True, likely_serious_harm="no", description="Laptop found, wiped")
+    first_aid = file_incident(demo, site="SYD", treatment="first_aid")
+    db.session.commit()
+    supervisor = as_user("supervisor")
+    page = supervisor.get(f"/incidents/{contained.reference}/packs").get_data(as_text=True)
+    assert "Personal data breach report to the ICO" in page and "Not required:" in page
+    assert "CUSTOMER" not in page
+    page = supervisor.get(f"/incidents/{first_aid.reference}/packs").get_data(as_text=True)
+    assert "No regulator has to be told" in page and "CUSTOMER" not in page
+
+
+def test_the_report_names_no_other_incident_and_lays_out_any_text_on_the_page(as_user, demo, tmp_path):
+    text = ("叉车在三号码头撞到货架 — see https://tickets.example.org/" + "x" * 150 + " for the photos")
+    incident = file_incident(demo, site="SYD", description=text)
+    incident.record("repeat", "Repeat: INC-000099 had the same root cause here 3 days before", None)
+    db.session.commit()
+    response = as_user("supervisor").get(f"/incidents/{incident.reference}/report.pdf")
+    flat = " ".join(pdf_text(response).split())
+    assert "叉车在三号码头撞到货架" in flat
+    assert "INC-000099" not in flat and "Repeat: another incident had the same root cause" in flat
+    path = tmp_path / "report.pdf"
+    path.write_bytes(response.data)
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "CJK" in fonts  # the Chinese is drawn in a font that has it, not as empty boxes
+    boxes = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    width = float(re.search(r'<page width="([0-9.]+)"', boxes).group(1))
+    right = max(float(x) for x in re.findall(r'xMax="([0-9.]+)"', boxes))
+    assert right <= width, f"text runs off the page: {right} > {width}"  # the long address wraps
+
+
+def test_downloads_started_by_other_sites_are_refused_and_not_logged(as_user, demo):
+    incident = file_incident(demo, site="SYD")
+    db.session.commit()
+    ref = incident.reference
+    supervisor = as_user("supervisor")
+    for path in (f"/incidents/{ref}/report", f"/incidents/{ref}/report.pdf", f"/incidents/{ref}/packs",
+                 f"/incidents/{ref}/review.pdf", f"/incidents/{ref}/review/print", "/api/v1/incidents.csv"):
+        assert supervisor.get(path, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403, path
+    assert exports(incident) == []
+    assert supervisor.get(f"/incidents/{ref}/report", headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
+    assert exports(incident) == [("report", "supervisor@test.example")]
+
+
+def test_a_csv_export_is_logged_once_a_day_per_person(as_user, demo):
+    incident = file_incident(demo, site="SYD")
+    db.session.commit()
+    for who in ("supervisor", "supervisor", "supervisor", "admin"):
+        assert as_user(who).get("/api/v1/incidents.csv").status_code == 200
+    assert exports(incident) == [("csv", "supervisor@test.example"), ("csv", "admin@test.example")]

@@ -205,15 +205,16 @@ def test_incidents_per_week_add_up_and_start_on_mondays(app, world):
     assert sum(sum(c.values()) for _, c in months) == counted + 1  # the March incident too
 
 
-def test_sla_figures_count_kept_due_times_and_new_targets_move_only_open_incidents(as_user, demo, monkeypatch):
-    """The due times are kept on each incident. New targets apply to incidents still open (their due times
-    are worked out again, by the metrics until the worker stores them); a closed incident keeps the
-    targets it was judged by, on its page, in the metrics and in the CSV alike."""
-    now = datetime(2026, 3, 20, tzinfo=UTC)
+def test_sla_figures_count_kept_due_times_and_new_targets_move_only_running_clocks(as_user, demo, monkeypatch):
+    """The due times are kept on each incident. New targets apply to the clocks still running (their due
+    times are worked out again, by the metrics until the worker stores them); a clock that stopped keeps
+    the target it was judged by, on the incident's page, in the metrics and in the CSV alike."""
+    start = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    now = start + timedelta(hours=2)
     monkeypatch.setattr("webapp.metrics.api.utcnow", lambda: now)
-    closed, running = file_incident(demo), file_incident(demo)  # P1s: respond within 15 min
+    closed, running = file_incident(demo), file_incident(demo)  # P1s: respond in 15 min, resolve in 4 h
     for n, incident in enumerate((closed, running)):
-        incident.reported_at = incident.aware_at = datetime(2026, 3, 2, 9, tzinfo=UTC) + timedelta(hours=n)
+        incident.reported_at = incident.aware_at = start + timedelta(hours=n)
         incident.occurred_at = incident.reported_at - timedelta(minutes=5)
         incident.acknowledged_at = incident.reported_at + timedelta(minutes=10)
     closed.resolved_at = closed.closed_at = closed.reported_at + timedelta(hours=1)
@@ -223,25 +224,29 @@ def test_sla_figures_count_kept_due_times_and_new_targets_move_only_open_inciden
     assert running.resolution_due_at == running.reported_at + timedelta(hours=4)
     supervisor = as_user("supervisor")
 
-    def p1_response() -> dict:
-        return supervisor.get("/api/v1/metrics?from=2026-03-01&to=2026-03-31").get_json()["sla"]["P1"]["response"]
+    def p1() -> dict:
+        return supervisor.get("/api/v1/metrics?from=2026-03-01&to=2026-03-31").get_json()["sla"]["P1"]
 
-    assert p1_response() == {"met": 2, "breached": 0}
-    Organisation.current().sla_targets = {"P1": {"response": "5m"}}
+    assert p1() == {"response": {"met": 2, "breached": 0}, "resolution": {"met": 1, "breached": 0}}
+    Organisation.current().sla_targets = {"P1": {"response": "5m", "resolution": "30m"}}
     db.session.commit()
-    db.session.refresh(running)
-    db.session.refresh(closed)
-    assert running.response_due_at is None and closed.response_due_at is not None
-    assert p1_response() == {"met": 1, "breached": 1}  # the open one, acknowledged at 10 min, now missed 5 min
+    db.session.expire_all()
+    assert running.resolution_due_at is None  # still running: to be worked out again
+    assert running.response_due_at == running.reported_at + timedelta(minutes=15)  # met: kept
+    assert closed.resolution_due_at == closed.reported_at + timedelta(hours=4)
+    # Both acknowledgements (at 10 min) still meet the 15 min they were judged by, and the closed one's
+    # resolution its 4 h; the running one now has 30 min to resolve, which passed an hour ago.
+    assert p1() == {"response": {"met": 2, "breached": 0}, "resolution": {"met": 1, "breached": 1}}
     page_clocks(now)
-    db.session.refresh(running)
-    assert running.response_due_at == running.reported_at + timedelta(minutes=5)
-    assert p1_response() == {"met": 1, "breached": 1}
-    assert [c.due for c in incident_clocks(closed)][0] == closed.reported_at + timedelta(minutes=15)
+    db.session.expire_all()
+    assert running.resolution_due_at == running.reported_at + timedelta(minutes=30)
+    assert p1() == {"response": {"met": 2, "breached": 0}, "resolution": {"met": 1, "breached": 1}}
+    assert [c.due for c in incident_clocks(closed)] == [closed.reported_at + timedelta(minutes=15),
+                                                         closed.reported_at + timedelta(hours=4)]
     exported = csv.DictReader(io.StringIO(supervisor.get("/api/v1/incidents.csv").get_data(as_text=True)))
-    assert [(r["reference"], r["response_sla"], r["response_due"]) for r in exported] == [
-        (closed.reference, "met", (closed.reported_at + timedelta(minutes=15)).isoformat()),
-        (running.reference, "breached", (running.reported_at + timedelta(minutes=5)).isoformat())]
+    assert [(r["reference"], r["response_sla"], r["resolution_sla"], r["resolution_due"]) for r in exported] == [
+        (closed.reference, "met", "met", (closed.reported_at + timedelta(hours=4)).isoformat()),
+        (running.reference, "met", "breached", (running.reported_at + timedelta(minutes=30)).isoformat())]
 
 
 def test_a_starting_worker_fills_in_due_times_that_older_incidents_lack(demo):
@@ -249,6 +254,8 @@ def test_a_starting_worker_fills_in_due_times_that_older_incidents_lack(demo):
     db.session.commit()
     kept = {i.id: (i.response_due_at, i.resolution_due_at) for i in incidents}
     db.session.execute(update(Incident).values(response_due_at=None, resolution_due_at=None))
+    second = incidents[1].id  # one that lacks only its response due time
+    db.session.execute(update(Incident).where(Incident.id == second).values(resolution_due_at=kept[second][1]))
     db.session.commit()
     assert fill_due_times(batch=2) == 3
     db.session.expire_all()
@@ -300,7 +307,9 @@ def behind_sets(site_code: str | None, now: datetime) -> dict[str, set[str]]:
 def test_each_figure_links_to_exactly_the_incidents_behind_it(as_user, world, monkeypatch, site):
     monkeypatch.setattr("webapp.metrics.views.utcnow", lambda: world)
     scope = "from=2026-01-01&to=2026-02-28" + (f"&site={site}" if site else "")
+    monkeypatch.setattr("webapp.metrics.api.utcnow", lambda: world)
     supervisor = as_user("supervisor")
+    figures = supervisor.get(f"/api/v1/metrics?{scope}").get_json()
     want = behind_sets(site, world)
     assert len(want) >= 12  # the world has incidents behind most figures
     for query, references in want.items():
@@ -309,10 +318,16 @@ def test_each_figure_links_to_exactly_the_incidents_behind_it(as_user, world, mo
         assert page.status_code == 200, query
         listed = set(re.findall(r'<span class="ref">(INC-\d+)</span>', html))
         assert listed == references, query
-        assert re.search(rf"<h1>[^<]*: {len(references)}</h1>", html), query
+        kind, _, outcome = query.removeprefix("figure=").partition("&outcome=")
+        if kind in ("obligations", "actions"):  # steps and actions, each list naming the incidents they are on
+            assert re.search(rf"<h1>[^<]*: {figures[kind][outcome]}</h1>", html), query
+            assert f"on {len(references)} incident" in html, query
+        else:
+            assert re.search(rf"<h1>[^<]*: {len(references)}</h1>", html), query
     metrics_page = supervisor.get(f"/metrics?{scope}").get_data(as_text=True)
     assert "/metrics/incidents?figure=sla" in metrics_page and "figure=lost_time" in metrics_page
-    for bad in ("figure=nope", "figure=sla&clock=response&outcome=late", "figure=acknowledged&severity=P9"):
+    for bad in ("figure=nope", "figure=sla&clock=response&outcome=late", "figure=acknowledged&severity=P9",
+                "figure=repeat_causes&severity=P1", "figure=near_misses&when=today"):
         assert supervisor.get(f"/metrics/incidents?{bad}&{scope}").status_code == 400, bad
 
 

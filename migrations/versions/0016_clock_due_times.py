@@ -22,8 +22,8 @@ def upgrade():
         batch.add_column(sa.Column('response_due_at', sa.DateTime(), nullable=True))
         batch.add_column(sa.Column('resolution_due_at', sa.DateTime(), nullable=True))
         batch.create_index('ix_incident_reported_at', ['reported_at'])
-        batch.create_index('ix_incident_due_unknown', ['id'], postgresql_where=sa.text('response_due_at IS NULL'),
-                           sqlite_where=sa.text('response_due_at IS NULL'))
+        unknown = sa.text('response_due_at IS NULL OR resolution_due_at IS NULL')
+        batch.create_index('ix_incident_due_unknown', ['id'], postgresql_where=unknown, sqlite_where=unknown)
 
 
 def downgrade():

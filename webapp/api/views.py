@@ -10,7 +10,13 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request, str
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from ..auth.security import admin_required, any_user_required, staff_required, supervisor_required
+from ..auth.security import (
+    admin_required,
+    any_user_required,
+    not_from_other_sites,
+    staff_required,
+    supervisor_required,
+)
 from ..common.csvtext import csv_lines
 from ..common.errors import ActionRefused, Invalid
 from ..common.http import json_api, json_body
@@ -175,6 +181,7 @@ def list_incidents():
 
 @bp.get("/incidents.csv")
 @any_user_required
+@not_from_other_sites
 def export_incidents():
     """The incident list as CSV (UTF-8, RFC 4180, ISO 8601 times with offsets), with the list's filters
     and `from`/`to` (the dates reported, UTC, inclusive); streamed a row at a time, oldest first."""

@@ -43,6 +43,24 @@ supervisor_required = role_required("supervisor", "admin")
 admin_required = role_required("admin")
 
 
+def not_from_other_sites(view: Callable) -> Callable:
+    """For a download that goes on an incident's timeline in the reader's name: refused (403) when a page
+    of another site started it (the browser says `Sec-Fetch-Site: cross-site`), so no page elsewhere can
+    make a logged-in browser fetch it and leave entries in someone's name. A link in the app, a bookmark
+    or a typed address, and API clients (which send no such header), are let through."""
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if request.headers.get("Sec-Fetch-Site") == "cross-site":
+            abort(403, description="Open this from the app: downloads started by other sites are refused.")
+        return view(*args, **kwargs)
+    return guarded
+
+
+def per_user() -> str:
+    """A rate limit's key: the logged-in user (a site's shared address must not lock out its colleagues)."""
+    return f"user:{current_user.id}" if current_user.is_authenticated else f"address:{request.remote_addr}"
+
+
 def public(view: Callable) -> Callable:
     """Mark a view as open to anonymous users, on purpose."""
     view.access = "public"

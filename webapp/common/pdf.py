@@ -7,15 +7,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import weasyprint
 from flask import Response
-from weasyprint.urls import URLFetcher
 
 STYLESHEETS = Path(__file__).resolve().parent.parent.parent / "static" / "css"
+PDF_LIMIT = "30 per minute"  # per person: laying out a PDF takes the server about a second
 
 
 def html_to_pdf(html: str, *stylesheets: str) -> bytes:
     """`html` as a PDF, styled with the named files of static/css (print.css, say)."""
+    # Imported here, not at the top: WeasyPrint loads Pango and its fonts (most of a second), which every
+    # process (web, worker, command line) would otherwise pay at start for a rare download.
+    import weasyprint
+    from weasyprint.urls import URLFetcher
+
     styles = [weasyprint.CSS(string=(STYLESHEETS / name).read_text(encoding="utf-8")) for name in stylesheets]
     document = weasyprint.HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=("data",)))
     return document.write_pdf(stylesheets=styles)

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, abort, jsonify, redirect, request, send_f
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from ..auth.security import any_user_required
+from ..auth.security import any_user_required, not_from_other_sites
 from ..common.errors import Invalid
 from ..common.http import check_csrf, is_htmx, wants_json
 from ..database import utcnow
@@ -105,6 +105,7 @@ def show(reference: str, sha256: str, size: str):
 
 @bp.get("/incidents/<reference>/photos/<sha256>/original")
 @any_user_required
+@not_from_other_sites
 def original(reference: str, sha256: str):
     """The original, byte for byte, as a download; every download goes on the timeline."""
     incident, evidence = _photo(reference, sha256)

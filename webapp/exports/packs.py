@@ -2,6 +2,8 @@
 filled from the incident, its investigation, its corrective actions and its status updates."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..auth.models import User
 from ..comms.service import updates_of
 from ..incidents.models import Incident
@@ -9,7 +11,7 @@ from ..learning import investigation, reviews
 from ..obligations.service import obligations_of
 from ..organisation.models import Organisation
 from ..rules.learning import ACTION_STATES, ROOT_CAUSE_CATEGORIES
-from ..rules.packs import Pack, PackFacts, pack_for
+from ..rules.packs import REGULATORS, Pack, PackFacts, pack_for
 
 # The steps that tell the regulator (not records, assessments, notices to individuals or a preserved site).
 TELLS_REGULATOR = ("notify", "authority", "oaic", "early_warning", "notification", "report")
@@ -31,16 +33,26 @@ def _causes(incident: Incident) -> str | None:
 
 
 def _measures(incident: Incident) -> tuple[str, ...]:
+    """Corrective actions and the updates written for customers or the public (internal updates stay in
+    the app: what is pasted to a regulator should be what the organisation has said outside)."""
     actions = [f"{a.title} ({ACTION_STATES[a.status].lower()}, due {a.due_date:%d %b %Y})"
                for a in reviews.actions_of(incident)]
-    updates = [f"Update {u.at:%d %b %H:%M} UTC: {u.text}" for u in updates_of(incident)]
+    updates = [f"Update {u.at:%d %b %H:%M} UTC: {u.text}" for u in updates_of(incident) if u.audience != "internal"]
     return tuple(actions + updates)
 
 
-def packs_of(incident: Incident, preparer: User) -> list[Pack]:
-    """A pack for each regime that applies to the incident, in the order its obligations are listed, as
-    `preparer` (the person reading them, who will fill in the regulator's form) would send them."""
-    rows = [row for row in obligations_of(incident) if row.applies]
+@dataclass(frozen=True)
+class RegulatorPack:
+    pack: Pack
+    not_required: str | None  # every step that would tell this regulator is not required: why
+
+
+def packs_of(incident: Incident, preparer: User) -> list[RegulatorPack]:
+    """A pack for each regulator the incident's obligations name, in their order, as `preparer` (the person
+    reading them, who will fill in the regulator's form) would send them; none for a cancelled incident."""
+    if incident.status == "cancelled":
+        return []
+    rows = [row for row in obligations_of(incident) if row.applies and row.regime in REGULATORS]
     regimes = list(dict.fromkeys(row.regime for row in rows))
     if not regimes:
         return []
@@ -51,11 +63,13 @@ def packs_of(incident: Incident, preparer: User) -> list[Pack]:
         occurred_at=incident.occurred_at, aware_at=incident.aware_at, reported_at=incident.reported_at,
         description=incident.description, answers=dict(incident.answers), categories=tuple(incident.categories),
         severity=incident.severity, location=(location["lat"], location["lon"]) if location else None,
-        contact=f"{preparer.name} <{preparer.email}>",
-        causes=_causes(incident), measures=_measures(incident))
+        contact=f"{preparer.name} <{preparer.email}>", causes=_causes(incident), measures=_measures(incident))
     packs = []
     for regime in regimes:
-        done = [row.done_at for row in rows if row.regime == regime and row.status == "done"
-                and row.step in TELLS_REGULATOR and row.done_at]
-        packs.append(pack_for(regime, PackFacts(**common, notified_at=min(done) if done else None)))
+        telling = [row for row in rows if row.regime == regime and row.step in TELLS_REGULATOR]
+        done = [row.done_at for row in telling if row.status == "done" and row.done_at]
+        skipped = [row for row in telling if row.status == "not_required"]
+        reason = "; ".join(dict.fromkeys(row.not_required_reason or "" for row in skipped)).strip("; ")
+        packs.append(RegulatorPack(pack_for(regime, PackFacts(**common, notified_at=min(done) if done else None)),
+                                   (reason or "not required") if telling and len(skipped) == len(telling) else None))
     return packs

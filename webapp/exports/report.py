@@ -4,16 +4,19 @@ incident, so it sits at the top of the layers with the views."""
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import url_for
+from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
 from ..comms.rules import AUDIENCES
 from ..comms.service import updates_of
 from ..evidence.service import derived
-from ..incidents.models import INCIDENT_ROLES, Incident
+from ..extensions import db
+from ..incidents.models import INCIDENT_ROLES, Incident, TimelineEntry
 from ..learning import investigation, reviews
 from ..obligations.regimes import BY_ID, DISCLAIMER
 from ..obligations.service import obligations_of
@@ -21,6 +24,10 @@ from ..organisation.models import Organisation
 from ..rules import learning as learning_rules
 from ..sla.service import clock_view
 
+# Views and downloads of the record itself are logged on the timeline (REFERENCE section 7) but are not
+# part of what happened: the report leaves them out, and says so.
+AUDIT_ENTRIES = ("export", "evidence_download")
+REFERENCE = re.compile(r"\bINC-\d{6,}\b")
 OBLIGATION_STATES = {"due": "Due", "overdue": "Overdue", "waiting": "Waiting", "done": "Done",
                      "not_required": "Not required"}
 
@@ -31,7 +38,26 @@ class Photo:
     name: str
     added_by: str
     added_at: datetime
-    src: str  # the display copy: its address on the page, inline (a data: URI) in the PDF
+    src: str | None  # the display copy: its address on the page, inline (a data: URI) in the PDF; None: missing
+
+
+@dataclass(frozen=True)
+class Line:
+    at: datetime
+    who: str
+    what: str
+
+
+def _story(incident: Incident) -> list[Line]:
+    """The timeline as the report tells it: without its own views and downloads, and naming no other
+    incident (a repeat cause names one the report's readers may not be allowed to see)."""
+    entries = db.session.scalars(db.select(TimelineEntry).where(TimelineEntry.incident_id == incident.id,
+                                                                TimelineEntry.what.not_in(AUDIT_ENTRIES))
+                                 .options(selectinload(TimelineEntry.actor)).order_by(TimelineEntry.id))
+    own = incident.reference
+    return [Line(e.at, e.actor.name if e.actor else "The app",
+                 REFERENCE.sub(lambda m: m.group(0) if m.group(0) == own else "another incident", e.summary))
+            for e in entries]
 
 
 def _photos(incident: Incident, inline: bool) -> list[Photo]:
@@ -39,8 +65,11 @@ def _photos(incident: Incident, inline: bool) -> list[Photo]:
     for number, link in enumerate(incident.photos, start=1):
         evidence = link.evidence
         if inline:  # display copies: orientation applied, no metadata (so no GPS), a few hundred KB
-            with derived().open(evidence.display_key) as handle:
-                src = "data:image/jpeg;base64," + base64.b64encode(handle.read()).decode("ascii")
+            try:
+                with derived().open(evidence.display_key) as handle:
+                    src = "data:image/jpeg;base64," + base64.b64encode(handle.read()).decode("ascii")
+            except OSError:  # the original is kept; only its display copy is missing
+                src = None
         else:
             src = url_for("evidence.show", reference=incident.reference, sha256=evidence.sha256, size="display")
         photos.append(Photo(number, evidence.original_name, link.added_by.name, link.added_at, src))
@@ -64,4 +93,4 @@ def report_context(incident: Incident, viewer: User, now: datetime, pdf: bool) -
         action_states=learning_rules.ACTION_STATES, controls=learning_rules.CONTROLS,
         weak=learning_rules.relies_on_weak_controls(a.control for a in actions),
         factors=learning_rules.CONTRIBUTING_FACTORS, categories=learning_rules.ROOT_CAUSE_CATEGORIES,
-        photos=_photos(incident, inline=pdf), timeline=incident.timeline)
+        photos=_photos(incident, inline=pdf), timeline=_story(incident))

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from ..auth.security import staff_required
-from ..common.pdf import html_to_pdf, pdf_response
+from ..auth.security import not_from_other_sites, per_user, staff_required
+from ..common.pdf import PDF_LIMIT, html_to_pdf, pdf_response
 from ..database import utcnow
-from ..extensions import db
+from ..extensions import db, limiter
 from ..incidents.actions import record_export
 from ..incidents.views import visible_incident
 from ..obligations.regimes import DISCLAIMER
@@ -19,6 +19,7 @@ bp = Blueprint("exports", __name__, url_prefix="/incidents")
 
 @bp.get("/<reference>/report")
 @staff_required
+@not_from_other_sites
 def report(reference: str):
     """The formal report as a page to read or print (the browser's print gives A4 with page numbers)."""
     incident = visible_incident(reference)
@@ -30,6 +31,8 @@ def report(reference: str):
 
 @bp.get("/<reference>/report.pdf")
 @staff_required
+@not_from_other_sites
+@limiter.limit(PDF_LIMIT, key_func=per_user)
 def report_pdf(reference: str):
     incident = visible_incident(reference)
     now = utcnow()
@@ -42,6 +45,7 @@ def report_pdf(reference: str):
 
 @bp.get("/<reference>/packs")
 @staff_required
+@not_from_other_sites
 def packs(reference: str):
     """The regulator packs: what each triggered regulator's form asks, filled in, with the gaps named."""
     incident = visible_incident(reference)

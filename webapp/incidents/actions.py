@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Select, insert, literal, select
+from sqlalchemy import JSON, Select, exists, insert, literal, select
+from sqlalchemy.orm import aliased
 
 from ..auth.models import STAFF_ROLES, User
 from ..common.errors import ActionRefused, Blocked, Invalid
@@ -195,10 +196,16 @@ def record_export(incident: Incident, form: str, actor: User) -> None:
 
 
 def record_list_export(incidents: Select, form: str, actor: User, now: datetime) -> int:
-    """The same entry on every incident a list export holds, written by one INSERT … SELECT: a CSV of
-    100,000 incidents adds 100,000 entries without loading one. `incidents` is the export's query."""
+    """The same entry on every incident a list export holds, written by one INSERT … SELECT (a CSV of
+    100,000 incidents adds its entries without loading one), at most once a day (UTC) per person and
+    incident: a spreadsheet refreshing its export every hour does not bury the timelines."""
     ids = incidents.with_only_columns(Incident.id).order_by(None).subquery()
-    rows = select(ids.c.id, literal(now, UTCDateTime), literal(actor.id), literal("export"),
-                  literal(f"{EXPORTS[form]} by {actor.name}"), literal({"form": form}, JSON))
+    summary = f"{EXPORTS[form]} by {actor.name}"
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    logged = aliased(TimelineEntry)
+    rows = (select(ids.c.id, literal(now, UTCDateTime), literal(actor.id), literal("export"), literal(summary),
+                   literal({"form": form}, JSON))
+            .where(~exists().where(logged.incident_id == ids.c.id, logged.what == "export",
+                                   logged.actor_id == actor.id, logged.summary == summary, logged.at >= today)))
     return db.session.execute(insert(TimelineEntry).from_select(
         ["incident_id", "at", "actor_id", "what", "summary", "details"], rows)).rowcount

@@ -22,6 +22,7 @@ INCIDENT_ROLES = {
     "tech_lead": "Technical lead",
 }
 REFERENCE_PATTERN = re.compile(r"^INC-(\d{6,})$")
+DUE_UNKNOWN = "response_due_at IS NULL OR resolution_due_at IS NULL"  # an SLA due time still to be worked out
 
 
 class IncidentCategory(db.Model):
@@ -35,8 +36,8 @@ class Incident(db.Model):
     __table_args__ = (Index("ix_incident_queue", "status", "severity", "reported_at"),
                       Index("ix_incident_reported_at", "reported_at"),  # periods: metrics, exports, the queue's dates
                       # the few incidents whose due times are still to be worked out (see sla/tracking.py)
-                      Index("ix_incident_due_unknown", "id", postgresql_where=text("response_due_at IS NULL"),
-                            sqlite_where=text("response_due_at IS NULL")))
+                      Index("ix_incident_due_unknown", "id", postgresql_where=text(DUE_UNKNOWN),
+                            sqlite_where=text(DUE_UNKNOWN)))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[str] = mapped_column(String(36), unique=True)
@@ -70,8 +71,8 @@ class Incident(db.Model):
     clock_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     clock_generation: Mapped[int] = mapped_column(default=0, server_default="0")  # +1 whenever the clocks move
     # The SLA clocks' due times, kept by sla/tracking.py so that the metrics count met and breached in SQL.
-    # None: not worked out yet (the organisation's targets or the site's calendar changed since); the
-    # metrics then work it out, and the worker's next look at the clocks stores it.
+    # None: not worked out yet (the organisation's targets or the site's calendar changed while the clock
+    # was running); the metrics then work it out, and the worker's next look at the clocks stores it.
     response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     commander_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -159,6 +160,11 @@ class Incident(db.Model):
         if user.is_supervisor:
             return true()
         return or_(named, cls.confidential.is_(False))
+
+    @classmethod
+    def due_unknown(cls):
+        """An SLA due time is still to be worked out (see sla/tracking.py)."""
+        return or_(cls.response_due_at.is_(None), cls.resolution_due_at.is_(None))
 
     def described_answers(self) -> list[tuple[str, str]]:
         return describe_answers(self.answers)

@@ -11,14 +11,14 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from ..auth.models import User
-from ..auth.security import any_user_required, staff_required, supervisor_required
+from ..auth.security import any_user_required, not_from_other_sites, per_user, staff_required, supervisor_required
 from ..common.errors import ActionRefused, Invalid, refusal_status
 from ..common.http import is_htmx, wants_json
-from ..common.pdf import html_to_pdf, pdf_response
+from ..common.pdf import PDF_LIMIT, html_to_pdf, pdf_response
 from ..common.timewords import read_local_datetime
 from ..database import utcnow
 from ..evidence.service import derived, photos_from_request
-from ..extensions import db
+from ..extensions import db, limiter
 from ..incidents.actions import record_export
 from ..incidents.models import Incident
 from ..incidents.views import visible_incident
@@ -166,6 +166,7 @@ def review_page(reference: str):
 
 @bp.get("/incidents/<reference>/review/print")
 @staff_required
+@not_from_other_sites
 def review_print(reference: str):
     incident = visible_incident(reference)
     page = render_template("learning/review_print.html", **_review_context(incident))
@@ -176,6 +177,8 @@ def review_print(reference: str):
 
 @bp.get("/incidents/<reference>/review.pdf")
 @staff_required
+@not_from_other_sites
+@limiter.limit(PDF_LIMIT, key_func=per_user)
 def review_pdf(reference: str):
     """The review on its own as a PDF (the printable copy, laid out by WeasyPrint)."""
     incident = visible_incident(reference)

@@ -1,5 +1,7 @@
 """The incidents behind each figure of the metrics page, found by the very conditions that count them
-(service.py), so a list always holds as many incidents as its figure says."""
+(service.py), so a list always holds as many incidents as its figure says. Two figures count something
+else than incidents (notification steps, corrective actions): their lists say how many of those the
+figure counts, and on which incidents."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,11 +40,17 @@ OUTCOME_WORDS = {"met": "met", "breached": "breached", "on_time": "on time", "la
                  "open_overdue": "open and overdue"}
 
 
+REFINEMENTS = {"acknowledged": ("severity",), "resolved": ("severity",), "sla": ("severity", "clock", "outcome"),
+               "obligations": ("outcome",), "actions": ("outcome",)}  # what else each figure's link may say
+
+
 @dataclass(frozen=True)
 class Behind:
     title: str
     incidents: list[Incident]
-    total: int
+    total: int  # incidents
+    counted: int  # what the figure counts: the incidents, or the steps or actions on them
+    unit: str = ""  # "" (incidents), or what the figure counts: "steps", "actions"
 
 
 def _choice(args: Mapping[str, str], key: str, allowed) -> str:
@@ -71,15 +79,15 @@ def _condition(figure: str, args: Mapping[str, str], period: Period, now: dateti
         worked_out = [incident for s, c, o, incident in unknown_outcomes(period, now, *by_severity)
                       if (c, o) == (clock, outcome)]
         return f"{CLOCKS[clock]} target {outcome}{of}", or_(
-            and_(Incident.response_due_at.is_not(None), clock_outcome_sql(clock, outcome, now), *by_severity),
+            and_(~Incident.due_unknown(), clock_outcome_sql(clock, outcome, now), *by_severity),
             Incident.id.in_(worked_out))
     if figure in ("obligations", "actions"):
         allowed = ("on_time", "late") if figure == "obligations" else ACTION_OUTCOMES
         outcome = _choice(args, "outcome", allowed)
         if figure == "obligations":
-            return f"With a regulator notification {OUTCOME_WORDS[outcome]}", exists().where(
+            return f"Regulator notification steps {OUTCOME_WORDS[outcome]}", exists().where(
                 Obligation.incident_id == Incident.id, *OBLIGATION_COUNTED, obligation_outcome(outcome, now))
-        return f"With a corrective action {OUTCOME_WORDS[outcome]}", exists().where(
+        return f"Corrective actions {OUTCOME_WORDS[outcome]}", exists().where(
             CorrectiveAction.incident_id == Incident.id, action_outcome_sql(outcome, now))
     return {
         "lost_time": ("Lost-time injuries (the public left out)", lost_time_injury()),
@@ -94,10 +102,23 @@ def incidents_behind(figure: str, args: Mapping[str, str], period: Period, now: 
     """The period's incidents behind `figure`, newest first (at most LIMIT, with the total)."""
     if figure not in FIGURES:
         raise Invalid({"figure": f"must be one of: {', '.join(FIGURES)}"})
+    stray = [k for k in args if k not in ("figure", "from", "to", "site", *REFINEMENTS.get(figure, ()))]
+    if stray:
+        raise Invalid({k: f"does not refine the figure {figure}" for k in stray})
     title, condition = _condition(figure, args, period, now)
     where = (*in_period(period), condition)
     total = db.session.scalar(select(func.count()).select_from(Incident).where(*where))
     incidents = list(db.session.scalars(
         select(Incident).where(*where).options(selectinload(Incident.site), selectinload(Incident.category_rows))
         .order_by(Incident.reported_at.desc(), Incident.id.desc()).limit(LIMIT)))
-    return Behind(title, incidents, total)
+    if figure == "obligations":
+        counted = db.session.scalar(select(func.count()).select_from(Obligation).join(
+            Incident, Incident.id == Obligation.incident_id).where(
+            *in_period(period), *OBLIGATION_COUNTED, obligation_outcome(args["outcome"], now)))
+        return Behind(title, incidents, total, counted, "steps")
+    if figure == "actions":
+        counted = db.session.scalar(select(func.count()).select_from(CorrectiveAction).join(
+            Incident, Incident.id == CorrectiveAction.incident_id).where(
+            *in_period(period), action_outcome_sql(args["outcome"], now)))
+        return Behind(title, incidents, total, counted, "actions")
+    return Behind(title, incidents, total, total)

@@ -265,18 +265,20 @@ def clock_outcome_sql(clock: str, outcome: str, now: datetime):
 
 
 def unknown_outcomes(period: Period, now: datetime, *where) -> list[tuple[str, str, str, int]]:
-    """(severity, clock, outcome, incident id) of the incidents whose due times are still to be worked out
-    (new targets, a site's new calendar: the worker stores them on its next look), worked out here."""
+    """(severity, clock, outcome, incident id) of the incidents with a due time still to be worked out
+    (new targets, a site's new calendar: the worker stores it on its next look), worked out here; a due
+    time that is kept (a clock that stopped) is used as it is."""
     overrides = Organisation.current().sla_targets
     rows = db.session.execute(
         select(Incident.id, Incident.severity, Incident.reported_at, Incident.acknowledged_at, Incident.resolved_at,
-               Site.timezone, Site.jurisdiction).join(Site, Site.id == Incident.site_id)
-        .where(*in_period(period), Incident.response_due_at.is_(None), *where))
+               Incident.response_due_at, Incident.resolution_due_at, Site.timezone, Site.jurisdiction)
+        .join(Site, Site.id == Incident.site_id).where(*in_period(period), Incident.due_unknown(), *where))
     found = []
-    for incident_id, severity, reported, acknowledged, resolved, zone, jurisdiction in rows:
+    for incident_id, severity, reported, acknowledged, resolved, response_due, resolution_due, zone, place in rows:
+        kept = {"response": response_due, "resolution": resolution_due}
         for clock in clocks(severity=severity, reported_at=reported, acknowledged_at=acknowledged, resolved_at=resolved,
-                            zone=zone, jurisdiction=jurisdiction, overrides=overrides):
-            outcome = clock_outcome(clock.due, clock.met_at, now)
+                            zone=zone, jurisdiction=place, overrides=overrides):
+            outcome = clock_outcome(kept[clock.name] or clock.due, clock.met_at, now)
             if outcome:
                 found.append((severity, clock.name, outcome, incident_id))
     return found
@@ -289,7 +291,7 @@ def _sla(period: Period, now: datetime) -> dict:
     rows = db.session.execute(
         select(Incident.severity, *(func.count().filter(clock_outcome_sql(clock, outcome, now))
                                     for clock in CLOCKS for outcome in ("met", "breached")))
-        .where(*in_period(period), Incident.response_due_at.is_not(None)).group_by(Incident.severity))
+        .where(*in_period(period), ~Incident.due_unknown()).group_by(Incident.severity))
     for severity, response_met, response_breached, resolution_met, resolution_breached in rows:
         figures[severity]["response"] = {"met": response_met, "breached": response_breached}
         figures[severity]["resolution"] = {"met": resolution_met, "breached": resolution_breached}

@@ -686,6 +686,10 @@ _BUILDERS: dict[str, Callable[[PackFacts], Pack]] = {
 }
 
 
+# The regimes that tell a regulator (a customer's contractual notice is not one): each has a pack.
+REGULATORS = (*_BUILDERS, *GENERAL)
+
+
 def pack_for(regime: str, facts: PackFacts) -> Pack:
     """The pack for one regime's notification; a regime without its own form gets the general pack."""
     build = _BUILDERS.get(regime)

@@ -28,17 +28,18 @@ CURRENT = object()  # "the organisation's targets": looked up (None means no cha
 
 
 def incident_clocks(incident: Incident, overrides: dict | None | object = CURRENT) -> list[Clock]:
-    """An open incident's clocks follow the current targets; a finished one keeps the due times it was
-    judged by (kept on it, see tracking.py), as the metrics and the CSV count them."""
+    """The incident's clocks. A running clock follows the current targets; one that has stopped (met, or
+    the incident closed) keeps the due time it was judged by (kept on the incident, see tracking.py), as
+    the metrics and the CSV count it."""
     if overrides is CURRENT:
         overrides = Organisation.current().sla_targets
     ticking = clocks(severity=incident.severity, reported_at=incident.reported_at,
                      acknowledged_at=incident.acknowledged_at, resolved_at=incident.resolved_at,
                      zone=incident.site.timezone, jurisdiction=incident.site.jurisdiction, overrides=overrides)
-    if incident.is_open or incident.response_due_at is None or incident.resolution_due_at is None:
-        return ticking
+    finished = incident.status in ("closed", "cancelled")
     kept = {"response": incident.response_due_at, "resolution": incident.resolution_due_at}
-    return [replace(clock, due=kept[clock.name]) for clock in ticking]
+    return [replace(clock, due=kept[clock.name]) if kept[clock.name] and (clock.met_at or finished) else clock
+            for clock in ticking]
 
 
 def clock_view(incident: Incident, now: datetime, overrides: dict | None | object = CURRENT) -> list[dict]:
@@ -75,17 +76,21 @@ def recheck_all_clocks() -> None:
 
 def fill_due_times(batch: int = 1000) -> int:
     """Store the due times incidents lack (kept since migration 0016; older rows are filled here, once,
-    when a worker starts). Found through a partial index of just those rows."""
+    when a worker starts). Found through a partial index of just those rows; a row whose clocks moved
+    meanwhile (another generation) is left to that change."""
     targets = Organisation.current().sla_targets
-    filled = 0
+    filled, after = 0, 0
     while rows := db.session.scalars(db.select(Incident).options(selectinload(Incident.site))
-                                     .where(Incident.response_due_at.is_(None)).order_by(Incident.id)
+                                     .where(Incident.due_unknown(), Incident.id > after).order_by(Incident.id)
                                      .limit(batch)).all():
         for incident in rows:
-            for column, moment in due_times(incident, incident.site, targets).items():
-                setattr(incident, column, moment)
+            missing = {column: moment for column, moment in due_times(incident, incident.site, targets).items()
+                       if getattr(incident, column) is None}
+            db.session.execute(update(Incident).where(Incident.id == incident.id,
+                                                      Incident.clock_generation == incident.clock_generation)
+                               .values(**missing).execution_options(synchronize_session=False))
         db.session.commit()
-        filled += len(rows)
+        filled, after = filled + len(rows), rows[-1].id
     return filled
 
 
@@ -101,12 +106,14 @@ def page_clocks(now: datetime, limit: int = 200) -> int:
     Only incidents whose clock_check_at has come (or was cleared by a change, see tracking.py) are
     looked at; each is given the next moment one of its clocks turns, so a pass over a thousand quiet
     incidents reads none of them."""
-    overrides = Organisation.current().sla_targets
     fraction = current_app.config["OBLIGATION_NEARLY_DUE_FRACTION"]
     incidents = db.session.scalars(claim_rows(
         db.select(Incident).where(Incident.status.in_(OPEN_STATUSES),
                                   or_(Incident.clock_check_at.is_(None), Incident.clock_check_at <= now))
         .order_by(Incident.id).limit(limit))).all()
+    # The targets are read after the incidents: new targets committed meanwhile have counted each one's
+    # clock_generation up, so the stale answer below is refused rather than stored.
+    overrides = Organisation.current().sla_targets
     alerted = {(a.incident_id, a.clock, a.kind, a.severity) for a in db.session.scalars(
         db.select(ClockAlert).where(ClockAlert.incident_id.in_([i.id for i in incidents])))}
     paged = 0

@@ -9,15 +9,15 @@ still the incident's, so a change made while it was working is never overwritten
 
 The due times (response_due_at, resolution_due_at) are worked out at flush time for a new incident and
 for one whose severity or report time changed. New targets, or a site's new zone or jurisdiction, clear
-them on the open incidents they move, and the worker's next look at those clocks stores them again. A
-closed incident keeps the due times it was judged by: changing the targets does not rewrite last
-quarter's SLA figures.
+the due time of each clock still running (not yet met, on an incident not closed), and the worker's next
+look at those clocks stores it again. A clock that has stopped keeps the due time it was judged by:
+changing the targets does not rewrite last quarter's SLA figures.
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import event, select, update
+from sqlalchemy import case, event, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import get_history
 
@@ -83,4 +83,5 @@ def _recheck(session: Session, _context) -> None:
         statement = statement.where(table.c.site_id.in_(sites))
     session.connection().execute(statement.values(
         clock_check_at=None, clock_generation=table.c.clock_generation + 1,
-        response_due_at=None, resolution_due_at=None))
+        response_due_at=case((table.c.acknowledged_at.is_(None), None), else_=table.c.response_due_at),
+        resolution_due_at=case((table.c.resolved_at.is_(None), None), else_=table.c.resolution_due_at)))
