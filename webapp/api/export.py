@@ -18,14 +18,23 @@ def _iso(moment: datetime | None) -> str:
     return moment.isoformat() if moment else ""  # ISO 8601 with its offset (+00:00)
 
 
+def _dues(incident: Incident, targets: dict | None) -> dict[str, tuple[datetime, datetime | None]]:
+    """Each clock's due time and when it was met: as kept on the incident (what the metrics count), or
+    worked out when not kept yet."""
+    if incident.response_due_at and incident.resolution_due_at:
+        return {"response": (incident.response_due_at, incident.acknowledged_at),
+                "resolution": (incident.resolution_due_at, incident.resolved_at)}
+    return {c.name: (c.due, c.met_at) for c in incident_clocks(incident, targets)}
+
+
 def incident_rows(incidents: Iterable[Incident], now: datetime, targets: dict | None) -> Iterator[list[object]]:
     for incident in incidents:
-        clocks = {c.name: c for c in incident_clocks(incident, targets)}
+        dues = _dues(incident, targets)
         sla = []
         for name in ("response", "resolution"):
-            clock = clocks[name]
-            outcome = "cancelled" if incident.status == "cancelled" else clock_outcome(clock.due, clock.met_at, now)
-            sla += [outcome or "running", _iso(clock.due)]
+            due, met_at = dues[name]
+            outcome = "cancelled" if incident.status == "cancelled" else clock_outcome(due, met_at, now)
+            sla += [outcome or "running", _iso(due)]
         roles = [holder.email if holder else "" for holder in incident.role_holders().values()]
         yield [incident.reference, incident.status, incident.severity, incident.classified_severity,
                "yes" if incident.high_potential else "no", "yes" if incident.confidential else "no",

@@ -205,6 +205,11 @@ class Incident(db.Model):
 class TimelineEntry(db.Model):
     """What happened to an incident, by whom and when. Entries are appended, never edited."""
 
+    # Whether a person's export is on the incident's timeline today already (actions.record_list_export):
+    # looked up once for each incident a CSV holds.
+    __table_args__ = (Index("ix_timeline_entry_export", "incident_id", "actor_id", "at",
+                            postgresql_where=text("what = 'export'"), sqlite_where=text("what = 'export'")),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -12,8 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, case, func, literal, or_, select
 
 from ..common.errors import Invalid
 from ..database import utcnow
@@ -103,17 +102,26 @@ def _seconds(later, earlier):
 
 def _summaries(later_column, period: Period, by=None) -> dict:
     """count, median and p90 (nearest rank: the ⌈q·n⌉-th smallest) and mean of later - reported_at, for
-    the whole period (key None) or for each value of `by` (a column such as the severity), in one query."""
-    duration = _seconds(later_column, Incident.reported_at).label("d")
-    group = (by if by is not None else literal(None)).label("g")
-    partition = {"partition_by": by} if by is not None else {}
-    ranked = (select(group, duration, func.row_number().over(order_by=duration, **partition).label("rn"),
-                     func.count().over(**partition).label("n"))
-              .where(*in_period(period), later_column.is_not(None)).subquery())
-    g, n, rn, d = ranked.c.g, ranked.c.n, ranked.c.rn, ranked.c.d
-    rows = db.session.execute(select(
-        g, func.count(), func.max(case((rn == (n + 1) // 2, d))), func.max(case((rn == (9 * n + 9) // 10, d))),
-        func.avg(d)).select_from(ranked).group_by(g)).all()
+    the whole period (key None) or for each value of `by` (a column such as the severity), in one query.
+    PostgreSQL's percentile_disc is exactly the nearest rank; SQLite numbers the rows with a window."""
+    duration = _seconds(later_column, Incident.reported_at)
+    if db.session.get_bind().dialect.name == "postgresql":
+        group = (by if by is not None else literal(None)).label("g")
+        rows = db.session.execute(
+            select(group, func.count(), func.percentile_disc(0.5).within_group(duration),
+                   func.percentile_disc(0.9).within_group(duration), func.avg(duration))
+            .where(*in_period(period), later_column.is_not(None)).group_by(group)).all()
+    else:
+        duration = duration.label("d")
+        group = (by if by is not None else literal(None)).label("g")
+        partition = {"partition_by": by} if by is not None else {}
+        ranked = (select(group, duration, func.row_number().over(order_by=duration, **partition).label("rn"),
+                         func.count().over(**partition).label("n"))
+                  .where(*in_period(period), later_column.is_not(None)).subquery())
+        g, n, rn, d = ranked.c.g, ranked.c.n, ranked.c.rn, ranked.c.d
+        rows = db.session.execute(select(
+            g, func.count(), func.max(case((rn == (n + 1) // 2, d))), func.max(case((rn == (9 * n + 9) // 10, d))),
+            func.avg(d)).select_from(ranked).group_by(g)).all()
     found = {}
     for key, count, median, p90, mean in rows:
         rounded = [None if v is None else round(float(v), 3) for v in (median, p90, mean)]
@@ -174,6 +182,10 @@ def _injuries(period: Period) -> dict:
     lost, recorded = db.session.execute(select(func.count().filter(lost_time_injury()),
                                                func.count().filter(recordable_injury()))
                                         .where(*in_period(period))).one()
+    return _injury_rates(period, lost, recorded)
+
+
+def _injury_rates(period: Period, lost: int, recorded: int) -> dict:
     hours, complete = _hours(period)
     # A rate over some months' (or sites') hours but all their injuries would be too high: none is shown
     # until every month of the period has its hours.
@@ -284,33 +296,21 @@ def unknown_outcomes(period: Period, now: datetime, *where) -> list[tuple[str, s
     return found
 
 
-def _sla(period: Period, now: datetime) -> dict:
-    """Met and breached per severity and clock (a running clock counts in neither), from the due times kept
-    on the incidents; the few not worked out yet (new targets, a site's new calendar) are worked out here."""
-    figures = {s: {c: {"met": 0, "breached": 0} for c in CLOCKS} for s in SEVERITIES}
-    rows = db.session.execute(
-        select(Incident.severity, *(func.count().filter(clock_outcome_sql(clock, outcome, now))
-                                    for clock in CLOCKS for outcome in ("met", "breached")))
-        .where(*in_period(period), ~Incident.due_unknown()).group_by(Incident.severity))
-    for severity, response_met, response_breached, resolution_met, resolution_breached in rows:
-        figures[severity]["response"] = {"met": response_met, "breached": response_breached}
-        figures[severity]["resolution"] = {"met": resolution_met, "breached": resolution_breached}
-    for incident_severity, clock, outcome, _incident in unknown_outcomes(period, now):
-        figures[incident_severity][clock][outcome] += 1
-    return figures
-
-
 def repeats_a_cause():
     """The incident's root-cause category repeats another's at the same site within 90 days (by when
-    they happened), as a condition on the incident."""
-    other, other_cause = aliased(Incident), aliased(Investigation)
+    they happened), as a condition on the incident. Each site's incidents of a category are put in order
+    of when they happened: an incident repeats exactly when the one before it or after it is within 90
+    days, so one pass over the investigations answers it (pairing every investigation with every other
+    of its category does not finish at a million incidents)."""
+    at = Incident.occurred_at
+    places = {"partition_by": (Incident.site_id, Investigation.root_cause_category), "order_by": (at, Incident.id)}
+    ordered = (select(Incident.id.label("id"), at.label("at"), func.lag(at).over(**places).label("before"),
+                      func.lead(at).over(**places).label("after"))
+               .join(Investigation, Investigation.incident_id == Incident.id)
+               .where(Investigation.root_cause_category.is_not(None), Incident.status != "cancelled").subquery())
     window = REPEAT_WINDOW.total_seconds()
-    gap = _seconds(other.occurred_at, Incident.occurred_at)
-    return exists().where(
-        Investigation.incident_id == Incident.id, Investigation.root_cause_category.is_not(None),
-        other_cause.root_cause_category == Investigation.root_cause_category, other_cause.incident_id != Incident.id,
-        other.id == other_cause.incident_id, other.site_id == Incident.site_id, other.status != "cancelled",
-        gap >= -window, gap <= window)
+    return Incident.id.in_(select(ordered.c.id).where(or_(_seconds(ordered.c.at, ordered.c.before) <= window,
+                                                          _seconds(ordered.c.after, ordered.c.at) <= window)))
 
 
 def _repeat_causes(period: Period) -> int:
@@ -318,29 +318,51 @@ def _repeat_causes(period: Period) -> int:
                                                                                repeats_a_cause()))
 
 
+def _per_severity(period: Period, now: datetime) -> dict[str, dict]:
+    """One pass over the period's incidents: per severity, how many, how many high potential, near misses,
+    lost-time and recordable injuries, and each SLA clock met and breached (from the kept due times)."""
+    known = ~Incident.due_unknown()
+    columns = {
+        "total": func.count(),
+        "high_potential": func.count().filter(Incident.high_potential.is_(True)),
+        "near_misses": func.count().filter(what_happened("near_miss")),
+        "lost_time": func.count().filter(lost_time_injury()),
+        "recordable": func.count().filter(recordable_injury()),
+        **{f"{clock}:{outcome}": func.count().filter(and_(known, clock_outcome_sql(clock, outcome, now)))
+           for clock in CLOCKS for outcome in ("met", "breached")},
+    }
+    rows = db.session.execute(select(Incident.severity, *columns.values()).where(*in_period(period))
+                              .group_by(Incident.severity))
+    found = {s: dict.fromkeys(columns, 0) for s in SEVERITIES}
+    for severity, *values in rows:
+        found[severity] = dict(zip(columns, values))
+    return found
+
+
 def metrics(period: Period, now: datetime) -> dict:
-    by_severity = {s: 0 for s in SEVERITIES} | _counts(Incident.severity, period)
+    counted = _per_severity(period, now)
+    by_severity = {s: counted[s]["total"] for s in SEVERITIES}
     by_category = {c: 0 for c in CATEGORIES} | _counts(
         IncidentCategory.name, period, (IncidentCategory, IncidentCategory.incident_id == Incident.id))
     by_site = _counts(Site.code, period, (Site, Site.id == Incident.site_id))
-    total = sum(by_severity.values())
-    flagged = db.session.execute(select(func.count().filter(Incident.high_potential.is_(True)),
-                                        func.count().filter(what_happened("near_miss")))
-                                 .where(*in_period(period))).one()
+    sla = {s: {c: {o: counted[s][f"{c}:{o}"] for o in ("met", "breached")} for c in CLOCKS} for s in SEVERITIES}
+    for severity, clock, outcome, _incident in unknown_outcomes(period, now):
+        sla[severity][clock][outcome] += 1
+    lost, recorded = (sum(counted[s][k] for s in SEVERITIES) for k in ("lost_time", "recordable"))
     return {
         "period": period.to_json(),
-        "incidents": {"total": total, "by_severity": by_severity, "by_category": by_category, "by_site": by_site},
+        "incidents": {"total": sum(by_severity.values()), "by_severity": by_severity, "by_category": by_category,
+                      "by_site": by_site},
         "mtta_seconds": _summary(Incident.acknowledged_at, period),
         "mttr_seconds": _summary(Incident.resolved_at, period),
-        "sla": _sla(period, now),
+        "sla": sla,
         "obligations": _obligations(period, now),
         "actions": _actions(period, now),
-        "injuries": _injuries(period),
-        "high_potential": flagged[0],
-        "near_misses": flagged[1],
+        "injuries": _injury_rates(period, lost, recorded),
+        "high_potential": sum(counted[s]["high_potential"] for s in SEVERITIES),
+        "near_misses": sum(counted[s]["near_misses"] for s in SEVERITIES),
         "repeat_causes": _repeat_causes(period),
     }
-
 
 
 def _bucket(unit: str):
