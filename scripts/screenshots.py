@@ -21,7 +21,7 @@ PAGES = {
                    "/alerts", "/account/alerts", "/incidents/INC-000001/investigation", "/incidents/INC-000001/review",
                    "/incidents/INC-000001/review/print", "/incidents/INC-000001/report", "/incidents/INC-000001/packs",
                    "/actions", "/reviews", "/lessons", "/structural-issues",
-                   "/metrics"],
+                   "/metrics", "/metrics/incidents?figure=near_misses"],
     "admin": ["/admin/users", "/admin/sites", "/admin/organisation", "/admin/tokens", "/admin/teams",
               "/admin/schedules", "/admin/policies", "/admin/sla", "/admin/regulatory", "/admin/hours"],
 }

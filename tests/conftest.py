@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from helpers import PASSWORD, VAPID_SUBJECT, make_app, postgres_database
+from metrics_world import world  # noqa: F401  a fixture: the metrics tests' incidents
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, comms, errors, escalation, learning, notify, obligations, sla, templating
+from . import cli, comms, errors, escalation, learning, metrics, notify, obligations, sla, templating
 from .admin.views import bp as admin_bp
 from .api.views import bp as api_bp
 from .auth import security
@@ -31,7 +31,7 @@ from .system.views import bp as system_bp
 # Features that follow incidents and run worker jobs, in the order they act: on a new incident its
 # obligations are made before its update cadence; in a worker pass escalations go first and the
 # notification core's deliveries last (each job also has its own order).
-FEATURES = (obligations, sla, comms, escalation, learning, notify)
+FEATURES = (obligations, sla, comms, escalation, learning, notify, metrics)
 BLUEPRINTS = (auth_bp, reporting_bp, incidents_bp, admin_bp, api_bp, evidence_bp, pwa_bp, notify_bp, oncall_api_bp,
               oncall_bp, obligations_bp, sla_bp, comms_bp, learning_api_bp, learning_bp,
               metrics_api_bp, metrics_bp, exports_bp, system_bp)

@@ -5,10 +5,10 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from ..auth.security import not_from_other_sites, per_user, staff_required
-from ..common.pdf import PDF_LIMIT, html_to_pdf, pdf_response
+from ..common.pdf import PDF_LIMIT
 from ..database import utcnow
 from ..extensions import db, limiter
-from ..incidents.actions import record_export
+from ..incidents.actions import export_pdf, record_export
 from ..incidents.views import visible_incident
 from ..obligations.regimes import DISCLAIMER
 from .packs import packs_of
@@ -36,11 +36,8 @@ def report(reference: str):
 def report_pdf(reference: str):
     incident = visible_incident(reference)
     now = utcnow()
-    pdf = html_to_pdf(render_template("exports/report.html", **report_context(incident, current_user, now, pdf=True)),
-                      "print.css")
-    record_export(incident, "report_pdf", current_user)
-    db.session.commit()
-    return pdf_response(pdf, f"{incident.reference}-report-{now:%Y%m%d}.pdf")
+    html = render_template("exports/report.html", **report_context(incident, current_user, now, pdf=True))
+    return export_pdf(incident, "report_pdf", current_user, html, f"{incident.reference}-report-{now:%Y%m%d}.pdf")
 
 
 @bp.get("/<reference>/packs")

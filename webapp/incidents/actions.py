@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import Response
 from sqlalchemy import JSON, Select, exists, insert, literal, select
 from sqlalchemy.orm import aliased
 
 from ..auth.models import STAFF_ROLES, User
 from ..common.errors import ActionRefused, Blocked, Invalid
+from ..common.pdf import html_to_pdf, pdf_response
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..rules.answers import ANSWER_KEYS, ENVELOPE, describe_answers, validate_report
@@ -193,6 +195,14 @@ EXPORTS = {
 
 def record_export(incident: Incident, form: str, actor: User) -> None:
     incident.record("export", f"{EXPORTS[form]} by {actor.name}", actor, form=form)
+
+
+def export_pdf(incident: Incident, form: str, actor: User, html: str, filename: str) -> Response:
+    """A printable page of the incident laid out as a PDF download, logged on its timeline once made."""
+    pdf = html_to_pdf(html, "print.css")
+    record_export(incident, form, actor)
+    db.session.commit()
+    return pdf_response(pdf, filename)
 
 
 def record_list_export(incidents: Select, form: str, actor: User, now: datetime) -> int:

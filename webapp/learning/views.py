@@ -14,12 +14,12 @@ from ..auth.models import User
 from ..auth.security import any_user_required, not_from_other_sites, per_user, staff_required, supervisor_required
 from ..common.errors import ActionRefused, Invalid, refusal_status
 from ..common.http import is_htmx, wants_json
-from ..common.pdf import PDF_LIMIT, html_to_pdf, pdf_response
+from ..common.pdf import PDF_LIMIT
 from ..common.timewords import read_local_datetime
 from ..database import utcnow
 from ..evidence.service import derived, photos_from_request
 from ..extensions import db, limiter
-from ..incidents.actions import record_export
+from ..incidents.actions import export_pdf, record_export
 from ..incidents.models import Incident
 from ..incidents.views import visible_incident
 from ..organisation.models import Site
@@ -183,10 +183,9 @@ def review_pdf(reference: str):
     """The review on its own as a PDF (the printable copy, laid out by WeasyPrint)."""
     incident = visible_incident(reference)
     context = _review_context(incident)
-    pdf = html_to_pdf(render_template("learning/review_print.html", pdf=True, **context), "print.css")
-    record_export(incident, "review_pdf", current_user)
-    db.session.commit()
-    return pdf_response(pdf, f"{incident.reference}-review-{context['now']:%Y%m%d}.pdf")
+    html = render_template("learning/review_print.html", pdf=True, **context)
+    name = f"{incident.reference}-review-{context['now']:%Y%m%d}.pdf"
+    return export_pdf(incident, "review_pdf", current_user, html, name)
 
 
 def _timeline_from(text: str, incident: Incident) -> list[dict]:

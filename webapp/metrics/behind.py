@@ -18,13 +18,12 @@ from ..learning.models import CorrectiveAction
 from ..obligations.models import Obligation
 from ..rules.classification import SEVERITIES
 from ..sla.rules import CLOCKS
-from .service import (
+from .service import Period, in_period
+from .sql import (
     ACTION_OUTCOMES,
     OBLIGATION_COUNTED,
-    Period,
     action_outcome_sql,
     clock_outcome_sql,
-    in_period,
     lost_time_injury,
     obligation_outcome,
     recordable_injury,
@@ -76,8 +75,8 @@ def _condition(figure: str, args: Mapping[str, str], period: Period, now: dateti
             column.is_not(None), *by_severity)
     if figure == "sla":
         clock, outcome = _choice(args, "clock", tuple(CLOCKS)), _choice(args, "outcome", ("met", "breached"))
-        worked_out = [incident for s, c, o, incident in unknown_outcomes(period, now, *by_severity)
-                      if (c, o) == (clock, outcome)]
+        worked_out = [found.incident_id for found in unknown_outcomes([*in_period(period), *by_severity], now)
+                      if (found.clock, found.outcome) == (clock, outcome)]
         return f"{CLOCKS[clock]} target {outcome}{of}", or_(
             and_(~Incident.due_unknown(), clock_outcome_sql(clock, outcome, now), *by_severity),
             Incident.id.in_(worked_out))

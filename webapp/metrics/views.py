@@ -11,7 +11,8 @@ from ..organisation.models import Site
 from ..rules.classification import CATEGORIES, SEVERITIES
 from .behind import LIMIT, incidents_behind
 from .charts import Bar, stacked_bars
-from .service import injuries_by_site, metrics, missing_hours, over_time, period_from, times_by_severity
+from .rollup import read
+from .service import injuries_by_site, metrics, missing_hours, over_time, per_day, period_from, times_by_severity
 
 bp = Blueprint("metrics", __name__)
 
@@ -51,13 +52,14 @@ def _words(bad: Invalid) -> str:
     return "; ".join(f"{k} {v}" if k else v for k, v in bad.fields.items())
 
 
-def _charts(period, sites: list[Site]) -> dict:
+def _charts(period, sites: list[Site], now) -> dict:
     """Incidents per week or month split by severity, by category and (for every site) by site."""
     charts = []
     names = {"severity": {s: s for s in SEVERITIES}, "category": dict(CATEGORIES),
              "site": {s.code: s.name for s in sites}}
+    days = per_day(period, now)
     for by in ("severity", "category") + (() if period.site else ("site",)):
-        unit, buckets = over_time(period, by)
+        unit, buckets = over_time(period, by, now, days)
         present = {value for _, counts in buckets for value in counts}
         series = [value for value in names[by] if value in present] if by != "severity" else list(SEVERITIES)
         classes = ({s: f"sev-{s.lower()}" for s in SEVERITIES} if by == "severity"
@@ -73,7 +75,9 @@ def _charts(period, sites: list[Site]) -> dict:
 
 def _figures(period, now, error) -> dict:
     sites = list(db.session.scalars(db.select(Site).order_by(Site.name)))
-    return dict(**_charts(period, sites), figures=metrics(period, now), times=times_by_severity(period),
-                sites_injuries=injuries_by_site(period), missing_hours=missing_hours(period), period=period,
+    totals = read(period.first, period.last, period.site, now)
+    return dict(**_charts(period, sites, now), figures=metrics(period, now, totals),
+                times=times_by_severity(period, now, totals), sites_injuries=injuries_by_site(period, now, totals),
+                missing_hours=missing_hours(period), period=period,
                 error=error, sites=sites,
                 severities=SEVERITIES, categories=CATEGORIES)

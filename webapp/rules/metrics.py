@@ -96,3 +96,45 @@ def months_overlapping(first: date, last: date) -> list[tuple[int, int]]:
         months.append((year, month))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return months
+
+
+# Durations (seconds to acknowledge or to resolve) are kept per day as counts in buckets, so a median over
+# a year adds up a few thousand counts instead of sorting a million times: the bucket holding the wanted
+# rank is found from the counts, and only that bucket's durations are read to name the exact value.
+# Bucket 0 holds durations under DURATION_BOUNDS[0] (negatives too), bucket k those from
+# DURATION_BOUNDS[k-1] up to DURATION_BOUNDS[k], the last those from the last bound on: about 25% wide,
+# from 10 s to over ten years.
+DURATION_BOUNDS: tuple[int, ...] = tuple(sorted({round(10 * 1.25 ** i) for i in range(80)}))
+QUANTILES = {"median": (1, 2), "p90": (9, 10)}  # exact fractions: the rank is ⌈q·n⌉ without float error
+
+
+def duration_bucket(seconds: float) -> int:
+    """The bucket a duration falls in (as the database's CASE over DURATION_BOUNDS puts it)."""
+    for k, bound in enumerate(DURATION_BOUNDS):
+        if seconds < bound:
+            return k
+    return len(DURATION_BOUNDS)
+
+
+def bucket_range(bucket: int) -> tuple[int | None, int | None]:
+    """The bucket's bounds: (from, inclusive; to, exclusive), None where it is open-ended."""
+    low = DURATION_BOUNDS[bucket - 1] if bucket > 0 else None
+    high = DURATION_BOUNDS[bucket] if bucket < len(DURATION_BOUNDS) else None
+    return low, high
+
+
+def rank(count: int, quantile: tuple[int, int]) -> int:
+    """The nearest rank ⌈q·n⌉ (at least 1) of the quantile q = numerator/denominator among `count`."""
+    numerator, denominator = quantile
+    return max(1, -(-numerator * count // denominator))
+
+
+def locate(histogram: dict[int, int], wanted: int) -> tuple[int, int] | None:
+    """The bucket holding the `wanted`-th smallest duration (from 1), and how many of that bucket's own
+    durations come before it; None when there are fewer durations than that."""
+    below = 0
+    for bucket in sorted(histogram):
+        if below + histogram[bucket] >= wanted:
+            return bucket, wanted - below - 1
+        below += histogram[bucket]
+    return None
