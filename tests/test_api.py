@@ -203,6 +203,21 @@ def test_cookie_session_needs_csrf_token_but_bearer_does_not(app, as_user, token
     assert browser.post("/api/v1/incidents", json=report(), headers=token_for("reporter")).status_code == 201
 
 
+def test_a_junk_bearer_header_does_not_excuse_a_cookie_session_from_csrf(app, as_user, client, demo):
+    """Only a valid API token exempts a request from the CSRF check (issue 13): a page elsewhere that makes
+    a signed-in browser send `Authorization: Bearer junk` gets nothing done in its name."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    junk = {"Authorization": "Bearer junk"}
+    browser = as_user("reporter")
+    refused = browser.post("/api/v1/incidents", json=report(), headers=junk)
+    assert refused.status_code == 400 and "security token" in refused.get_json()["error"]
+    photo = browser.post("/api/v1/photos", data={"sha256": "0" * 64}, headers=junk)
+    assert photo.status_code == 400 and "security token" in photo.get_data(as_text=True)
+    assert count_incidents() == 0
+    anonymous = client.post("/api/v1/incidents", json=report(), headers=junk)
+    assert anonymous.status_code == 401  # no one signed in: the API's own answer, not a CSRF one
+
+
 def test_a_report_with_a_ransom_payment_time_is_stored_with_it(as_user, demo):
     response = as_user("reporter").post("/api/v1/incidents", json=report(
         what_happened=["security"], ransomware=True, ransom_paid=True, ransom_paid_at="2026-01-01T10:00:00+10:00"))

@@ -207,3 +207,15 @@ def test_originals_are_written_once_and_read_only(as_user):
     assert path.stat().st_mode & 0o222 == 0
     originals().put(sha(data), b"other bytes under the same key")
     assert path.read_bytes() == data
+
+
+def test_a_confidential_incidents_photos_are_never_kept_by_the_browser(as_user):
+    data = png_bytes(colour=(9, 9, 9))
+    client = as_user("reporter")
+    reference = report_with_photo(client, data)
+    base = f"/incidents/{reference}/photos/{sha(data)}"
+    assert client.get(f"{base}/display").headers["Cache-Control"] == "private, max-age=3600"
+    db.session.scalar(db.select(Incident)).confidential = True
+    db.session.commit()
+    for size in ("display", "thumbnail"):
+        assert as_user("supervisor").get(f"{base}/{size}").headers["Cache-Control"] == "private, no-store"

@@ -244,3 +244,31 @@ def test_text_with_a_nul_character_is_refused_on_both_databases(as_user, demo, h
         assert response.status_code == 400 and "NUL character" in response.get_data(as_text=True)
         db.session.expire_all()
         assert "note" not in [e.what for e in db.session.get(Incident, incident.id).timeline]
+
+
+def test_https_answers_say_to_use_https_from_now_on_and_http_answers_do_not(client, demo):
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+    secure = client.get("/login", base_url="https://incidents.example")
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+@pytest.mark.parametrize("depth", [40, 600, 100_000])
+def test_deeply_nested_json_is_a_400_for_anyone_anywhere(client, demo, depth):
+    """1 KB of brackets used to reach the NUL check's recursion and answer 500 with a traceback (issue 13)."""
+    body = "[" * depth + "]" * depth
+    for path in ("/api/v1/incidents", "/login", "/no/such/page"):
+        response = client.post(path, data=body, content_type="application/json")
+        assert response.status_code == 400, (path, depth)
+        assert "nested more than 32 levels" in response.get_data(as_text=True)
+
+
+def test_a_number_field_holding_a_non_ascii_digit_is_refused_not_a_500(demo, as_user):
+    """"²" is a digit to str.isdigit() but not to int(): it used to answer 500 (issue 13)."""
+    admin = as_user("admin")
+    admin.post("/report", data=form_report())
+    for path, field in (("/incidents/INC-000001/roles", "user_id"), ("/admin/users", "site_id"),
+                        ("/admin/tokens", "user_id"), ("/admin/teams", "member_ids"),
+                        ("/admin/schedules", "team_id"), ("/admin/policies", "repeats"),
+                        ("/admin/policies", "team_id")):
+        response = admin.post(path, data={field: "²", "name": "x", "role": "commander"})
+        assert response.status_code < 500, (path, field, response.status_code)

@@ -33,13 +33,28 @@ class RowId(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+MAX_DEPTH = 32  # no request of ours nests deeper than a few levels: a deeper body is refused, not walked
+
+
+class TooDeep(ValueError):
+    pass
+
+
 def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
+    """Whether any text in a JSON value holds a NUL, walked without recursion (a body nested thousands
+    deep must not exhaust the stack): TooDeep past MAX_DEPTH levels."""
+    waiting = [(value, 0)]
+    while waiting:
+        item, depth = waiting.pop()
+        if depth > MAX_DEPTH:
+            raise TooDeep
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            waiting.extend((part, depth + 1) for pair in item.items() for part in pair)
+        elif isinstance(item, list):
+            waiting.extend((part, depth + 1) for part in item)
     return False
 
 
@@ -55,8 +70,12 @@ def init_app(app: Flask) -> None:
         # Uploads (multipart) are left to their views, which set their own size limits before reading;
         # the report's text is checked by its validator.
         form = request.form if request.mimetype == "application/x-www-form-urlencoded" else {}
-        body = request.get_json(silent=True) if request.is_json else None
-        if any("\x00" in value for value in form.values()) or _has_nul(body):
+        try:
+            body = request.get_json(silent=True) if request.is_json else None
+            nul = any("\x00" in value for value in form.values()) or _has_nul(body)
+        except (TooDeep, RecursionError):
+            return _render(400, f"What you sent is nested more than {MAX_DEPTH} levels deep. Nothing was changed.")
+        if nul:
             return _render(400, "What you sent contains a NUL character, which text cannot hold. Nothing was changed.")
         return None
 

@@ -10,6 +10,7 @@ from ..auth.accounts import create_user, new_password
 from ..auth.models import ROLE_LABELS, ROLES, ApiToken, User
 from ..auth.security import admin_required
 from ..common.errors import Invalid
+from ..common.http import digits
 from ..comms.rules import parse_emails
 from ..extensions import db
 from ..organisation.hours import set_hours
@@ -27,7 +28,7 @@ def _sites() -> list[Site]:
 def _site_by_id(raw: str | None) -> Site | None:
     if not raw:
         return None
-    site = db.session.get(Site, int(raw)) if raw.isdigit() else None
+    site = db.session.get(Site, int(raw)) if digits(raw) else None
     if site is None:
         raise Invalid({"home_site": "choose one of the sites"})
     return site
@@ -196,7 +197,7 @@ def tokens():
 @admin_required
 def create_token():
     raw = request.form.get("user_id", "")
-    user = db.session.get(User, int(raw)) if raw.isdigit() else None
+    user = db.session.get(User, int(raw)) if digits(raw) else None
     name = request.form.get("name", "").strip()
     errors = {}
     if user is None or not user.active:

@@ -110,6 +110,8 @@ def correct_answers(reference: str):
     body = json_body()
     if not isinstance(body, dict) or set(body) - {"answers", "reason"}:
         raise Invalid({"": "send {answers, reason}"})
+    if body.get("reason") is not None and not isinstance(body["reason"], str):
+        raise Invalid({"reason": "must be text"})
     try:
         actions.correct_answers(incident, body.get("answers"), body.get("reason"), current_user, utcnow())
     except ActionRefused as refused:

@@ -84,13 +84,24 @@ def _load_user(user_id: str) -> User | None:
     return user if user is not None and user.active else None
 
 
+def _bearer_token() -> ApiToken | None:
+    """The valid API token the request's `Authorization: Bearer` header carries, looked up once a request
+    (common/http.py exempts a request from CSRF only when there is one, never for a junk header)."""
+    if "bearer_token" not in g:
+        header = request.headers.get("Authorization", "")
+        g.bearer_token = (ApiToken.authenticate(header[len("Bearer "):].strip())
+                          if header.startswith("Bearer ") else None)
+    return g.bearer_token
+
+
+def _look_up_bearer_token() -> None:
+    _bearer_token()
+
+
 @login_manager.request_loader
-def _load_user_from_token(req) -> User | None:
+def _load_user_from_token(_req) -> User | None:
     """API clients send `Authorization: Bearer <token>`; the token acts as its owner."""
-    header = req.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        return None
-    token = ApiToken.authenticate(header[len("Bearer "):].strip())
+    token = _bearer_token()
     if token is None:
         return None
     now = utcnow()
@@ -130,6 +141,9 @@ def _buffer_static(response):
     return response
 
 
+HSTS_SECONDS = 365 * 24 * 3600  # a year: what the HSTS preload list asks at the least
+
+
 def _headers(response):
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -140,6 +154,8 @@ def _headers(response):
         response.headers.setdefault("Cache-Control", "private, no-store")
     if response.mimetype == "text/html":
         response.vary.add("HX-Request")  # pages answer htmx with a fragment of themselves
+    if request.is_secure:  # served over HTTPS (directly, or behind TRUSTED_PROXIES): never over HTTP again
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}; includeSubDomains")
     return response
 
 
@@ -151,5 +167,6 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
     login_manager.session_protection = "basic"
+    app.before_request(_look_up_bearer_token)
     app.after_request(_headers)
     app.after_request(_buffer_static)  # after_request runs last-registered first: before compression

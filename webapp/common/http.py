@@ -2,7 +2,8 @@
 themselves, and JSON API blueprints (CSRF for cookie sessions, errors as JSON, reading the body)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_login import current_user
 
 from ..extensions import csrf, db
 from .errors import ActionRefused, Blocked, Invalid, refusal_status
@@ -19,23 +20,36 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def digits(text: str) -> bool:
+    """Whether a form field holds a whole number int() reads: ASCII digits only ("²" and "٣" are digits
+    to str.isdigit(), but not to int())."""
+    return text.isascii() and text.isdigit()
+
+
 def check_csrf() -> None:
     """CSRF check for views exempt from the global one (they handle the failure themselves)."""
     if current_app.config.get("WTF_CSRF_ENABLED", True):
         csrf.protect()
 
 
+def check_csrf_unless_token() -> None:
+    """A signed-in browser session must send the CSRF token; a request carrying a valid API token need
+    not (auth/security.py looks it up before any view). A junk `Authorization: Bearer` header exempts
+    nothing, and a request with no one signed in is left to the view's own 401."""
+    if g.get("bearer_token") is None and current_user.is_authenticated:
+        check_csrf()
+
+
 def json_api(bp: Blueprint, token_authorised: tuple[str, ...] = ()) -> Blueprint:
     """Make `bp` answer like the rest of the API. A browser session (the app's own pages and outbox)
-    must send the CSRF token; bearer clients need not, nor the endpoints named in `token_authorised`,
+    must send the CSRF token; clients with a valid API token need not, nor the endpoints named in `token_authorised`,
     which check a signed token of their own. Register the blueprint exempt from the global CSRF check."""
 
     @bp.before_request
     def _csrf_for_cookie_sessions():
         if request.method in ("GET", "HEAD", "OPTIONS") or request.endpoint in token_authorised:
             return
-        if not request.headers.get("Authorization", "").startswith("Bearer "):
-            check_csrf()
+        check_csrf_unless_token()
 
     @bp.errorhandler(Invalid)
     def _invalid(error: Invalid):

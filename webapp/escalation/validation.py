@@ -88,12 +88,12 @@ def validate_schedule(body: object, *, users: set[int], teams: set[int], partial
     members (user ids in hand-off order; someone may appear twice)."""
     body, errors, clean = _start(body, partial, teams)
     if not partial or "timezone" in body:
-        if body.get("timezone") not in available_timezones():
+        if not isinstance(body.get("timezone"), str) or body["timezone"] not in available_timezones():
             errors["timezone"] = "must be an IANA time zone such as Australia/Sydney"
         else:
             clean["timezone"] = body["timezone"]
     if not partial or "period" in body:
-        if body.get("period") not in PERIOD_DAYS:
+        if not isinstance(body.get("period"), str) or body["period"] not in PERIOD_DAYS:
             errors["period"] = f"must be one of: {', '.join(PERIOD_DAYS)}"
         else:
             clean["period"] = body["period"]
@@ -170,7 +170,7 @@ def _targets(targets: object, where: str, errors: dict, users: set[int], schedul
             errors[key] = "ref must be the id of an active responder, supervisor or admin"
         elif kind == "schedule" and _id(ref, schedules) is None:
             errors[key] = "ref must be the id of a schedule"
-        elif kind == "role" and ref not in INCIDENT_ROLES:
+        elif kind == "role" and (not isinstance(ref, str) or ref not in INCIDENT_ROLES):
             errors[key] = f"ref must be an incident role: {', '.join(INCIDENT_ROLES)}"
         else:
             clean.append({"kind": kind, "ref": ref})
@@ -180,7 +180,7 @@ def _targets(targets: object, where: str, errors: dict, users: set[int], schedul
 def _choice_list(value: object, allowed: set[str], key: str, errors: dict) -> list[str] | None:
     if value is None:
         return None
-    if not isinstance(value, list) or not value or any(v not in allowed for v in value):
+    if not isinstance(value, list) or not value or any(not isinstance(v, str) or v not in allowed for v in value):
         errors[key] = f"must be null (any) or a list of: {', '.join(sorted(allowed))}"
         return None
     return sorted(set(value))

@@ -11,6 +11,7 @@ from flask_login import current_user
 from ..auth.models import STAFF_ROLES, User
 from ..auth.security import admin_required, staff_required
 from ..common.errors import Invalid
+from ..common.http import digits
 from ..common.timewords import read_local_datetime
 from ..database import utcnow
 from ..extensions import db
@@ -39,7 +40,7 @@ def _done(message: str, endpoint: str):
 
 def _ints(values: list[str]) -> list[int | str]:
     """Form values are text: whole numbers become ints, anything else is kept for validation to refuse."""
-    return [int(v) if v.isdigit() else v for v in values if v != ""]
+    return [int(v) if digits(v) else v for v in values if v != ""]
 
 
 # ---- who is on call ----
@@ -65,7 +66,7 @@ def index():
 def add_override(schedule_id: int):
     schedule = db.session.get(Schedule, schedule_id) or abort(404)
     form, zone = request.form, ZoneInfo(schedule.timezone)
-    body = {"user_id": int(form["user_id"]) if form.get("user_id", "").isdigit() else current_user.id}
+    body = {"user_id": int(form["user_id"]) if digits(form.get("user_id", "")) else current_user.id}
     errors = {}
     for key in ("start", "end"):
         try:
@@ -155,7 +156,7 @@ def save_schedule(schedule_id: int | None = None):
     schedule = (db.session.get(Schedule, schedule_id) or abort(404)) if schedule_id else None
     form = request.form
     body = {key: form.get(key, "") for key in ("name", "timezone", "period", "handoff", "first_day")}
-    body["team_id"] = int(form["team_id"]) if form.get("team_id", "").isdigit() else None
+    body["team_id"] = int(form["team_id"]) if digits(form.get("team_id", "")) else None
     body["members"] = _ints(form.getlist("members"))
     known = manage.known()
     try:
@@ -211,13 +212,13 @@ def _form_targets(prefix: str = "") -> list:
     targets = []
     for value in request.form.getlist(f"{prefix}targets"):
         kind, _, ref = value.partition(":")
-        targets.append({"kind": kind, "ref": int(ref) if ref.isdigit() else ref})
+        targets.append({"kind": kind, "ref": int(ref) if digits(ref) else ref})
     return targets
 
 
 def _form_level() -> dict:
     delay = request.form.get("delay_minutes", "")
-    return {"delay_minutes": int(delay) if delay.isdigit() else delay, "targets": _form_targets()}
+    return {"delay_minutes": int(delay) if digits(delay) else delay, "targets": _form_targets()}
 
 
 def _change_policy(policy: EscalationPolicy | None, body: dict, message: str, failed):
@@ -240,8 +241,8 @@ def _policy(policy_id: int) -> EscalationPolicy:
 def create_policy():
     form = request.form
     repeats = form.get("repeats", "0")
-    body = {"name": form.get("name", ""), "repeats": int(repeats) if repeats.isdigit() else repeats,
-            "team_id": int(form["team_id"]) if form.get("team_id", "").isdigit() else None,
+    body = {"name": form.get("name", ""), "repeats": int(repeats) if digits(repeats) else repeats,
+            "team_id": int(form["team_id"]) if digits(form.get("team_id", "")) else None,
             "levels": [_form_level()], "rules": []}
     return _change_policy(None, body, "Added policy {name}. Add the rules that choose it, and more levels.", "new")
 
@@ -251,8 +252,8 @@ def create_policy():
 def update_policy(policy_id: int):
     form = request.form
     repeats = form.get("repeats", "0")
-    body = {"name": form.get("name", ""), "repeats": int(repeats) if repeats.isdigit() else repeats,
-            "team_id": int(form["team_id"]) if form.get("team_id", "").isdigit() else None}
+    body = {"name": form.get("name", ""), "repeats": int(repeats) if digits(repeats) else repeats,
+            "team_id": int(form["team_id"]) if digits(form.get("team_id", "")) else None}
     return _change_policy(_policy(policy_id), body, "Saved policy {name}.", policy_id)
 
 
@@ -290,7 +291,7 @@ def add_rule(policy_id: int):
     policy = _policy(policy_id)
     form = request.form
     priority = form.get("priority", "100")
-    rule = {"priority": int(priority) if priority.isdigit() else priority,
+    rule = {"priority": int(priority) if digits(priority) else priority,
             **{key: form.getlist(key) or None for key in ("sites", "categories", "severities")}}
     return _change_policy(policy, {"rules": _rules(policy) + [rule]}, "Added a rule that chooses {name}.", policy_id)
 

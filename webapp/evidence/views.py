@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError
 
 from ..auth.security import any_user_required, not_from_other_sites
 from ..common.errors import Invalid
-from ..common.http import check_csrf, is_htmx, wants_json
+from ..common.http import check_csrf, check_csrf_unless_token, is_htmx, wants_json
 from ..database import utcnow
 from ..extensions import csrf, db
 from ..incidents.models import Incident
@@ -30,8 +30,7 @@ def _error(message: str, status: int, field: str = "photo"):
 def upload():
     """One original photo with the SHA-256 the device computed; 201 when new, 200 when already kept."""
     request.max_content_length = UPLOAD_LIMIT  # before the body is read (the CSRF check reads it)
-    if not request.headers.get("Authorization", "").startswith("Bearer "):
-        check_csrf()
+    check_csrf_unless_token()
     file = request.files.get("photo")
     if file is None:
         return _error("send the photo as multipart form data in the field 'photo'", 400)
@@ -96,11 +95,13 @@ def show(reference: str, sha256: str, size: str):
     """Display copy or thumbnail: orientation applied, no metadata (so no GPS)."""
     if size not in ("display", "thumbnail"):
         abort(404)
-    _incident, evidence = _photo(reference, sha256)
+    incident, evidence = _photo(reference, sha256)
     key = evidence.display_key if size == "display" else evidence.thumbnail_key
     with derived().open(key) as handle:  # display copies are small: read, close, send
         body = handle.read()
-    return Response(body, mimetype="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+    # A confidential incident's photo is never kept by the browser: a shared phone forgets it at logout.
+    cache = "private, no-store" if incident.confidential else "private, max-age=3600"
+    return Response(body, mimetype="image/jpeg", headers={"Cache-Control": cache})
 
 
 @bp.get("/incidents/<reference>/photos/<sha256>/original")

@@ -22,7 +22,9 @@ from .models import INCIDENT_ROLES, Incident, TimelineEntry
 HIGH_POTENTIAL_AT_LEAST = "P2"  # REFERENCE section 2
 
 
-def _reason(reason: str | None, what: str) -> str:
+def _reason(reason: object, what: str) -> str:
+    if reason is not None and not isinstance(reason, str):
+        raise ActionRefused("The reason must be text")
     reason = (reason or "").strip()
     if not reason:
         raise ActionRefused(f"{what} needs a reason")

@@ -13,7 +13,7 @@ from jinja2_fragments.flask import render_block
 from ..auth.models import STAFF_ROLES, User
 from ..auth.security import any_user_required, staff_required, supervisor_required
 from ..common.errors import ActionRefused, Blocked, Invalid
-from ..common.http import check_csrf, is_htmx
+from ..common.http import check_csrf, digits, is_htmx
 from ..common.timewords import read_local_datetime
 from ..database import utcnow
 from ..extensions import csrf, db
@@ -145,7 +145,7 @@ def override_severity(reference: str):
 def assign_role(reference: str):
     form = request.form
     raw = form.get("user_id", "")
-    if raw and not raw.isdigit():
+    if raw and not digits(raw):
         abort(400)
     return act_on(reference, "roles", lambda i: actions.assign_role(
         i, form.get("role", ""), int(raw) if raw else None, current_user))

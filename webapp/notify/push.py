@@ -33,6 +33,7 @@ from pywebpush import WebPusher
 from requests_hardened import Config, HTTPSession
 from requests_hardened.ip_filter import InvalidIPAddress
 
+from ..common.http import digits
 from ..extensions import db
 from . import render
 from .compose import compose
@@ -82,7 +83,7 @@ def retry_after(headers, now: datetime) -> timedelta | None:
     value = (headers.get("Retry-After") or "").strip()
     if not value:
         return None
-    if value.isdigit():
+    if digits(value):
         return timedelta(seconds=min(int(value), 24 * 3600))
     try:
         moment = parsedate_to_datetime(value)

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from ..auth.security import admin_required, supervisor_required
 from ..common.errors import ActionRefused
+from ..common.http import digits
 from ..common.timewords import read_local_datetime
 from ..database import utcnow
 from ..incidents.views import act_on
@@ -47,7 +48,7 @@ def mark_not_required(reference: str, obligation_id: int):
 @supervisor_required
 def assign_owner(reference: str, obligation_id: int):
     raw = request.form.get("user_id", "")
-    if raw and not raw.isdigit():
+    if raw and not digits(raw):
         abort(400)
     return act_on(reference, "obligations", lambda i: service.assign_owner(
         i, obligation_id, int(raw) if raw else None, current_user))
