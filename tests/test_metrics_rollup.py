@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from helpers import file_incident
 from metrics_world import expected
+from sqlalchemy import update
 
 from webapp.extensions import db
 from webapp.incidents.models import Incident, IncidentCategory
@@ -167,14 +168,45 @@ def test_a_change_committed_while_a_day_is_counted_leaves_its_mark(as_user, worl
     assert count(MetricMark) == 0
 
 
-def test_new_targets_mark_the_days_of_open_incidents(app, demo):
+def test_new_targets_mark_the_days_of_open_incidents_and_of_due_times_still_unknown(app, demo):
     now = datetime(2026, 3, 20, 9, tzinfo=UTC)
-    incident = file_incident(demo)
+    incident, closed = file_incident(demo), file_incident(demo, site="MAN")
     incident.reported_at = incident.aware_at = now - timedelta(hours=1)
+    closed.reported_at = closed.aware_at = now - timedelta(days=3)
+    closed.status, closed.resolved_at, closed.closed_at = "closed", now - timedelta(days=2), now - timedelta(days=2)
+    db.session.commit()
+    # closed before the worker stored its due times (new targets had cleared them): they are still unknown
+    db.session.execute(update(Incident).where(Incident.id == closed.id).values(response_due_at=None))
     db.session.commit()
     rollup.refresh_all(now)
     assert count(MetricMark) == 0
     Organisation.current().sla_targets = {"P1": {"response": "5m", "resolution": "30m"}}
     db.session.commit()
     marked = set(db.session.execute(db.select(MetricMark.site_id, MetricMark.day)))
-    assert (incident.site_id, incident.reported_at.date()) in marked
+    assert {(incident.site_id, incident.reported_at.date()), (closed.site_id, closed.reported_at.date())} <= marked
+
+
+def test_when_a_bucket_changed_under_the_reading_the_database_is_asked_outright(as_user, world, monkeypatch):
+    """An incident reopened between the kept counts and the bucket's reading (another request committed
+    meanwhile) leaves the bucket short: the percentile is then asked of the database directly."""
+    monkeypatch.setattr("webapp.metrics.api.utcnow", lambda: world)
+    supervisor = as_user("supervisor")
+    rollup.refresh_all(world)
+    want = expected(None, world)
+    monkeypatch.setattr("webapp.metrics.service._nth", lambda *args: None)
+    got = supervisor.get(PERIOD).get_json()
+    for name in ("mtta", "mttr"):
+        assert got[f"{name}_seconds"]["count"] == want[name].count
+        assert got[f"{name}_seconds"]["median"] == pytest.approx(want[name].median, abs=0.01)
+        assert got[f"{name}_seconds"]["p90"] == pytest.approx(want[name].p90, abs=0.01)
+
+
+def test_dropping_a_category_marks_the_day(app, demo):
+    incident = file_incident(demo)
+    db.session.commit()
+    rollup.refresh_all()
+    assert incident.categories and count(MetricMark) == 0
+    incident.category_rows = []
+    db.session.commit()
+    marked = set(db.session.execute(db.select(MetricMark.site_id, MetricMark.day)))
+    assert marked == {(incident.site_id, incident.reported_at.date())}

@@ -367,8 +367,11 @@ def init_app(app: Flask) -> None:
 
 # ---- marking what changed ---------------------------------------------------------------------------------
 
+# Every column a figure reads. Marks come from the ORM's flush: a Core UPDATE of any of these (today there
+# is none; the SLA due times the worker stores are the ones unknown_outcomes works out) would need its own.
 INCIDENT_FIELDS = ("status", "severity", "answers", "high_potential", "reported_at", "site_id", "acknowledged_at",
-                   "resolved_at", "response_due_at", "resolution_due_at", "occurred_at")
+                   "resolved_at", "response_due_at", "resolution_due_at", "occurred_at",
+                   "category_rows")  # a category dropped as an orphan is not in session.deleted
 NEIGHBOUR_FIELDS = ("occurred_at", "site_id", "status")  # what moves an incident among repeat causes
 OBLIGATION_FIELDS = ("status", "done_at", "deadline", "applies", "incident_id")
 ACTION_FIELDS = ("done_at", "due_at", "incident_id")
@@ -428,9 +431,10 @@ def _mark(session: Session, _context) -> None:
         connection.execute(insert(marks), [{"site_id": s, "day": d} for s, d in places])
     for incident_id, site, occurred, causes in neighbours:
         _mark_neighbours(connection, incident_id, site, occurred, causes)
-    if everywhere or open_sites:  # running clocks' due times are worked out again (sla/tracking.py)
+    if everywhere or open_sites:  # running clocks' due times are worked out again (sla/tracking.py), and
+        # any due time still unknown (a clock stopped before the worker stored it) follows the new rules
         running = select(incident.c.site_id, utc_day(incident.c.reported_at)).where(
-            incident.c.status.in_(OPEN_STATUSES))
+            or_(incident.c.status.in_(OPEN_STATUSES), Incident.due_unknown()))
         if not everywhere:
             running = running.where(incident.c.site_id.in_(open_sites))
         connection.execute(insert(marks).from_select(["site_id", "day"], running.distinct()))

@@ -125,11 +125,12 @@ def _summaries(later_column, period: Period, by=None) -> dict:
 
 
 EMPTY = {"count": 0, "median": None, "p90": None, "mean": None}
+MEASURED_FROM = {"mtta": Incident.acknowledged_at, "mttr": Incident.resolved_at}  # less reported_at
 
 
 def _nth(column, period: Period, severity: str | None, histogram: dict[int, int], wanted: int) -> float | None:
     """The `wanted`-th smallest duration: its bucket from the counts, then that bucket's durations read in
-    order from the duration's index (a few thousand entries at most, whatever the period's size)."""
+    order from the duration's index (one bucket's entries, however long the period)."""
     place = locate(histogram, wanted)
     if place is None:
         return None
@@ -152,7 +153,7 @@ def _summary(totals: Totals, measure: str, period: Period, severity: str | None 
     for name, quantile in QUANTILES.items():
         value = _nth(MEASURES[measure], period, severity, histogram, rank(count, quantile))
         if value is None:  # an incident changed between the counts and the reading: ask the database outright
-            exact = _summaries(MEASURES[measure], period, Incident.severity if severity else None)
+            exact = _summaries(MEASURED_FROM[measure], period, Incident.severity if severity else None)
             return exact.get(severity, EMPTY)
         found[name] = round(float(value), 3)
     return {key: found[key] for key in EMPTY}
