@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app webapp
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The suite runs on every core (pytest-xdist), a test file to a worker: a file's fixtures stay together.
+PYTEST_ARGS ?= -n auto --dist loadfile
 # `make run` is a developer's machine: emails land in the mailbox inside the app, the push contact may be
 # localhost, local push services are allowed, cookies go over plain HTTP. Production sets none of these.
 DEV := DEVELOPMENT=$${DEVELOPMENT:-1} ALLOW_LOOPBACK_TARGETS=$${ALLOW_LOOPBACK_TARGETS:-$${PUSH_ALLOW_LOOPBACK_HTTP:-1}} \

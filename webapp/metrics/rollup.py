@@ -414,9 +414,9 @@ def _mark(session: Session, _context) -> None:
             causes = {obj.root_cause_category, _before(obj, "root_cause_category")} - {None}
             if causes:
                 neighbours.append((obj.incident_id, None, None, causes))
-        elif isinstance(obj, Organisation) and _changed(obj, ("sla_targets",)):
+        elif isinstance(obj, Organisation) and not fresh and _changed(obj, ("sla_targets",)):
             everywhere = True
-        elif isinstance(obj, Site) and _changed(obj, SITE_FIELDS):
+        elif isinstance(obj, Site) and not fresh and _changed(obj, SITE_FIELDS):  # a new site has no incidents
             open_sites = (open_sites or set()) | {obj.id}
     if not (incidents or places or neighbours or everywhere or open_sites):
         return
