@@ -17,7 +17,9 @@ from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from webapp import create_app
-from webapp.auth.models import User
+from webapp.auth.models import LoginSession, User
+from webapp.auth.sessions import KEY as SESSION_KEY
+from webapp.database import utcnow
 from webapp.escalation.models import (
     EscalationPolicy,
     PolicyChoice,
@@ -114,10 +116,13 @@ def client(app):
 
 
 def log_in(client, user: User) -> None:
-    """Log in without the password form (which has tests of its own)."""
+    """Log in without the password form (which has tests of its own): a session the server knows."""
+    _row, secret = LoginSession.open(user, utcnow())
+    db.session.commit()
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)
         session["_fresh"] = True
+        session[SESSION_KEY] = secret
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ ROUTES = {
     "admin.update_user": ("POST", "/admin/users/{user_id}", {}, (302, 403, 403, 403, 303)),
     "admin.reset_password": ("POST", "/admin/users/{user_id}/reset-password", {}, (302, 403, 403, 403, 200)),
     "auth.change_password": ("GET", "/account/password", None, (302, 200, 200, 200, 200)),
+    "auth.log_out_everywhere": ("POST", "/account/sessions/end", {}, (302, 303, 303, 303, 303)),
     "admin.sites": ("GET", "/admin/sites", None, (302, 403, 403, 403, 200)),
     "admin.create_site": ("POST", "/admin/sites", {}, (302, 403, 403, 403, 400)),
     "admin.update_site": ("POST", "/admin/sites/{site_id}", {}, (302, 403, 403, 403, 303)),

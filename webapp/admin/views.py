@@ -9,9 +9,11 @@ from flask_login import current_user
 from ..auth.accounts import create_user, new_password
 from ..auth.models import ROLE_LABELS, ROLES, ApiToken, User
 from ..auth.security import admin_required
+from ..auth.sessions import end_sessions
 from ..common.errors import Invalid
 from ..common.http import digits
 from ..comms.rules import parse_emails
+from ..database import utcnow
 from ..extensions import db
 from ..organisation.hours import set_hours
 from ..organisation.models import PROFILE_LABELS, Organisation, Site, SiteHours
@@ -92,6 +94,8 @@ def update_user(user_id: int):
             user.home_site = _site_by_id(form["home_site"])
         if "active" in form:
             user.active = form["active"] == "1"
+            if not user.active:
+                end_sessions(user, utcnow())  # signed out everywhere at once, not at their next request
     except Invalid as invalid:
         db.session.rollback()
         return _users_page(invalid.fields, status=422)
@@ -107,6 +111,7 @@ def reset_password(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     password = new_password()
     user.set_password(password)
+    end_sessions(user, utcnow())  # whoever knew the old password is signed out too
     db.session.commit()
     return _users_page(new_login=(user.email, password))
 

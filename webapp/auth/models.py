@@ -99,3 +99,27 @@ class ApiToken(db.Model):
     def revoke(self) -> None:
         if self.revoked_at is None:
             self.revoked_at = utcnow()
+
+
+class LoginSession(db.Model):
+    """One signed-in browser: its cookie holds a secret whose digest is kept here, so the server can end it
+    (logout, a password change, an admin's reset or deactivation, "Log out everywhere") and a copied
+    cookie stops working with it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @classmethod
+    def open(cls, user: User, now: datetime) -> tuple["LoginSession", str]:
+        secret = secrets.token_urlsafe(32)
+        row = cls(digest=hash_token(secret), user_id=user.id, started_at=now, seen_at=now)
+        db.session.add(row)
+        return row, secret
+
+    @classmethod
+    def find(cls, secret: str) -> "LoginSession | None":
+        return db.session.scalar(db.select(cls).filter_by(digest=hash_token(secret))) if secret else None

@@ -14,6 +14,7 @@ from ..common.http import is_htmx, wants_json
 from ..database import utcnow
 from ..extensions import db, login_manager
 from .models import ROLES, STAFF_ROLES, ApiToken, User
+from .sessions import current_session
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "connect-src 'self'; font-src 'self'; manifest-src 'self'; worker-src 'self'; object-src 'none'; "
@@ -79,9 +80,12 @@ def safe_next(target: str | None) -> str | None:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    """A deactivated user's open sessions stop working at once, not when they expire."""
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    """The signed-in user, only while the session is live on the server (sessions.py) and the user active:
+    a deactivated user's open sessions stop working at once, not when they expire."""
+    user = db.session.get(User, int(user_id)) if user_id.isascii() and user_id.isdigit() else None
+    if user is None or not user.active or current_session(user.id, utcnow()) is None:
+        return None
+    return user
 
 
 def _bearer_token() -> ApiToken | None:

@@ -1,10 +1,12 @@
 """Logging in and out."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
+from ..database import utcnow
 from ..extensions import db, limiter
 from .models import User
 from .security import any_user_required, public, safe_next
+from .sessions import end_sessions, sign_in, sign_out, this_session
 
 bp = Blueprint("auth", __name__)
 
@@ -34,8 +36,7 @@ def login():
     if request.method == "POST":
         user = User.by_email(email)
         if user and user.active and user.check_password(request.form.get("password", "")):
-            session.permanent = True  # survives closing the phone's browser, for a 12-hour shift
-            login_user(user)
+            sign_in(user, utcnow())
             return redirect(safe_next(request.args.get("next")) or home_for(user))
         return render_template("auth/login.html", email=email,
                                error="That email and password do not match an active account."), 401
@@ -45,9 +46,21 @@ def login():
 @bp.post("/logout")
 @any_user_required
 def logout():
-    logout_user()
+    sign_out(current_user, utcnow())
     flash("You are logged out.")
     return redirect(url_for("auth.login"))
+
+
+@bp.post("/account/sessions/end")
+@any_user_required
+def log_out_everywhere():
+    """End every session of the person, this one too: a lost phone, a shared tablet left signed in."""
+    now = utcnow()
+    end_sessions(current_user, now)
+    db.session.commit()
+    sign_out(current_user, now)
+    flash("You are logged out everywhere: every phone, tablet and browser must sign in again.")
+    return redirect(url_for("auth.login"), code=303)
 
 
 @bp.get("/")
@@ -75,7 +88,9 @@ def change_password():
             errors["confirm"] = "The two new passwords differ"
         if not errors:
             current_user.set_password(new)
+            ended = end_sessions(current_user, utcnow(), keep=this_session(current_user))
             db.session.commit()
-            flash("Your password is changed.")
+            flash("Your password is changed." + (f" Your {ended} other signed-in session{'s' if ended != 1 else ''} "
+                                                 "ended." if ended else ""))
             return redirect(home_for(current_user), code=303)
     return render_template("auth/password.html", errors=errors), 422 if errors else 200
