@@ -33,10 +33,14 @@ def check_csrf() -> None:
 
 
 def check_csrf_unless_token() -> None:
-    """A signed-in browser session must send the CSRF token; a request carrying a valid API token need
-    not (auth/security.py looks it up before any view). A junk `Authorization: Bearer` header exempts
-    nothing, and a request with no one signed in is left to the view's own 401."""
-    if g.get("bearer_token") is None and current_user.is_authenticated:
+    """A browser must send the CSRF token; a request carrying a valid API token need not (auth/security.py
+    looks it up before any view). A junk `Authorization: Bearer` header exempts nothing. A request with no
+    one signed in, to a view that needs someone, is left to that view's 401 (it changes nothing either way);
+    a public view (an email's acknowledge link) is checked like any other."""
+    if g.get("bearer_token") is not None:
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    if current_user.is_authenticated or getattr(view, "access", None) == "public":
         check_csrf()
 
 
