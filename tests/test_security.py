@@ -4,6 +4,8 @@ import re
 import pytest
 from helpers import PASSWORD, VAPID_SUBJECT, form_report, input_tag, make_app
 
+import webapp.auth.models as auth_models
+import webapp.auth.views as auth_views
 from webapp.extensions import db
 from webapp.incidents.models import Incident
 
@@ -87,12 +89,12 @@ def test_session_cookie_is_secure_httponly_samesite(client, demo):
 
 
 def test_passwords_are_stored_hashed(demo, runner):
-    result = runner.invoke(args=["create-user", "new@test.example", "--role", "reporter", "--password", "s3cret-pass"])
+    result = runner.invoke(args=["create-user", "new@test.example", "--role", "reporter", "--password", "kettle-moss-quarry-9"])
     assert result.exit_code == 0
     from webapp.auth.models import User
     user = User.by_email("new@test.example")
-    assert user.password_hash.startswith(("scrypt:", "pbkdf2:")) and "s3cret-pass" not in user.password_hash
-    assert user.check_password("s3cret-pass") and not user.check_password("S3cret-pass")
+    assert user.password_hash.startswith(("scrypt:", "pbkdf2:")) and "kettle-moss-quarry-9" not in user.password_hash
+    assert user.check_password("kettle-moss-quarry-9") and not user.check_password("Kettle-moss-quarry-9")
 
 
 def test_login_errors_do_not_say_which_part_was_wrong(client, demo):
@@ -272,3 +274,40 @@ def test_a_number_field_holding_a_non_ascii_digit_is_refused_not_a_500(demo, as_
                         ("/admin/policies", "team_id")):
         response = admin.post(path, data={field: "²", "name": "x", "role": "commander"})
         assert response.status_code < 500, (path, field, response.status_code)
+
+
+@pytest.mark.parametrize("app_config", [{"TRUSTED_PROXIES": 1, "RATELIMIT_ENABLED": True,
+                                         "LOGIN_RATE_LIMIT": "100 per minute",
+                                         "LOGIN_ACCOUNT_RATE_LIMIT": "3 per minute"}])
+def test_guessing_one_persons_password_is_throttled_from_any_address_and_locks_out_no_one_else(client, demo):
+    def attempt(email, password, address):
+        return client.post("/login", data={"email": email, "password": password},
+                           headers={"X-Forwarded-For": address}).status_code
+    assert [attempt("reporter@test.example", "guess", f"203.0.113.{n}") for n in range(4)] == [401, 401, 401, 429]
+    assert attempt("Reporter@Test.example ", PASSWORD, "198.51.100.7") == 429  # the account, however written
+    assert attempt("responder@test.example", PASSWORD, "203.0.113.1") == 302  # a bystander on the same Wi-Fi
+
+
+def test_an_unknown_email_costs_the_same_password_check_as_a_known_one(client, demo, monkeypatch):
+    """A wrong password for a real account took about 2 s, an unknown email 0.1 s: accounts could be
+    listed by timing (issue 13). Both now check one password hash."""
+    checked = []
+    for module in (auth_models, auth_views):
+        real = module.check_password_hash
+        monkeypatch.setattr(module, "check_password_hash", lambda h, p, real=real: checked.append(h) or real(h, p))
+    for email in ("reporter@test.example", "nobody@test.example"):
+        checked.clear()
+        assert client.post("/login", data={"email": email, "password": "guess"}).status_code == 401
+        assert len(checked) == 1 and checked[0].startswith(("scrypt:", "pbkdf2:")), email
+
+
+@pytest.mark.parametrize("password, reason", [
+    ("aaaaaaaaaa", "Repeats like"), ("password12", "very common password"),
+    ("reporter@test.example", "email or your name"), ("Reporter-2026!", "email or your name"),
+    ("short", "at least 10 characters")])
+def test_weak_passwords_are_refused_with_the_reason(client, demo, password, reason):
+    client.post("/login", data={"email": "reporter@test.example", "password": PASSWORD})
+    answer = client.post("/account/password", data={"current": PASSWORD, "new": password, "confirm": password})
+    assert answer.status_code == 422 and reason in answer.get_data(as_text=True)
+    db.session.expire_all()
+    assert demo["reporter"].check_password(PASSWORD)

@@ -9,7 +9,16 @@ from flask import Flask, current_app
 
 from .auth.accounts import create_user
 from .auth.models import ROLES, ApiToken, User
-from .escalation.models import EscalationPolicy, PolicyChoice, PolicyLevel, Schedule, ScheduleMember, Team, TeamMember
+from .auth.passwords import password_problem
+from .escalation.models import (
+    EscalationPolicy,
+    PolicyChoice,
+    PolicyLevel,
+    Schedule,
+    ScheduleMember,
+    Team,
+    TeamMember,
+)
 from .evidence.models import Evidence
 from .evidence.service import verify_all
 from .extensions import db
@@ -105,6 +114,9 @@ def init_app(app: Flask) -> None:
             site = db.session.scalar(db.select(Site).filter_by(code=site_code))
             if site is None:
                 raise click.ClickException(f"no site with code {site_code}")
+        if password and (problem := password_problem(password, email, name or email.split("@")[0],
+                                                     current_app.config["PASSWORD_MIN_LENGTH"])):
+            raise click.ClickException(f"that password will not do: {problem}")
         _user, password = create_user(email, role, site, name=name, password=password)
         db.session.commit()
         click.echo(f"created {User.normalise_email(email)} ({role})")

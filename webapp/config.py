@@ -71,7 +71,8 @@ def configure(app: Flask, overrides: dict | None) -> None:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         MAX_CONTENT_LENGTH=1024 * 1024,
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
-        LOGIN_RATE_LIMIT=os.environ.get("LOGIN_RATE_LIMIT", "5 per minute;20 per hour"),
+        LOGIN_RATE_LIMIT=os.environ.get("LOGIN_RATE_LIMIT", "30 per minute;300 per hour"),  # per address
+        LOGIN_ACCOUNT_RATE_LIMIT=os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute;20 per hour"),
         QUEUE_POLL_SECONDS=int(os.environ.get("QUEUE_POLL_SECONDS", "10")),
         TRUSTED_PROXIES=int(os.environ.get("TRUSTED_PROXIES", "0")),
         PASSWORD_MIN_LENGTH=10,

@@ -1,10 +1,15 @@
 """Logging in and out."""
+import secrets
+from functools import cache
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import utcnow
 from ..extensions import db, limiter
 from .models import User
+from .passwords import password_problem
 from .security import any_user_required, public, safe_next
 from .sessions import end_sessions, sign_in, sign_out, this_session
 
@@ -16,8 +21,19 @@ def home_for(user: User) -> str:
     return url_for("incidents.queue") if user.is_staff else url_for("reporting.new")
 
 
-def _login_limit() -> str:
+def _address_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _account() -> str:
+    """Failed logins are counted per account too (across processes when RATELIMIT_STORAGE_URI is Redis),
+    so guessing one person's password is slow from any number of addresses, while the per-address limit
+    can stay loose enough that a site's shared Wi-Fi or a proxy locks no bystander out."""
+    return "account:" + User.normalise_email(request.form.get("email", ""))[:254]
 
 
 def _login_failed(response) -> bool:
@@ -25,17 +41,27 @@ def _login_failed(response) -> bool:
     return request.method == "POST" and response.status_code != 302
 
 
+@cache
+def _stand_in_hash() -> str:
+    """A hash no password matches, made like every user's: checked when no account has the email."""
+    return generate_password_hash(secrets.token_urlsafe(32))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_login_failed)
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=_login_failed)
+@limiter.limit(_account_limit, key_func=_account, methods=["POST"], deduct_when=_login_failed)
 def login():
-    """Email and password; a wrong pair gets one message that does not say which was wrong."""
+    """Email and password; a wrong pair gets one message that does not say which was wrong, after the same
+    work whether or not the email has an account (so no timing tells which emails do)."""
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     email = request.form.get("email", "")
     if request.method == "POST":
         user = User.by_email(email)
-        if user and user.active and user.check_password(request.form.get("password", "")):
+        password = request.form.get("password", "")
+        matches = user.check_password(password) if user else check_password_hash(_stand_in_hash(), password)
+        if user and user.active and matches:
             sign_in(user, utcnow())
             return redirect(safe_next(request.args.get("next")) or home_for(user))
         return render_template("auth/login.html", email=email,
@@ -82,8 +108,8 @@ def change_password():
         if not current_user.check_password(form.get("current", "")):
             errors["current"] = "That is not your current password"
         new = form.get("new", "")
-        if len(new) < minimum:
-            errors["new"] = f"Use at least {minimum} characters"
+        if problem := password_problem(new, current_user.email, current_user.name, minimum):
+            errors["new"] = problem
         elif new != form.get("confirm", ""):
             errors["confirm"] = "The two new passwords differ"
         if not errors:
