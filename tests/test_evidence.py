@@ -8,7 +8,7 @@ from helpers import form_report, png_bytes
 from PIL import Image
 
 from webapp.evidence.models import Evidence, IncidentPhoto
-from webapp.evidence.service import originals
+from webapp.evidence.service import derived, originals
 from webapp.extensions import db
 from webapp.incidents.models import Incident
 
@@ -94,6 +94,39 @@ def test_decompression_bomb_is_refused(as_user):
     response = upload(as_user("reporter"), bomb, "bomb.png")
     assert response.status_code == 400 and "pixels" in response.get_json()["error"]
     assert counts() == (0, 0)
+
+
+def rgba_png(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", (width, height), (9, 9, 9, 255)).save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def test_an_image_too_big_to_open_is_refused_before_a_pixel_is_decoded(as_user, monkeypatch):
+    """A 0.6 MB PNG of 7,700 × 7,700 RGBA pixels (under the pixel cap) took 1 GB and 5.6 s to open (issue 13):
+    it is refused from its header alone, with what it would take."""
+    attack = rgba_png(7700, 7700)
+    assert len(attack) < 1024 * 1024
+
+    def no_decoding(image, *args, **kwargs):
+        raise AssertionError("pixels were decoded")
+
+    monkeypatch.setattr(Image.Image, "load", no_decoding)
+    monkeypatch.setattr(Image.Image, "reduce", no_decoding)
+    response = upload(as_user("reporter"), attack, "screen.png")
+    assert response.status_code == 400
+    assert "would take 452 MB to process" in response.get_json()["error"]
+    assert counts() == (0, 0)
+
+
+def test_a_large_screenshot_within_the_budget_is_kept_with_its_copies(as_user):
+    screen = rgba_png(4000, 3000)  # 4000 × 3000 RGBA: 92 MB to process
+    response = upload(as_user("reporter"), screen, "screen.png")
+    assert response.status_code == 201
+    evidence = db.session.scalar(db.select(Evidence).filter_by(sha256=sha(screen)))
+    with derived().open(evidence.display_key) as handle:
+        display = Image.open(io.BytesIO(handle.read()))
+    assert display.size == (1280, 960) and display.mode == "RGB"
 
 
 def test_report_with_photos_is_stored_in_one_step_and_retries_are_harmless(as_user):

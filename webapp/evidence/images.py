@@ -14,6 +14,12 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 60_000_000  # about 9000 x 6700; larger is refused as a possible decompression bomb
+# The most a photo may take once decoded (pixels × bands × bytes a band), checked before decoding: a JPEG
+# is decoded reduced (to the display size at most 8 times smaller), so only other formats come near it.
+# A 0.9 MB PNG of 7,700 × 7,700 RGBA pixels would take 226 MB; a 48-megapixel RGB one 137 MB. Making the
+# copies adds about a quarter of it (bench/uploads.py: under 200 MB at the most, for any file accepted).
+DECODE_BUDGET = 140 * 1024 * 1024
+BAND_BYTES = {"I;16": 2, "I;16B": 2, "I;16L": 2, "I": 4, "F": 4}
 DISPLAY_EDGE = 1280
 THUMB_EDGE = 320
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "HEIF": "image/heif",
@@ -57,17 +63,42 @@ def _gps(image: Image.Image) -> tuple[float, float] | None:
     return round(lat, 6), round(lon, 6)
 
 
-def _jpeg(image: Image.Image, edge: int) -> bytes:
-    copy = image.copy()
-    copy.thumbnail((edge, edge), Image.Resampling.LANCZOS)
-    if copy.mode not in ("RGB", "L"):
-        background = Image.new("RGB", copy.size, (255, 255, 255))
-        background.paste(copy, mask=copy.convert("RGBA").split()[-1])
-        copy = background
+def _jpeg(image: Image.Image) -> bytes:
+    """A JPEG of the image's pixels alone: no EXIF, ICC or XMP (so no GPS); transparency on white."""
+    if image.mode not in ("RGB", "L"):
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        background.paste(image, mask=image.convert("RGBA").getchannel("A"))
+        image = background
     out = io.BytesIO()
-    clean = Image.frombytes(copy.mode, copy.size, copy.tobytes())  # pixels only: no EXIF, ICC or XMP
+    clean = Image.frombytes(image.mode, image.size, image.tobytes())
     clean.save(out, "JPEG", quality=82, optimize=True, progressive=True)
     return out.getvalue()
+
+
+WORKING_COPY = ("P", "PA", "LA", "RGBA")  # resized through a full-size RGB(A) or premultiplied copy
+
+
+def decoded_bytes(width: int, height: int, mode: str, bands: int) -> int:
+    """What an image of this size and mode takes in memory to decode and shrink: its pixels, and for a
+    palette or transparent image the full-size working copy Pillow makes before averaging it down."""
+    pixels = width * height
+    return pixels * bands * BAND_BYTES.get(mode, 1) + (pixels * 4 if mode in WORKING_COPY else 0)
+
+
+def _copies(image: Image.Image) -> tuple[bytes, bytes]:
+    """The display copy and the thumbnail, upright, holding one full-size image at most: a JPEG is decoded
+    already reduced; anything else is first averaged down by a whole factor (a quarter of its size or
+    less) before the smooth resize, which for transparent images works on a premultiplied copy."""
+    image.draft(image.mode, (DISPLAY_EDGE, DISPLAY_EDGE))
+    image.load()
+    factor = max(image.size) // (2 * DISPLAY_EDGE)
+    working = image.reduce(factor) if factor >= 2 else image.copy()  # keeps the EXIF, for turning upright
+    image.close()  # the full-size pixels are not needed again
+    working.thumbnail((DISPLAY_EDGE, DISPLAY_EDGE), Image.Resampling.LANCZOS)
+    ImageOps.exif_transpose(working, in_place=True)
+    display = _jpeg(working)
+    working.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.LANCZOS)
+    return display, _jpeg(working)
 
 
 def check_photo(data: bytes) -> CheckedPhoto:
@@ -86,10 +117,14 @@ def check_photo(data: bytes) -> CheckedPhoto:
                     raise PhotoRejected(f"is {width}×{height} pixels, too large to be a photo we can process")
                 probe.verify()
             with Image.open(io.BytesIO(data)) as image:
-                image.load()
-                gps = _gps(image)
-                upright = ImageOps.exif_transpose(image)
-                display, thumbnail = _jpeg(upright, DISPLAY_EDGE), _jpeg(upright, THUMB_EDGE)
+                if kind not in ("JPEG", "MPO"):  # a JPEG decodes reduced; anything else decodes whole
+                    needed = decoded_bytes(width, height, image.mode, len(image.getbands()))
+                    if needed > DECODE_BUDGET:
+                        raise PhotoRejected(
+                            f"is {width}×{height} pixels ({image.mode}), which would take {needed // 1048576} MB "
+                            f"to process (at most {DECODE_BUDGET // 1048576} MB); send it as a JPEG, or smaller")
+                gps = _gps(image)  # (a PNG keeps its EXIF after the pixels: reading it decodes them)
+                display, thumbnail = _copies(image)
         except PhotoRejected:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
