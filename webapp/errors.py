@@ -2,6 +2,7 @@
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -88,6 +89,13 @@ def init_app(app: Flask) -> None:
         if isinstance(error, OverflowError) or "out of range" in str(getattr(error, "orig", "")):
             return _render(400, "A number in what you sent is too large. Nothing was changed.")
         return _render(400, "Something in what you sent cannot be stored. Nothing was changed.")
+
+    @app.errorhandler(StaleDataError)
+    def changed_meanwhile(_error):
+        """Two changes made at once on the same incident: the second is refused whole."""
+        db.session.rollback()
+        return _render(409, "Someone else changed this at the same moment. Nothing you sent was changed: "
+                            "reload the page to see it as it is now.")
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -18,7 +18,7 @@ from ..auth.security import (
     supervisor_required,
 )
 from ..common.csvtext import csv_lines
-from ..common.errors import ActionRefused, Invalid
+from ..common.errors import ActionRefused, Conflict, Invalid
 from ..common.http import json_api, json_body
 from ..database import utcnow
 from ..extensions import db
@@ -58,17 +58,32 @@ def create_incident():
     return response
 
 
+def _etag(incident: Incident) -> str:
+    return f'"{incident.version}"'
+
+
+def _unless_changed(incident: Incident) -> None:
+    """`If-Match` (the ETag a GET gave): a change asked on a version someone else has changed since is a
+    409 with the incident as it is now, and changes nothing."""
+    asked = request.headers.get("If-Match")
+    if asked is not None and asked.strip() not in ("*", _etag(incident), f"W/{_etag(incident)}"):
+        raise Conflict(f"{incident.reference} was changed meanwhile (it is at version {incident.version}); "
+                       "nothing you sent was changed", current={**incident.to_json(), "version": incident.version})
+
+
 @bp.get("/incidents/<reference>")
 @any_user_required
 def get_incident(reference: str):
     incident = visible_incident(reference)
     now = utcnow()
-    return jsonify({**incident.to_json(), **learning_summary(incident, now, current_user),
-                    "timeline": [e.to_json() for e in incident.timeline],
-                    "obligations": [o.to_json(now) for o in obligations_of(incident)],
-                    "sla": [{"clock": c["clock"], "target": c["target"], "due": c["due"].isoformat(),
-                             "met_at": c["met_at"].isoformat() if c["met_at"] else None, "state": c["state"]}
-                            for c in clock_view(incident, now)]})
+    response = jsonify({**incident.to_json(), **learning_summary(incident, now, current_user),
+                        "timeline": [e.to_json() for e in incident.timeline],
+                        "obligations": [o.to_json(now) for o in obligations_of(incident)],
+                        "sla": [{"clock": c["clock"], "target": c["target"], "due": c["due"].isoformat(),
+                                 "met_at": c["met_at"].isoformat() if c["met_at"] else None, "state": c["state"]}
+                                for c in clock_view(incident, now)]})
+    response.headers["ETag"] = _etag(incident)
+    return response
 
 
 @bp.post("/incidents/<reference>/status")
@@ -85,6 +100,7 @@ def change_status(reference: str):
         raise Invalid({"status": f"must be one of: {', '.join(ALL_STATUSES)}"})
     if body.get("reason") is not None and not isinstance(body["reason"], str):
         raise Invalid({"reason": "must be text"})
+    _unless_changed(incident)
     actions.change_status(incident, body["status"], body.get("reason"), current_user, utcnow())
     db.session.commit()
     return jsonify({**incident.to_json(), **learning_summary(incident, utcnow(), current_user)})
@@ -112,6 +128,7 @@ def correct_answers(reference: str):
         raise Invalid({"": "send {answers, reason}"})
     if body.get("reason") is not None and not isinstance(body["reason"], str):
         raise Invalid({"reason": "must be text"})
+    _unless_changed(incident)
     try:
         actions.correct_answers(incident, body.get("answers"), body.get("reason"), current_user, utcnow())
     except ActionRefused as refused:

@@ -27,8 +27,18 @@ class NotYours(ActionRefused):
     verifying their own action): the API answers 403."""
 
 
+class Conflict(ActionRefused):
+    """Someone else changed the thing meanwhile (the page or request was made on what it was before):
+    nothing was changed, and the caller shows it as it is now (the API answers 409 with `current`)."""
+
+    def __init__(self, message: str, current: dict | None = None):
+        super().__init__(message)
+        self.current = current
+
+
 def refusal_status(error: ActionRefused) -> int:
-    """The HTTP status of a refused action: 409 blocked, 403 not for this person, 422 otherwise."""
-    if isinstance(error, Blocked):
+    """The HTTP status of a refused action: 409 blocked or changed meanwhile, 403 not for this person,
+    422 otherwise."""
+    if isinstance(error, (Blocked, Conflict)):
         return 409
     return 403 if isinstance(error, NotYours) else 422

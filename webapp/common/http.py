@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import csrf, db
-from .errors import ActionRefused, Blocked, Invalid, refusal_status
+from .errors import ActionRefused, Blocked, Conflict, Invalid, refusal_status
 
 
 def wants_json() -> bool:
@@ -68,7 +69,16 @@ def json_api(bp: Blueprint, token_authorised: tuple[str, ...] = ()) -> Blueprint
         db.session.rollback()
         if isinstance(error, Blocked):
             return jsonify(error=str(error), blocking=error.blocking), refusal_status(error)
+        if isinstance(error, Conflict) and error.current is not None:
+            return jsonify(error=str(error), current=error.current), refusal_status(error)
         return jsonify(error=str(error)), refusal_status(error)
+
+    @bp.errorhandler(StaleDataError)
+    def _changed_meanwhile(_error: StaleDataError):
+        """Two changes made at once on the same state: the second is refused whole (models' version)."""
+        db.session.rollback()
+        return jsonify(error="changed by someone else at the same moment; nothing you sent was changed: "
+                             "GET it again and decide"), 409
 
     return bp
 

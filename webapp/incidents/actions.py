@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Select, exists, insert, literal, select
 from sqlalchemy.orm import aliased
 
 from ..auth.models import STAFF_ROLES, User
-from ..common.errors import ActionRefused, Blocked, Invalid
+from ..common.errors import ActionRefused, Blocked, Conflict, Invalid
 from ..common.pdf import html_to_pdf, pdf_response
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
@@ -16,7 +16,7 @@ from ..rules.answers import ANSWER_KEYS, ENVELOPE, describe_answers, validate_re
 from ..rules.classification import SEVERITIES, classify
 from ..rules.guide import prune
 from . import hooks
-from .lifecycle import TransitionRefused, cleared_timestamps, plan_transition
+from .lifecycle import STATUS_LABELS, TransitionRefused, cleared_timestamps, plan_transition
 from .models import INCIDENT_ROLES, Incident, TimelineEntry
 
 HIGH_POTENTIAL_AT_LEAST = "P2"  # REFERENCE section 2
@@ -33,10 +33,23 @@ def _reason(reason: object, what: str) -> str:
     return reason
 
 
-def change_status(incident: Incident, target: str, reason: str | None, actor: User, now: datetime) -> None:
+def changed_meanwhile(incident: Incident, what: str, now_is: str) -> Conflict:
+    """The refusal of a change asked on a page (or request) made before someone else's: who, and what
+    the incident is now."""
+    entry = next((e for e in reversed(incident.timeline) if e.what == what), None)
+    who = entry.actor.name if entry is not None and entry.actor is not None else "someone else"
+    return Conflict(f"Changed by {who} meanwhile: {incident.reference} is now {now_is}. Nothing you sent was "
+                    "changed; choose again if you still want to.")
+
+
+def change_status(incident: Incident, target: str, reason: str | None, actor: User, now: datetime,
+                  was: str | None = None) -> None:
     """Move an incident along its lifecycle. Closing waits on what the features say blocks it (a required
     review unpublished, an action not verified): refused with the list, unless a supervisor closes
-    anyway with a reason, which goes on the timeline with what was still open."""
+    anyway with a reason, which goes on the timeline with what was still open. `was`: the status the
+    asker saw; another status now is a Conflict (someone moved it meanwhile)."""
+    if was is not None and was != incident.status:
+        raise changed_meanwhile(incident, "status", STATUS_LABELS.get(incident.status, incident.status).lower())
     try:
         step = plan_transition(incident.status, target, reason)
     except TransitionRefused as refused:
@@ -63,7 +76,10 @@ def change_status(incident: Incident, target: str, reason: str | None, actor: Us
 
 
 def override_severity(incident: Incident, severity: str, reason: str | None, actor: User,
-                      now: datetime | None = None) -> None:
+                      now: datetime | None = None, was: str | None = None) -> None:
+    """`was`: the severity the asker saw; another now is a Conflict (someone changed it meanwhile)."""
+    if was is not None and was != incident.severity:
+        raise changed_meanwhile(incident, "severity", incident.severity)
     if severity not in SEVERITIES:
         raise ActionRefused(f"Severity must be one of {', '.join(SEVERITIES)}")
     if severity == incident.severity:
@@ -81,9 +97,15 @@ def override_severity(incident: Incident, severity: str, reason: str | None, act
                                          severity_changed=True))
 
 
-def assign_role(incident: Incident, role: str, user_id: int | None, actor: User) -> None:
+def assign_role(incident: Incident, role: str, user_id: int | None, actor: User, was: str | None = None) -> None:
+    """`was`: the holder the asker saw (a user id, or "" for nobody); another now is a Conflict."""
     if role not in INCIDENT_ROLES:
         raise ActionRefused("Unknown incident role")
+    held = getattr(incident, f"{role}_id")
+    if was is not None and was != ("" if held is None else str(held)):
+        holder = getattr(incident, role)
+        raise changed_meanwhile(incident, "role", f"{INCIDENT_ROLES[role].lower()}: "
+                                                  f"{holder.name if holder else 'nobody'}")
     person = None
     if user_id is not None:
         person = db.session.get(User, user_id)

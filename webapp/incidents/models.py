@@ -44,6 +44,11 @@ class Incident(db.Model):
                             "status"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Counted up by every change written through the ORM, and checked by it (UPDATE ... WHERE version = the
+    # one read): of two changes made at once on the same state, the second fails (StaleDataError) and
+    # changes nothing, instead of both succeeding.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
     client_id: Mapped[str] = mapped_column(String(36), unique=True)
     reporter_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)

@@ -9,10 +9,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from jinja2_fragments.flask import render_block
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.models import STAFF_ROLES, User
 from ..auth.security import any_user_required, staff_required, supervisor_required
-from ..common.errors import ActionRefused, Blocked, Invalid
+from ..common.errors import ActionRefused, Blocked, Conflict, Invalid, refusal_status
 from ..common.http import check_csrf, digits, is_htmx
 from ..common.timewords import read_local_datetime
 from ..database import utcnow
@@ -23,6 +24,7 @@ from ..rules.classification import CATEGORIES, SEVERITIES
 from ..rules.form import answers_from_form, form_values
 from ..rules.guide import SHOW_WHEN, follow_up_keys, show_when_attribute
 from . import actions, hooks, queries
+from .actions import changed_meanwhile
 from .lifecycle import ALL_STATUSES, STATUS_LABELS
 from .models import INCIDENT_ROLES, Incident
 
@@ -109,16 +111,25 @@ def render_detail(incident: Incident, error: str | None = None, failed_form: str
     return render_template(DETAIL, **context), status
 
 
+TIMELINE_OF = {"roles": "role"}  # the timeline's word for what a form changes, where it differs
+
+
 def act_on(reference: str, form: str, action) -> object:
     """Run `form`'s action on a visible incident, commit, and show the incident again (or the error)."""
     incident = visible_incident(reference)
     try:
         action(incident)
+        db.session.commit()
+    except StaleDataError:  # changed by another request between our reading and our writing
+        db.session.rollback()
+        db.session.expire_all()
+        return render_detail(incident, str(changed_meanwhile(incident, TIMELINE_OF.get(form, form), "changed")),
+                             form, 409)
     except ActionRefused as refused:
         db.session.rollback()
         listed = (": " + "; ".join(refused.blocking)) if isinstance(refused, Blocked) else ""
-        return render_detail(incident, str(refused) + listed, form, 422)
-    db.session.commit()
+        return render_detail(incident, str(refused) + listed, form, refusal_status(refused)
+                             if isinstance(refused, Conflict) else 422)
     if is_htmx():
         return render_detail(incident)
     return redirect(url_for("incidents.detail", reference=reference), code=303)
@@ -129,7 +140,7 @@ def act_on(reference: str, form: str, action) -> object:
 def change_status(reference: str):
     form = request.form
     return act_on(reference, "status", lambda i: actions.change_status(
-        i, form.get("status", ""), form.get("reason"), current_user, utcnow()))
+        i, form.get("status", ""), form.get("reason"), current_user, utcnow(), was=form.get("was")))
 
 
 @bp.post("/<reference>/severity")
@@ -137,7 +148,7 @@ def change_status(reference: str):
 def override_severity(reference: str):
     form = request.form
     return act_on(reference, "severity", lambda i: actions.override_severity(
-        i, form.get("severity", ""), form.get("reason"), current_user, utcnow()))
+        i, form.get("severity", ""), form.get("reason"), current_user, utcnow(), was=form.get("was")))
 
 
 @bp.post("/<reference>/roles")
@@ -148,7 +159,7 @@ def assign_role(reference: str):
     if raw and not digits(raw):
         abort(400)
     return act_on(reference, "roles", lambda i: actions.assign_role(
-        i, form.get("role", ""), int(raw) if raw else None, current_user))
+        i, form.get("role", ""), int(raw) if raw else None, current_user, was=form.get("was")))
 
 
 @bp.post("/<reference>/notes")
