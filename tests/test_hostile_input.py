@@ -44,3 +44,25 @@ def test_a_policy_with_lists_inside_its_lists_is_refused(as_user, demo):
         "rules": [rule]})
     assert answer.status_code == 400
     assert count(EscalationPolicy) == 0
+
+
+def test_the_form_and_the_api_never_make_different_incidents_of_the_same_answers(as_user, demo):
+    """{"what_happened": ["other"], "treatment": "fatality"} was P1 through the API and P4 through the form
+    (issue 13): the form drops answers to questions it did not ask, and the API now refuses them, naming
+    the key and when it is asked, rather than classifying on them."""
+    answer = as_user("reporter").post("/api/v1/incidents", json={
+        "client_id": "3f1b3a52-3c1e-4e8c-9d2f-0a1b2c3d4e5f", "description": "Found on the floor",
+        "what_happened": ["other"], "treatment": "fatality", "site": "SYD"})
+    assert answer.status_code == 400
+    assert "only when what_happened is injury" in answer.get_json()["fields"]["treatment"]
+    assert count(Incident) == 0
+    form = as_user("reporter").post("/report", data={
+        "client_id": "0c9f7a52-3c1e-4e8c-9d2f-0a1b2c3d4e5f", "description": "Found on the floor",
+        "what_happened": "other", "treatment": "fatality", "site": "SYD", "occurred_at": "2026-01-10T09:30"})
+    assert form.status_code in (302, 303)
+    filed = db.session.scalar(db.select(Incident))
+    assert "treatment" not in filed.answers and filed.severity == "P4"
+    same = as_user("reporter").post("/api/v1/incidents", json={
+        "client_id": "1d9f7a52-3c1e-4e8c-9d2f-0a1b2c3d4e5f", "description": "Found on the floor",
+        "what_happened": ["other"], "site": "SYD"})
+    assert same.status_code == 201 and same.get_json()["severity"] == filed.severity

@@ -35,6 +35,7 @@ from ..organisation.rules import parse_month, validate_hours, validate_profile, 
 from ..reporting.service import ClientIdTaken, submit_report
 from ..rules.answers import validate_report
 from ..rules.classification import SEVERITIES
+from ..rules.guide import unasked
 from ..sla.service import clock_view
 from .export import COLUMNS, incident_rows
 
@@ -48,6 +49,8 @@ def create_incident():
     sites = {code for code in db.session.scalars(db.select(Site.code))}
     home = current_user.home_site.code if current_user.home_site else None
     report = validate_report(json_body(), now=utcnow(), site_codes=sites, default_site=home)
+    if problems := unasked(report.answers):  # the form would drop them: refused, so nothing is lost unseen
+        raise Invalid(problems)
     try:
         incident, created = submit_report(report, current_user, utcnow())
     except ClientIdTaken:

@@ -63,6 +63,17 @@ def show_when_attribute(key: str) -> str:
     return json.dumps(words, separators=(",", ":"))
 
 
+def unasked(answers: dict[str, Any]) -> dict[str, str]:
+    """Answers to follow-up questions these answers do not ask, each with when it is asked. The form
+    drops such answers (a box ticked, then unticked, hides its questions); the API refuses them, so the
+    same answers always make the same incident whichever way they come."""
+    def when(key: str) -> str:
+        return "; ".join(f"{k} is {' or '.join(str(v).lower() for v in allowed)}"
+                         for k, allowed in SHOW_WHEN[key].items())
+    return {k: f"is not asked with these answers (only when {when(k)}): leave it out"
+            for k in answers if k in SHOW_WHEN and not asked(k, answers)}
+
+
 def prune(answers: dict[str, Any]) -> dict[str, Any]:
     """Drop answers to questions the final answers no longer ask (a box ticked, then unticked)."""
     keep = set(ALWAYS) | set(follow_up_keys(answers))
