@@ -74,6 +74,8 @@ test-packages:
 # The layers of webapp (.importlinter) are checked first: a broken contract fails the suite at once.
 test: install assets test-packages
 	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/bandit --quiet --recursive webapp --configfile pyproject.toml
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

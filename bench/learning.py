@@ -60,10 +60,12 @@ def build(count: int) -> str:
         change_status(incident, "resolved", None, supervisor, at)
         investigation.save(incident, {"whys": ["a", "b", "c"], "root_cause": "r",
                                       "root_cause_category": CATEGORIES[n % len(CATEGORIES)]}, supervisor, at)
-        reviews.save(incident, {"summary": f"Review {n}", "lessons": [f"Lesson {n} a", f"Lesson {n} b"]}, supervisor, at)
+        reviews.save(incident, {"summary": f"Review {n}", "lessons": [f"Lesson {n} a", f"Lesson {n} b"]},
+                     supervisor, at)
         done = corrective.create(incident, {"title": f"Guard {n}", "owner_id": responder.id, "control": "engineering",
                                             "due_date": (now + timedelta(days=30)).date().isoformat()}, supervisor, now)
-        late = corrective.create(incident, {"title": f"Check {n}", "owner_id": responder.id, "control": "administrative",
+        late = corrective.create(incident, {"title": f"Check {n}", "owner_id": responder.id,
+                                            "control": "administrative",
                                             "due_date": (now + timedelta(days=1)).date().isoformat()}, supervisor, now)
         late.due_at = at  # overdue
         corrective.complete(done, "Fitted", [], responder, now)
@@ -109,7 +111,8 @@ def measure(size: int, repeat: int, database_url: str, instance: Path) -> dict[s
         figures = {}
         for name, url in (("actions page", "/actions"), ("lessons library", "/lessons"),
                           ("published reviews", "/reviews"), ("structural issues", "/structural-issues"),
-                          ("incident page", f"/incidents/{reference}"), ("review page", f"/incidents/{reference}/review")):
+                          ("incident page", f"/incidents/{reference}"),
+                          ("review page", f"/incidents/{reference}/review")):
             statements.clear()
             get(url)
             count = len(statements)
@@ -142,7 +145,8 @@ def main() -> None:
     names = list(next(iter(results.values())))
     print(f"{'incidents reviewed':<28}" + "".join(f"{size:>24}" for size in sizes))
     for name in names:
-        cells = [f"{results[s][name][0]:>8.0f} / {results[s][name][1]:<5.0f}{results[s][name][2]:>5} sql" for s in sizes]
+        cells = [f"{results[s][name][0]:>8.0f} / {results[s][name][1]:<5.0f}{results[s][name][2]:>5} sql"
+                 for s in sizes]
         print(f"{name:<28}" + "".join(f"{c:>24}" for c in cells))
 
 

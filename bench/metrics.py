@@ -125,7 +125,7 @@ def config(database_url: str) -> dict:
 
 def file_base(count: int, now: datetime, rng: random.Random) -> None:
     people = {u.role: u for u in db.session.scalars(db.select(User))}
-    weights, makers = zip(*MIX)
+    weights, makers = zip(*MIX, strict=True)
     for n in range(count):
         reported = now - timedelta(minutes=rng.randint(30, DAYS * 24 * 60))
         site = rng.choices(list(SITES), list(SITES.values()))[0]
@@ -466,7 +466,7 @@ class Statements:
             end, self.on = time.perf_counter(), False
         starts = [s[2] for s in self.seen[1:]] + [end]
         return [(s, p, following - start if d is None else d, following - start, d is not None)
-                for (s, p, start, d), following in zip(self.seen, starts)], result
+                for (s, p, start, d), following in zip(self.seen, starts, strict=True)], result
 
 
 def explain(statement: str, parameters, dialect: str, finished: bool) -> list[str]:
@@ -637,7 +637,7 @@ def measure(size: int, args, database_url: str, instance: Path, dialect: str) ->
         db.session.commit()
         db.session.remove()
     measure_all({"metrics: last year, 7 days changed": urls["metrics: last year"]}, args.repeat, False)
-    for target, (first, last) in first_csv.items():
+    for first, last in first_csv.values():
         child = subprocess.run([sys.executable, __file__, "--csv-child", database_url, str(instance), first, last],
                                env={**os.environ, "BENCH_TOKEN": secret}, capture_output=True, text=True, cwd=ROOT)
         if child.returncode:

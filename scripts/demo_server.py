@@ -77,7 +77,8 @@ def _after_the_fall(now) -> None:
         "underlying_causes": ["No review of legacy layouts against current standards"],
         "root_cause": "Legacy dock layout never reviewed against current edge-protection standards",
         "root_cause_category": "plant", "contributing_factors": ["time_pressure", "equipment_design"],
-        "witness_statements": [{"name": "Forklift driver", "statement": "He stepped back to wave me in and went over."}],
+        "witness_statements": [{"name": "Forklift driver",
+                                "statement": "He stepped back to wave me in and went over."}],
     }, supervisor, now)
     reviews.save(fall, {"summary": "A worker fell 1.2 m from an unguarded loading dock and fractured a wrist.",
                         "impact": "One worker in hospital overnight; dock closed for 3 hours.",

@@ -206,7 +206,8 @@ def smtp_server():
             self.messages = []
 
         async def handle_DATA(self, server, session, envelope):
-            message = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
+            message = email.message_from_bytes(envelope.original_content or envelope.content,
+                                               policy=email.policy.default)
             message.envelope_to = list(envelope.rcpt_tos)
             self.messages.append(message)
             return "250 Message accepted for delivery"

@@ -5,9 +5,10 @@ import os
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -102,7 +103,7 @@ def png_bytes(width: int = 64, height: int = 48, colour=(200, 40, 40), **save) -
     return out.getvalue()
 
 
-T0 = datetime.now(timezone.utc).replace(microsecond=0)  # the tests' fixed "now" for the escalation clock
+T0 = datetime.now(UTC).replace(microsecond=0)  # the tests' fixed "now" for the escalation clock
 
 
 def file_incident(demo, at: datetime | None = None, **answers):

@@ -4,7 +4,7 @@ conftest.py provides), and the figures worked out from them one incident at a ti
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from helpers import file_incident
@@ -17,7 +17,7 @@ from webapp.organisation.hours import set_hours
 from webapp.rules.metrics import action_outcome, clock_outcome, deadline_outcome, frequency_rate, injury_kind, summarise
 from webapp.sla.service import incident_clocks
 
-UTC = timezone.utc
+UTC = UTC
 START = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 KINDS = [  # answers, site
     ({"what_happened": ["injury"], "injured_person": "worker", "treatment": "hospital_admitted"}, "SYD"),
@@ -69,7 +69,7 @@ def world(demo):
         elif n % 3 == 1:
             action.status, action.done_at = "done", action.due_at + timedelta(days=1)
         db.session.add(action)
-    for incident, days in ((made[0], 0), (made[4], 8), (made[8], 16)):  # SYD, the same cause, within 90 days
+    for incident in (made[0], made[4], made[8]):  # SYD, the same cause, 8 and 16 days apart (within 90)
         db.session.add(Investigation(incident_id=incident.id, whys=[], immediate_causes=[], underlying_causes=[],
                                      root_cause="", root_cause_category="plant", contributing_factors=[]))
     set_hours(demo["sites"]["SYD"], date(2026, 1, 1), 40_000)

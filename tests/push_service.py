@@ -219,7 +219,8 @@ class PushService:
                         return None
                 self._answer(201)
                 with service.arrived:
-                    service.received.append(Received(sub_id, payload, {k.lower(): v for k, v in self.headers.items()}, claims, time.time()))
+                    service.received.append(Received(sub_id, payload, {k.lower(): v for k, v in self.headers.items()},
+                                                     claims, time.time()))
                     service.arrived.notify_all()
                 return None
 

@@ -52,7 +52,8 @@ def test_sites_are_added_and_edited_with_validation(as_user, demo):
     bad = admin.post("/admin/sites", data={"code": "SYD", "name": "Dup", "jurisdiction": "AU-NSW",
                                            "timezone": "Australia/Sydney"})
     assert bad.status_code == 409 and "already used" in bad.get_data(as_text=True)
-    bad = admin.post("/admin/sites", data={"code": "BRU", "name": "Brussels", "jurisdiction": "EU", "timezone": "Europe/Nowhere"})
+    bad = admin.post("/admin/sites", data={"code": "BRU", "name": "Brussels", "jurisdiction": "EU",
+                                           "timezone": "Europe/Nowhere"})
     assert bad.status_code == 400 and 'value="Brussels"' in bad.get_data(as_text=True)
     assert admin.post("/admin/sites", data={"code": "BRU", "name": "Brussels", "jurisdiction": "EU",
                                             "timezone": "Europe/Brussels"}).status_code == 303

@@ -1,11 +1,11 @@
 """Validation of the report's answer keys (REFERENCE section 5), shared by the form and the API."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from webapp.rules.answers import ReportInvalid, validate_report
 
-NOW = datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 SITES = {"SYD", "MAN"}
 
 
@@ -104,7 +104,7 @@ def test_values_are_normalised():
     assert report.answers["people_affected"] == 0
     assert "treatment" not in report.answers  # null counts as not given
     assert report.location == {"lat": -33.9, "lon": 151.2, "accuracy_m": 12.0}
-    assert report.occurred_at == datetime(2026, 3, 1, 10, tzinfo=timezone.utc)
+    assert report.occurred_at == datetime(2026, 3, 1, 10, tzinfo=UTC)
 
 
 def test_a_description_with_a_nul_character_is_named():

@@ -7,10 +7,14 @@ P1_CASES = [
     ({"what_happened": ["injury"], "treatment": "fatality"}, "AU-NSW", "P1: a person died"),
     ({"what_happened": ["injury"], "treatment": "hospital_admitted"}, "EU", "P1: a person was admitted to hospital"),
     ({"what_happened": ["security"], "ransomware": True}, "UK", "P1: ransomware"),
-    ({"what_happened": ["service_outage"], "service_impact": "organisation"}, "EU", "P1: the whole organisation is affected"),
-    ({"what_happened": ["service_outage"], "essential_service_disrupted": True}, "UK", "P1: an essential service is disrupted"),
-    ({"what_happened": ["dangerous_event"], "dangerous_events": ["fire_explosion"]}, "AU-QLD", "P1: dangerous event: fire or explosion"),
-    ({"what_happened": ["dangerous_event"], "dangerous_events": ["underground_inrush"]}, "AU-WA", "P1: dangerous event: inrush of water, mud or gas underground"),
+    ({"what_happened": ["service_outage"], "service_impact": "organisation"},
+     "EU", "P1: the whole organisation is affected"),
+    ({"what_happened": ["service_outage"], "essential_service_disrupted": True},
+     "UK", "P1: an essential service is disrupted"),
+    ({"what_happened": ["dangerous_event"], "dangerous_events": ["fire_explosion"]},
+     "AU-QLD", "P1: dangerous event: fire or explosion"),
+    ({"what_happened": ["dangerous_event"], "dangerous_events": ["underground_inrush"]},
+     "AU-WA", "P1: dangerous event: inrush of water, mud or gas underground"),
     ({"what_happened": ["data_breach"], "personal_data": "yes", "likely_serious_harm": "yes", "people_affected": 100},
      "AU-NSW", "P1: a data breach likely to cause serious harm to 100 or more people"),
 ]
@@ -26,7 +30,8 @@ def test_p1_rules_name_their_reason(answers, jurisdiction, reason):
 @pytest.mark.parametrize("answers, jurisdiction, reason_part", [
     # AU WHS: a serious eye injury treated by a doctor is notifiable.
     ({"what_happened": ["injury"], "treatment": "medical", "injuries": ["serious_eye"]}, "AU-NSW", "under WHS law"),
-    ({"what_happened": ["injury"], "treatment": "medical", "injuries": ["serious_burn"]}, "AU-VIC", "WorkSafe Victoria"),
+    ({"what_happened": ["injury"], "treatment": "medical",
+      "injuries": ["serious_burn"]}, "AU-VIC", "WorkSafe Victoria"),
     # RIDDOR: a worker's fracture is a specified injury even without admission.
     ({"what_happened": ["injury"], "injured_person": "worker", "treatment": "emergency_discharged",
       "injuries": ["fracture"]}, "UK", "broken bone (not finger, thumb or toe) is a specified injury under RIDDOR"),
@@ -37,7 +42,8 @@ def test_p1_rules_name_their_reason(answers, jurisdiction, reason):
     ({"what_happened": ["dangerous_event"], "dangerous_events": ["electric_shock"]}, "AU-NSW", "electric shock"),
     ({"what_happened": ["data_breach"], "personal_data": "yes"}, "AU-NSW", "personal data exposed"),
     ({"what_happened": ["service_outage"], "service_impact": "site"}, "AU-NSW", "a whole site is affected"),
-    ({"what_happened": ["environmental"], "spill_litres": 200, "reached_drain_or_waterway": True}, "AU-NSW", "drain or waterway"),
+    ({"what_happened": ["environmental"], "spill_litres": 200,
+      "reached_drain_or_waterway": True}, "AU-NSW", "drain or waterway"),
 ])
 def test_p2_rules(answers, jurisdiction, reason_part):
     result = classify(answers, jurisdiction)
@@ -53,7 +59,8 @@ def test_p2_rules(answers, jurisdiction, reason_part):
     ({"what_happened": ["security"], "personal_data": "no"}, "AU-NSW"),
     ({"what_happened": ["environmental"], "spill_litres": 5}, "AU-NSW"),
     # Over 7 days matters for workers only; a member of the public not taken to hospital is not reportable.
-    ({"what_happened": ["injury"], "injured_person": "public", "treatment": "medical", "days_unfit_for_work": 10}, "UK"),
+    ({"what_happened": ["injury"], "injured_person": "public", "treatment": "medical",
+      "days_unfit_for_work": 10}, "UK"),
 ])
 def test_p3_rules(answers, jurisdiction):
     assert classify(answers, jurisdiction).severity == "P3"

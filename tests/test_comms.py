@@ -1,5 +1,5 @@
 """Major incidents, status updates on a cadence with reminders, stakeholder email."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from helpers import T0, file_incident, subject
@@ -18,7 +18,7 @@ def stakeholder_emails() -> list[Message]:
     db.session.commit()
     return list(db.session.scalars(db.select(Message).where(Message.kind == "stakeholder").order_by(Message.id)))
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.fixture
@@ -51,7 +51,8 @@ def test_declaring_a_major_incident_needs_a_commander_and_a_communications_lead(
     db.session.expire_all()
     assert incident.major_at is not None
     assert incident.next_update_due_at - incident.major_at == timedelta(hours=4)  # a major incident: at least 4-hourly
-    assert "it was declared a major incident" in supervisor.get(f"/incidents/{incident.reference}").get_data(as_text=True)
+    assert "it was declared a major incident" in (supervisor.get(f"/incidents/{incident.reference}")
+                                                  .get_data(as_text=True))
 
 
 def test_an_update_is_posted_emailed_to_the_stakeholders_and_moves_the_next_one(as_user, demo, smtp_server):
@@ -159,7 +160,8 @@ def test_a_severity_raised_to_p1_becomes_a_major_incident(demo):
 
 def test_site_stakeholders_are_checked(as_user, demo):
     site = demo["sites"]["MAN"]
-    bad = as_user("admin").post(f"/admin/sites/{site.id}", data={"stakeholders": "ops@customer.example\nnot-an-address"})
+    bad = as_user("admin").post(f"/admin/sites/{site.id}",
+                                data={"stakeholders": "ops@customer.example\nnot-an-address"})
     assert bad.status_code == 422 and "not-an-address&#39; is not an email address" in bad.get_data(as_text=True)
     as_user("admin").post(f"/admin/sites/{site.id}", data={"stakeholders": "Ops@Customer.example, b@c.example"})
     db.session.expire_all()

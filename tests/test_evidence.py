@@ -195,10 +195,12 @@ def test_photos_only_for_people_who_may_see_the_incident_and_downloads_are_logge
 
 def test_photos_added_later_to_an_existing_incident(as_user):
     client = as_user("reporter")
-    reference = client.post("/report", data=form_report(), headers={"Accept": "application/json"}).get_json()["reference"]
+    reference = client.post("/report", data=form_report(),
+                            headers={"Accept": "application/json"}).get_json()["reference"]
     data = png_bytes(colour=(7, 8, 9))
     upload(client, data)
-    added = client.post(f"/incidents/{reference}/photos", data={"photos": [sha(data)]}, headers={"Accept": "application/json"})
+    added = client.post(f"/incidents/{reference}/photos", data={"photos": [sha(data)]},
+                        headers={"Accept": "application/json"})
     assert added.get_json()["added"] == 1
     assert client.post(f"/incidents/{reference}/photos", data={"photos": [sha(data)]},
                        headers={"Accept": "application/json"}).get_json()["added"] == 0

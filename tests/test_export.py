@@ -7,7 +7,7 @@ import io
 import json
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from helpers import file_incident
@@ -17,7 +17,7 @@ from webapp.common.csvtext import safe_cell
 from webapp.extensions import db
 from webapp.incidents.models import Incident
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def rows(response) -> list[dict]:

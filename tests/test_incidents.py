@@ -136,8 +136,10 @@ def test_roles_notes_and_acknowledgement_go_on_the_timeline(demo, as_user):
     incident = file(demo)
     base = f"/incidents/{incident.reference}"
     supervisor = as_user("supervisor")
-    assert supervisor.post(f"{base}/roles", data={"role": "commander", "user_id": demo["responder"].id}).status_code == 303
-    assert supervisor.post(f"{base}/roles", data={"role": "commander", "user_id": demo["reporter"].id}).status_code == 422
+    assert supervisor.post(f"{base}/roles", data={"role": "commander",
+                                                  "user_id": demo["responder"].id}).status_code == 303
+    assert supervisor.post(f"{base}/roles", data={"role": "commander",
+                                                  "user_id": demo["reporter"].id}).status_code == 422
     assert supervisor.post(f"{base}/roles", data={"role": "janitor", "user_id": ""}).status_code == 422
     responder = as_user("responder")
     assert responder.post(f"{base}/notes", data={"note": "   "}).status_code == 422

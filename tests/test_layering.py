@@ -23,8 +23,7 @@ def test_no_module_of_the_app_is_imported_inside_a_function():
             if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
             for node in ast.walk(function):
-                if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("webapp")):
-                    hidden.append(f"{path.relative_to(ROOT)}:{node.lineno} in {function.name}()")
-                elif isinstance(node, ast.Import) and any(a.name.startswith("webapp") for a in node.names):
+                if (isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("webapp"))
+                        or isinstance(node, ast.Import) and any(a.name.startswith("webapp") for a in node.names)):
                     hidden.append(f"{path.relative_to(ROOT)}:{node.lineno} in {function.name}()")
     assert hidden == []

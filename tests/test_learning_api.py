@@ -86,7 +86,8 @@ def test_a_p1_needs_a_published_review_and_verified_actions_before_it_closes(as_
     assert returned.get_json()["status"] == "open"
 
     mine = responder.get("/api/v1/actions?owner=me").get_json()["actions"]
-    assert [a["status"] for a in mine] == ["verified", "open"] or sorted(a["status"] for a in mine) == ["open", "verified"]
+    assert ([a["status"] for a in mine] == ["verified", "open"]
+            or sorted(a["status"] for a in mine) == ["open", "verified"])
     still = supervisor.post(f"/api/v1/incidents/{ref}/status", json={"status": "closed"})
     assert still.status_code == 409 and len(still.get_json()["blocking"]) == 1
 
@@ -118,7 +119,8 @@ def test_wrong_types_and_shapes_are_400s_naming_the_field_and_change_nothing(as_
     supervisor = as_user("supervisor")
     for body, field in (({"root_cause_category": ["process"]}, "root_cause_category"),
                         ({"whys": "one"}, "whys"), ({"whys": [1, 2]}, "whys"),
-                        ({"witness_statements": [{"name": "A", "statement": "B", "taken_at": 5}]}, "witness_statements"),
+                        ({"witness_statements": [{"name": "A", "statement": "B", "taken_at": 5}]},
+                         "witness_statements"),
                         ({"witness_statements": {"name": "A"}}, "witness_statements"), ({"colour": "red"}, "colour")):
         answer = supervisor.put(f"/api/v1/incidents/{ref}/investigation", json=body)
         assert answer.status_code == 400 and field in answer.get_json()["fields"], body
@@ -161,7 +163,8 @@ def test_the_same_statements_sent_again_in_any_order_or_offset_change_nothing(as
     supervisor = as_user("supervisor")
     a = {"name": "Dock hand", "statement": "The pallet slid", "taken_at": "2026-03-02T19:00:00+10:00"}
     b = {"name": "Driver", "statement": "I reversed slowly"}
-    assert supervisor.put(f"/api/v1/incidents/{ref}/investigation", json={"witness_statements": [a, b]}).status_code == 200
+    assert supervisor.put(f"/api/v1/incidents/{ref}/investigation",
+                          json={"witness_statements": [a, b]}).status_code == 200
     entries = len(db.session.get(type(incident), incident.id).timeline)
     same = {**a, "taken_at": "2026-03-02T09:00:00Z"}  # the same moment, another offset
     assert supervisor.put(f"/api/v1/incidents/{ref}/investigation", json={"witness_statements": [b, same, b]}

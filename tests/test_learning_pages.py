@@ -282,7 +282,8 @@ def test_a_repeat_questions_only_actions_verified_before_the_later_incident_whic
             "due_date": (T0 + timedelta(days=3)).date().isoformat()}
     before = corrective.create(earlier, good, demo["supervisor"], utcnow())
     after = corrective.create(earlier, {**good, "title": "Grate"}, demo["supervisor"], utcnow())
-    for action, when in ((before, later.occurred_at - timedelta(days=1)), (after, later.occurred_at + timedelta(days=1))):
+    for action, when in ((before, later.occurred_at - timedelta(days=1)),
+                         (after, later.occurred_at + timedelta(days=1))):
         corrective.complete(action, "Done", [], demo["responder"], when)
         corrective.verify(action, True, None, demo["supervisor"], when)
     db.session.commit()

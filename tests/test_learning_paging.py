@@ -56,7 +56,8 @@ def test_a_published_review_is_not_paged_and_a_reopened_incident_pages_its_new_d
     incident_actions.change_status(incident, "resolved", None, supervisor, T0 + timedelta(hours=1))
     db.session.commit()
     assert page_reviews(T0 + timedelta(hours=25)) == 1
-    incident_actions.change_status(incident, "investigating", "the guard failed again", supervisor, T0 + timedelta(hours=26))
+    incident_actions.change_status(incident, "investigating", "the guard failed again",
+                                   supervisor, T0 + timedelta(hours=26))
     assert reviews.review_of(incident).due_at is None  # no resolution, no clock
     incident_actions.change_status(incident, "resolved", None, supervisor, T0 + timedelta(hours=30))
     db.session.commit()

@@ -1,5 +1,5 @@
 """The learning half's rules as pure functions (REFERENCE sections 2 and 7): no app, no database."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -21,7 +21,7 @@ from webapp.rules.learning import (
     wording_hints,
 )
 
-UTC = timezone.utc
+UTC = UTC
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
 
@@ -40,7 +40,8 @@ def test_when_a_review_is_required(severity, major, hipo, lasted, expected):
 
 def test_an_open_p2_needs_a_review_once_it_has_run_over_2_hours():
     assert review_required("P2", False, False, START, None, START + timedelta(hours=1)) is None
-    assert review_required("P2", False, False, START, None, START + timedelta(hours=3)) == "a P2 that lasted over 2 hours"
+    assert review_required("P2", False, False, START, None,
+                           START + timedelta(hours=3)) == "a P2 that lasted over 2 hours"
 
 
 def test_review_due_dates():

@@ -61,20 +61,48 @@ def test_stale_severity_and_role_forms_are_refused_too(as_user, demo):
     assert refreshed.severity == "P2" and refreshed.commander_id == demo["admin"].id
 
 
-def test_a_write_racing_another_is_refused_whole(as_user, demo, monkeypatch):
-    """Both requests read the incident before either wrote: the one that writes second finds the version
-    it read gone, and nothing of it is kept."""
-    incident = file_incident(demo)
-    db.session.commit()
-    real = actions.change_status
+def racing(monkeypatch, incident, times: int) -> None:
+    """Another request commits a status change between our reading the incident and our writing it, the
+    first `times` times we try."""
+    real, raced = actions.change_status, []
 
-    def racing(incident, *args, **kwargs):
-        with db.engine.begin() as other:  # another request commits its change between our read and write
-            other.execute(update(Incident).where(Incident.id == incident.id)
-                          .values(status="triaged", version=Incident.version + 1))
+    def change_status(incident, *args, **kwargs):
+        if len(raced) < times:
+            with db.engine.begin() as other:
+                other.execute(update(Incident).where(Incident.id == incident.id)
+                              .values(status="triaged", version=Incident.version + 1))
+            raced.append(True)
         return real(incident, *args, **kwargs)
 
-    monkeypatch.setattr(actions, "change_status", racing)
+    monkeypatch.setattr(actions, "change_status", change_status)
+
+
+def test_a_write_that_lost_a_race_is_done_again_on_what_is_there_now(as_user, demo, monkeypatch):
+    """Both requests read the incident before either wrote: the one writing second finds the version it
+    read gone; nothing of that attempt is kept, and it is done again on the incident as it is now (a move
+    that did not depend on what the person saw), so no change is ever made from a state already gone."""
+    incident = file_incident(demo)
+    db.session.commit()
+    racing(monkeypatch, incident, times=1)
+    answer = as_user("supervisor").post(f"/incidents/{incident.reference}/status", data={"status": "investigating"})
+    assert answer.status_code == 303
+    assert statuses(incident.id) == [("triaged", "investigating")]  # from what was there, not from "reported"
+
+
+def test_a_page_that_lost_a_race_is_refused_whole(as_user, demo, monkeypatch):
+    incident = file_incident(demo)
+    db.session.commit()
+    racing(monkeypatch, incident, times=1)
+    answer = as_user("supervisor").post(f"/incidents/{incident.reference}/status",
+                                        data={"status": "investigating", "was": "reported"})
+    assert answer.status_code == 409 and "is now triaged" in answer.get_data(as_text=True)
+    assert statuses(incident.id) == [] and db.session.get(Incident, incident.id).status == "triaged"
+
+
+def test_a_write_that_keeps_losing_races_is_refused_whole(as_user, demo, monkeypatch):
+    incident = file_incident(demo)
+    db.session.commit()
+    racing(monkeypatch, incident, times=99)
     answer = as_user("supervisor").post(f"/incidents/{incident.reference}/status", data={"status": "investigating"})
     assert answer.status_code == 409
     assert "Nothing you sent was changed" in answer.get_data(as_text=True)
@@ -123,11 +151,11 @@ def test_two_supervisors_at_once_one_wins_each_round_and_no_status_changes_twice
         etags = [call(secret)[1] for secret in secrets]
         start, answers = threading.Barrier(2), []
 
-        def change(secret, etag):
+        def change(secret, etag, start=start, answers=answers, target=target, round_=round_):
             start.wait()
             answers.append(call(secret, "POST", {"status": target, "reason": f"round {round_}"}, etag)[0])
 
-        threads = [threading.Thread(target=change, args=pair) for pair in zip(secrets, etags)]
+        threads = [threading.Thread(target=change, args=pair) for pair in zip(secrets, etags, strict=True)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -136,3 +164,24 @@ def test_two_supervisors_at_once_one_wins_each_round_and_no_status_changes_twice
     moves = statuses(incident.id)
     assert [target for _source, target in moves] == route
     assert len({source for source, _ in moves}) == len(route)  # never two changes from the same starting status
+
+
+def test_an_acknowledgement_that_races_another_write_still_acknowledges(as_user, demo, monkeypatch):
+    """A worker reminding about updates (it writes the incident too) must never cost a responder their
+    acknowledgement: it is done again on the incident as it is now."""
+    incident = file_incident(demo)
+    db.session.commit()
+    real, raced = actions.acknowledge, []
+
+    def acknowledge(incident, *args, **kwargs):
+        if not raced:
+            with db.engine.begin() as other:
+                other.execute(update(Incident).where(Incident.id == incident.id).values(version=Incident.version + 1))
+            raced.append(True)
+        return real(incident, *args, **kwargs)
+
+    monkeypatch.setattr(actions, "acknowledge", acknowledge)
+    answer = as_user("responder").post(f"/api/v1/incidents/{incident.reference}/acknowledge")
+    assert answer.status_code == 200 and raced
+    db.session.expire_all()
+    assert db.session.get(Incident, incident.id).acknowledged_at is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from helpers import file_incident
@@ -28,7 +28,7 @@ from webapp.rules.metrics import (
 )
 from webapp.sla.service import fill_due_times, incident_clocks, page_clocks
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.mark.parametrize("site", [None, "SYD", "MAN"])
@@ -201,7 +201,8 @@ def behind_sets(site_code: str | None, now: datetime) -> dict[str, set[str]]:
                 outcome = deadline_outcome(step.deadline, step.done_at, now)
                 if outcome:
                     add(f"figure=obligations&outcome={outcome}", incident)
-        for action in db.session.scalars(db.select(CorrectiveAction).where(CorrectiveAction.incident_id == incident.id)):
+        for action in db.session.scalars(db.select(CorrectiveAction)
+                                         .where(CorrectiveAction.incident_id == incident.id)):
             outcome = action_outcome(action.due_at, action.done_at, now)
             if outcome:
                 add(f"figure=actions&outcome={outcome}", incident)

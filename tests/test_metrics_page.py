@@ -18,7 +18,8 @@ def test_a_supervisor_reads_the_metrics_filtered_by_site_with_links_to_the_incid
     first, last = (now - timedelta(days=29)).date().isoformat(), now.date().isoformat()
     assert f"/incidents?severity=P1&amp;status=not_cancelled&amp;from={first}&amp;to={last}" in page
     only_syd = as_user("supervisor").get("/metrics?site=SYD").get_data(as_text=True)
-    assert "Incidents: 1" in only_syd and f"/incidents?severity=P4&amp;status=not_cancelled&amp;from={first}&amp;to={last}&amp;site=SYD" in only_syd
+    assert "Incidents: 1" in only_syd and (f"/incidents?severity=P4&amp;status=not_cancelled&amp;from={first}"
+                                           f"&amp;to={last}&amp;site=SYD") in only_syd
     assert "site=SYD" in only_syd and "/api/v1/incidents.csv?" in only_syd
     bad = as_user("supervisor").get("/metrics?from=soon")
     assert bad.status_code == 400 and "Showing the last 30 days" in bad.get_data(as_text=True)

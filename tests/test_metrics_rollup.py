@@ -3,7 +3,7 @@ incidents, every kind of change marks the days it moves so nothing is read stale
 is counted again once a deadline in it passes, and a change made while a day is counted is not lost."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from helpers import file_incident
@@ -21,7 +21,7 @@ from webapp.obligations.models import Obligation
 from webapp.organisation.models import Organisation
 from webapp.rules.metrics import DURATION_BOUNDS, bucket_range, duration_bucket, locate, rank
 
-UTC = timezone.utc
+UTC = UTC
 PERIOD = "/api/v1/metrics?from=2026-01-01&to=2026-02-28"
 
 

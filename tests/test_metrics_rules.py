@@ -1,5 +1,5 @@
 """REFERENCE section 8's definitions as pure functions."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -15,7 +15,7 @@ from webapp.rules.metrics import (
     summarise,
 )
 
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 DUE = NOW - timedelta(hours=1)
 
 

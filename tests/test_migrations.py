@@ -22,7 +22,8 @@ def test_migrations_match_the_models(database_url, tmp_path):
 
 def test_migrations_upgrade_and_downgrade_on_an_empty_database(tmp_path):
     from webapp import create_app
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}", "SECRET_KEY": "t", "VAPID_SUBJECT": VAPID_SUBJECT},
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}", "SECRET_KEY": "t",
+                      "VAPID_SUBJECT": VAPID_SUBJECT},
                      instance_path=str(tmp_path))
     with app.app_context():
         upgrade()

@@ -19,7 +19,8 @@ def app_config(smtp_server):
 def reminders():
     db.session.commit()
     return [(n.user.email.split("@")[0], n.about) for n in
-            db.session.scalars(db.select(Message).where(Message.about.is_not(None), Message.channel != "app").order_by(Message.id))]
+            db.session.scalars(db.select(Message).where(Message.about.is_not(None), Message.channel != "app")
+                               .order_by(Message.id))]
 
 
 def gdpr_breach(demo):
@@ -41,8 +42,10 @@ def test_a_72_hour_deadline_pages_supervisors_when_a_quarter_is_left_and_again_w
     assert page_deadlines(T0 + timedelta(hours=80)) == 0
     assert incident.timeline[-1].summary == "Paged Supervisor, Admin: GDPR: Notify the ICO: overdue by 30 min"
     work_once(T0 + timedelta(hours=80))  # the worker sends them (with the SLA breaches of the same pass)
-    assert sorted(m["To"] for m in smtp_server.messages if "GDPR" in subject(m)) == ["admin@test.example", "admin@test.example",
-                                                            "supervisor@test.example", "supervisor@test.example"]
+    assert sorted(m["To"] for m in smtp_server.messages if "GDPR" in subject(m)) == ["admin@test.example",
+                                                                                     "admin@test.example",
+                                                                                     "supervisor@test.example",
+                                                                                     "supervisor@test.example"]
     assert any(subject(m).startswith(f"[{incident.severity}] {incident.reference}: GDPR: Notify")
                for m in smtp_server.messages)
 

@@ -46,7 +46,8 @@ def test_the_api_shows_each_obligation_with_its_rule_deadline_status_and_reasons
 
 
 def test_correcting_the_aware_time_moves_open_deadlines_and_says_so(demo):
-    incident = file_incident(demo, site="SYD", what_happened=["injury", "environmental"], reached_drain_or_waterway=True)
+    incident = file_incident(demo, site="SYD", what_happened=["injury", "environmental"],
+                             reached_drain_or_waterway=True)
     mark_done(incident, one(incident, "AU-WHS:notify").id, T0 + timedelta(minutes=5), "SW-123", demo["supervisor"],
               T0 + timedelta(minutes=6))
     db.session.commit()
@@ -209,7 +210,8 @@ def test_the_regulator_asking_starts_the_written_notice_clock(as_user, demo):
 def test_the_nis2_final_report_is_due_a_month_after_the_notification(demo):
     Organisation.current().nis2_entity = True
     db.session.commit()
-    incident = file_incident(demo, site="SYD", what_happened=["service_outage"], treatment=None, service_impact="organisation")
+    incident = file_incident(demo, site="SYD", what_happened=["service_outage"], treatment=None,
+                             service_impact="organisation")
     made = T0 + timedelta(hours=20)
     mark_done(incident, one(incident, "EU-NIS2:notification").id, made, "CSIRT-9", demo["supervisor"],
               T0 + timedelta(days=1))
@@ -219,8 +221,10 @@ def test_the_nis2_final_report_is_due_a_month_after_the_notification(demo):
 
 def test_reporters_do_not_see_the_obligations_panel(as_user, demo):
     incident = file_incident(demo, site="SYD")
-    assert "Regulatory obligations" not in as_user("reporter").get(f"/incidents/{incident.reference}").get_data(as_text=True)
-    assert "Regulatory obligations" in as_user("responder").get(f"/incidents/{incident.reference}").get_data(as_text=True)
+    assert "Regulatory obligations" not in (as_user("reporter").get(f"/incidents/{incident.reference}")
+                                            .get_data(as_text=True))
+    assert "Regulatory obligations" in (as_user("responder").get(f"/incidents/{incident.reference}")
+                                        .get_data(as_text=True))
 
 
 def test_admins_can_review_the_rule_table_and_are_told_it_is_not_legal_advice(as_user, demo):

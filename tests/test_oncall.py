@@ -1,11 +1,11 @@
 """On-call rotations and overrides, across daylight-saving changes."""
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
 from webapp.escalation.oncall import Override, Rotation, Shift, handoff_at, on_call, upcoming
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def utc(*parts) -> datetime:

@@ -1,6 +1,6 @@
 """Teams, schedules, overrides and policies through the JSON API and the admin pages, and the
 supervisors' coverage warnings."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -55,8 +55,9 @@ def test_a_bad_schedule_names_what_is_wrong_and_saves_nothing(as_user, demo, cha
 
 def test_a_responder_covers_a_shift_for_themselves_and_only_themselves(app, as_user, demo, p1_policy):
     schedule_id = db.session.scalar(db.select(Schedule.id))
-    start = datetime.now(timezone.utc) - timedelta(minutes=1)
-    cover = {"user_id": demo["responder2"].id, "start": start.isoformat(), "end": (start + timedelta(hours=3)).isoformat()}
+    start = datetime.now(UTC) - timedelta(minutes=1)
+    cover = {"user_id": demo["responder2"].id, "start": start.isoformat(),
+             "end": (start + timedelta(hours=3)).isoformat()}
     responder2 = as_user("responder2")
     taken = responder2.post(f"/api/v1/schedules/{schedule_id}/overrides", json=cover)
     assert taken.status_code == 201
@@ -66,12 +67,13 @@ def test_a_responder_covers_a_shift_for_themselves_and_only_themselves(app, as_u
     app.config["MAIL_SERVER"] = "localhost"
     file_incident(demo)
     start_new(T0)
-    run_due(datetime.now(timezone.utc))
+    run_due(datetime.now(UTC))
     assert paged() == [("responder2", 0)]
     someone_else = {**cover, "user_id": demo["responder"].id}
     refused = responder2.post(f"/api/v1/schedules/{schedule_id}/overrides", json=someone_else)
     assert refused.status_code == 403 and "yourself" in refused.get_json()["fields"]["user_id"]
-    assert as_user("supervisor").post(f"/api/v1/schedules/{schedule_id}/overrides", json=someone_else).status_code == 201
+    assert as_user("supervisor").post(f"/api/v1/schedules/{schedule_id}/overrides",
+                                      json=someone_else).status_code == 201
     override_id = taken.get_json()["override_id"]
     assert as_user("responder").delete(f"/api/v1/schedules/{schedule_id}/overrides/{override_id}").status_code == 403
     assert responder2.delete(f"/api/v1/schedules/{schedule_id}/overrides/{override_id}").status_code == 204
@@ -84,7 +86,7 @@ def test_a_responder_covers_a_shift_for_themselves_and_only_themselves(app, as_u
 ])
 def test_a_bad_override_is_refused(as_user, demo, p1_policy, change, field):
     schedule_id = db.session.scalar(db.select(Schedule.id))
-    start = datetime.now(timezone.utc)
+    start = datetime.now(UTC)
     body = {"user_id": demo["responder"].id, "start": start.isoformat(),
             "end": (start + timedelta(hours=1)).isoformat(), **change}
     response = as_user("supervisor").post(f"/api/v1/schedules/{schedule_id}/overrides", json=body)
@@ -162,7 +164,7 @@ def test_the_on_call_page_shows_now_and_next_and_takes_cover_in_local_time(as_us
     done = responder2.post(f"/oncall/{schedule_id}/overrides", data=form, follow_redirects=True)
     assert "Responder2 is on call for Sydney responders" in done.get_data(as_text=True)
     override = db.session.get(Schedule, schedule_id).overrides[0]
-    assert override.start == start.astimezone(timezone.utc)  # read in the schedule's time zone
+    assert override.start == start.astimezone(UTC)  # read in the schedule's time zone
     assert override.user_id == demo["responder2"].id  # a responder's cover is always their own
     bad = responder2.post(f"/oncall/{schedule_id}/overrides", data={"start": "", "end": form["end"]})
     assert bad.status_code == 422 and "enter a date and time" in bad.get_data(as_text=True)
@@ -176,7 +178,8 @@ def test_admin_pages_build_a_policy_level_by_level(as_user, demo, p1_policy):
     assert "Added policy Spills" in created.get_data(as_text=True)
     policy = db.session.scalar(db.select(EscalationPolicy).filter_by(name="Spills"))
     admin.post(f"/admin/policies/{policy.id}/levels", data={"delay_minutes": "20",
-                                                            "targets": ["role:commander", f"user:{demo['supervisor'].id}"]})
+                                                            "targets": ["role:commander",
+                                                                        f"user:{demo['supervisor'].id}"]})
     admin.post(f"/admin/policies/{policy.id}/rules", data={"categories": ["environment"], "priority": "5"})
     page = admin.get("/admin/policies").get_data(as_text=True)
     assert "Page the incident commander, Supervisor, then wait 20 min for an acknowledgement" in page

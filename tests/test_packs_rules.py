@@ -1,12 +1,12 @@
 """Regulator packs as pure functions: for each notification, the facts the regulator's form asks for, filled
 from the incident, with what is still missing named (REFERENCE sections 5 and 6). No app, no database."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from webapp.rules.packs import GENERAL, Pack, PackFacts, local_time, pack_for, riddor_kinds, whs_incident_types
 
-UTC = timezone.utc
+UTC = UTC
 OCCURRED = datetime(2026, 8, 3, 3, 50, tzinfo=UTC)  # Mon 3 Aug 2026: 13:50 in Sydney, 04:50 in London
 AWARE = OCCURRED + timedelta(minutes=15)
 REPORTED = AWARE + timedelta(minutes=5)

@@ -1,11 +1,11 @@
 """Escalation policy steps: page, wait, go on; skip unreachable levels at once; repeat."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from webapp.escalation.policy import Level, Policy, PolicyRule, Position, Target, advance, choose_policy, coverage_gaps
 
-NOW = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 ON_CALL, SUPERVISOR, SAFETY, NO_PUSH = 1, 2, 3, 4
 
 

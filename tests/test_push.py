@@ -208,7 +208,8 @@ def test_the_phone_reports_delivery_and_a_confirmed_page_needs_no_email(app, dem
     alert = push_service.wait_for(1)[0].json()
     client = app.test_client()
     assert client.post("/api/v1/push/receipts", json={"receipt": alert["receipt"], "state": "shown"}).status_code == 200
-    assert client.post("/api/v1/push/receipts", json={"receipt": alert["receipt"], "state": "delivered"}).status_code == 200
+    assert client.post("/api/v1/push/receipts",
+                       json={"receipt": alert["receipt"], "state": "delivered"}).status_code == 200
     [page] = pages()
     assert page.state == "shown" and page.delivered_at and page.shown_at  # never steps back
     detail = as_user("supervisor").get(f"/incidents/{incident.reference}").get_data(as_text=True)

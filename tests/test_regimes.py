@@ -1,5 +1,5 @@
 """Regulatory regimes as pure functions: which apply, why, and each step's deadline (REFERENCE 6)."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -7,7 +7,7 @@ import pytest
 from webapp.common.calendar import add_business_days, add_local_days, add_months, is_business_day
 from webapp.obligations.regimes import REGIMES, Facts, plan
 
-UTC = timezone.utc
+UTC = UTC
 SYD, LON = ZoneInfo("Australia/Sydney"), ZoneInfo("Europe/London")
 AWARE = datetime(2026, 11, 18, 22, 0, tzinfo=UTC)  # Thursday 19 Nov 2026, 09:00 in Sydney
 OCCURRED = AWARE - timedelta(hours=1)

@@ -29,7 +29,8 @@ def test_follow_up_questions_carry_their_conditions_and_wait_hidden(as_user):
 
 
 def test_a_rejected_form_shows_the_questions_its_answers_asked(as_user):
-    page = as_user("reporter").post("/report", data=form_report(description="", treatment="medical")).get_data(as_text=True)
+    page = as_user("reporter").post("/report",
+                                    data=form_report(description="", treatment="medical")).get_data(as_text=True)
     treatment = re.search(r'<fieldset[^>]*id="q-treatment"[^>]*>', page).group(0)
     assert " hidden" not in treatment
     assert is_checked(page, "treatment", "medical")

@@ -19,7 +19,8 @@ def csrf_token(page: str) -> str:
 @pytest.mark.parametrize("app_config", [CSRF_ON])
 def test_forms_without_the_csrf_token_change_nothing(demo, as_user):
     client = as_user("supervisor")
-    client.post("/report", data={**form_report(), "csrf_token": csrf_token(client.get("/report").get_data(as_text=True))})
+    client.post("/report", data={**form_report(),
+                                 "csrf_token": csrf_token(client.get("/report").get_data(as_text=True))})
     [incident] = db.session.scalars(db.select(Incident)).all()
     response = client.post(f"/incidents/{incident.reference}/notes", data={"note": "forged"})
     assert response.status_code == 400
@@ -31,7 +32,8 @@ def test_forms_without_the_csrf_token_change_nothing(demo, as_user):
 @pytest.mark.parametrize("app_config", [CSRF_ON])
 def test_htmx_requests_carry_the_token_in_a_header(demo, as_user):
     client = as_user("responder")
-    client.post("/report", data={**form_report(), "csrf_token": csrf_token(client.get("/report").get_data(as_text=True))})
+    client.post("/report", data={**form_report(),
+                                 "csrf_token": csrf_token(client.get("/report").get_data(as_text=True))})
     page = client.get("/incidents").get_data(as_text=True)
     token = csrf_token(page)
     response = client.post("/incidents/INC-000001/notes", data={"note": "via htmx"},
@@ -89,7 +91,8 @@ def test_session_cookie_is_secure_httponly_samesite(client, demo):
 
 
 def test_passwords_are_stored_hashed(demo, runner):
-    result = runner.invoke(args=["create-user", "new@test.example", "--role", "reporter", "--password", "kettle-moss-quarry-9"])
+    result = runner.invoke(args=["create-user", "new@test.example", "--role", "reporter",
+                                 "--password", "kettle-moss-quarry-9"])
     assert result.exit_code == 0
     from webapp.auth.models import User
     user = User.by_email("new@test.example")
@@ -109,7 +112,8 @@ def test_login_goes_only_to_same_site_next_urls(client, demo):
     ok = client.post("/login?next=/reports/mine", data={"email": "reporter@test.example", "password": PASSWORD})
     assert ok.headers["Location"] == "/reports/mine"
     client.post("/logout")
-    evil = client.post("/login?next=https://evil.example/", data={"email": "reporter@test.example", "password": PASSWORD})
+    evil = client.post("/login?next=https://evil.example/",
+                       data={"email": "reporter@test.example", "password": PASSWORD})
     assert evil.headers["Location"] == "/report"
 
 
@@ -147,8 +151,10 @@ def test_expired_session_sends_htmx_to_the_login_page(client, demo):
 
 def test_secret_key_is_generated_once_and_kept_in_instance(tmp_path, database_url):
     from webapp import create_app
-    first = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "VAPID_SUBJECT": VAPID_SUBJECT}, instance_path=str(tmp_path / "inst"))
-    second = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "VAPID_SUBJECT": VAPID_SUBJECT}, instance_path=str(tmp_path / "inst"))
+    first = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "VAPID_SUBJECT": VAPID_SUBJECT},
+                       instance_path=str(tmp_path / "inst"))
+    second = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "VAPID_SUBJECT": VAPID_SUBJECT},
+                        instance_path=str(tmp_path / "inst"))
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert len(first.config["SECRET_KEY"]) >= 40
     assert (tmp_path / "inst" / "secret_key").stat().st_mode & 0o077 == 0
@@ -166,7 +172,8 @@ def test_users_change_their_own_password(client, demo):
                                                    "confirm": "a-long-new-one"}).status_code == 303
     client.post("/logout")
     assert client.post("/login", data={"email": "reporter@test.example", "password": PASSWORD}).status_code == 401
-    assert client.post("/login", data={"email": "reporter@test.example", "password": "a-long-new-one"}).status_code == 302
+    assert client.post("/login", data={"email": "reporter@test.example",
+                                       "password": "a-long-new-one"}).status_code == 302
 
 
 def test_admin_resets_a_password_shown_once(as_user, demo, client):

@@ -1,6 +1,6 @@
 """SLA clocks: targets per severity (editable), business days, severity changes, the queue, paging."""
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -33,7 +33,8 @@ def test_default_targets_with_business_days_over_a_weekend_and_a_holiday():
 def test_an_organisation_changes_its_targets_and_bad_ones_are_refused(as_user, demo):
     admin = as_user("admin")
     form = {f"{s}-{c}": v for s, t in {"P1": ("10m", "2h"), "P2": ("1h", "8h"), "P3": ("4h", "3bd"),
-                                        "P4": ("1bd", "5bd")}.items() for c, v in zip(("response", "resolution"), t, strict=True)}
+                                        "P4": ("1bd", "5bd")}.items()
+            for c, v in zip(("response", "resolution"), t, strict=True)}
     assert admin.post("/admin/sla", data=form).status_code == 303
     assert Organisation.current().sla_targets == {"P1": {"response": "10m", "resolution": "2h"}}
     bad = admin.post("/admin/sla", data={**form, "P3-resolution": "three days"})
@@ -87,11 +88,11 @@ def test_near_breaches_and_breaches_are_paged_once_each(app, demo):
     actions.acknowledge(incident, demo["responder"], T0 + timedelta(minutes=16))
     db.session.commit()
     assert page_clocks(T0 + timedelta(hours=3, minutes=1)) == 1  # the resolution clock runs on: near
-    assert page_clocks(datetime.now(timezone.utc) + timedelta(days=1)) == 1  # resolution breached, once
+    assert page_clocks(datetime.now(UTC) + timedelta(days=1)) == 1  # resolution breached, once
 
 
 def test_a_clock_says_when_it_next_turns():
-    reported = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    reported = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     response, resolution = clocks(severity="P1", reported_at=reported, acknowledged_at=None, resolved_at=None,
                                   zone="UTC", jurisdiction="UK")
     assert response.next_change(reported, 0.2, reported) == reported + timedelta(minutes=12)  # near
@@ -131,7 +132,8 @@ def test_what_moves_the_clocks_has_the_worker_look_again(as_user, demo):
     assert check_at(incident) == T0 + timedelta(hours=3)
     # New targets: every open incident is looked at again.
     form = {f"{s}-{c}": v for s, t in {"P1": ("10m", "2h"), "P2": ("1h", "8h"), "P3": ("4h", "3bd"),
-                                        "P4": ("1bd", "5bd")}.items() for c, v in zip(("response", "resolution"), t, strict=True)}
+                                        "P4": ("1bd", "5bd")}.items()
+            for c, v in zip(("response", "resolution"), t, strict=True)}
     assert as_user("admin").post("/admin/sla", data=form).status_code == 303
     assert check_at(incident) is None
     page_clocks(T0 + timedelta(minutes=22))

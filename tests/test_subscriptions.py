@@ -38,9 +38,11 @@ PUBLIC_DNS = {"fcm.googleapis.com": ["142.250.70.170", "2404:6800:4006:80a::200a
     ("10.0.0.8", "private"), ("172.16.5.4", "private"), ("192.168.1.1", "private"), ("fd00::1", "private"),
     ("100.64.0.1", "private"),  # shared address space (carrier-grade NAT)
     ("127.0.0.1", "loopback"), ("::1", "loopback"), ("::ffff:127.0.0.1", "loopback"),  # IPv4-mapped
-    ("169.254.169.254", "link-local (cloud metadata lives there)"), ("fe80::1", "link-local (cloud metadata lives there)"),
+    ("169.254.169.254", "link-local (cloud metadata lives there)"),
+    ("fe80::1", "link-local (cloud metadata lives there)"),
     ("224.0.0.1", "multicast"), ("ff02::1", "multicast"),
-    ("0.0.0.0", "unspecified (this machine)"), ("::", "unspecified (this machine)"), ("240.0.0.1", "private"), ("64:ff9b::a00:1", "private"),  # NAT64 of 10.0.0.1
+    ("0.0.0.0", "unspecified (this machine)"), ("::", "unspecified (this machine)"), ("240.0.0.1", "private"),
+    ("64:ff9b::a00:1", "private"),  # NAT64 of 10.0.0.1
 ])
 def test_addresses_are_told_apart(address, kind):
     assert address_kind(address) == kind

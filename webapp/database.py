@@ -1,9 +1,12 @@
 """Database glue: a UTC datetime column type, claiming rows for a worker, and SQLite pragmas."""
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import DateTime, TypeDecorator
 
 from .extensions import db
@@ -11,7 +14,29 @@ from .extensions import db
 
 def utcnow() -> datetime:
     """The current time, aware, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
+
+
+ATTEMPTS = 3
+T = TypeVar("T")
+
+
+def commit_retrying(work: Callable[[], T]) -> T:
+    """Do `work` and commit. When another transaction changed a row `work` changed since it was read (a
+    versioned row: StaleDataError), roll back and do it again on what is there now, up to ATTEMPTS times.
+    For changes that do not depend on what the person saw (an acknowledgement, a note, a status move by
+    the API without If-Match): they are applied in turn, never on a state already gone. A change made on
+    a state the person saw checks that state itself and is refused (a Conflict)."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            done = work()
+            db.session.commit()
+            return done
+        except StaleDataError:
+            db.session.rollback()
+            if attempt == ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 class UTCDateTime(TypeDecorator):
@@ -25,10 +50,10 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value, dialect):
-        return None if value is None else value.replace(tzinfo=timezone.utc)
+        return None if value is None else value.replace(tzinfo=UTC)
 
 
 def claim_rows(query):

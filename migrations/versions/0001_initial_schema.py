@@ -1,13 +1,12 @@
 """initial schema: organisation, sites, users, tokens, incidents, timeline
 
 Revision ID: 9ac14f4f991c
-Revises: 
+Revises:
 Create Date: 2026-11-22 06:11:23.256046
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '9ac14f4f991c'
@@ -107,7 +106,8 @@ def upgrade():
     op.create_table('incident_category',
     sa.Column('incident_id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=30), nullable=False),
-    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_incident_category_incident_id_incident'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_incident_category_incident_id_incident'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('incident_id', 'name', name=op.f('pk_incident_category'))
     )
     op.create_table('timeline_entry',

@@ -5,9 +5,8 @@ Revises: 9ac14f4f991c
 Create Date: 2026-11-22 06:28:59.736273
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c5a91772dc5b'

@@ -5,9 +5,8 @@ Revises: c5a91772dc5b
 Create Date: 2026-11-22 07:25:26.345864
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '7d270f19c1f1'
@@ -40,7 +39,8 @@ def upgrade():
     sa.Column('sites', sa.JSON(), nullable=True),
     sa.Column('categories', sa.JSON(), nullable=True),
     sa.Column('severities', sa.JSON(), nullable=True),
-    sa.ForeignKeyConstraint(['policy_id'], ['escalation_policy.id'], name=op.f('fk_policy_choice_policy_id_escalation_policy')),
+    sa.ForeignKeyConstraint(['policy_id'], ['escalation_policy.id'],
+                            name=op.f('fk_policy_choice_policy_id_escalation_policy')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_policy_choice'))
     )
     op.create_table('policy_level',
@@ -48,7 +48,8 @@ def upgrade():
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('delay_minutes', sa.Integer(), nullable=False),
     sa.Column('targets', sa.JSON(), nullable=False),
-    sa.ForeignKeyConstraint(['policy_id'], ['escalation_policy.id'], name=op.f('fk_policy_level_policy_id_escalation_policy')),
+    sa.ForeignKeyConstraint(['policy_id'], ['escalation_policy.id'],
+                            name=op.f('fk_policy_level_policy_id_escalation_policy')),
     sa.PrimaryKeyConstraint('policy_id', 'position', name=op.f('pk_policy_level'))
     )
     op.create_table('schedule_member',
@@ -82,7 +83,8 @@ def upgrade():
     sa.Column('warnings', sa.JSON(), nullable=False),
     sa.Column('started_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_escalation_incident_id_incident')),
-    sa.ForeignKeyConstraint(['policy_id'], ['escalation_policy.id'], name=op.f('fk_escalation_policy_id_escalation_policy')),
+    sa.ForeignKeyConstraint(['policy_id'], ['escalation_policy.id'],
+                            name=op.f('fk_escalation_policy_id_escalation_policy')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_escalation')),
     sa.UniqueConstraint('incident_id', name=op.f('uq_escalation_incident_id'))
     )

@@ -5,9 +5,8 @@ Revises: 7d270f19c1f1
 Create Date: 2026-11-22 07:29:27.952391
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'f69fa7ffa5d6'

@@ -5,9 +5,8 @@ Revises: f69fa7ffa5d6
 Create Date: 2026-11-22 07:38:27.889294
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd7027f5200c1'

@@ -5,9 +5,8 @@ Revises: d7027f5200c1
 Create Date: 2026-11-22 17:54:39.074206
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0006_web_push"
@@ -45,7 +44,8 @@ def upgrade():
         batch_op.add_column(sa.Column('fallback_at', sa.DateTime(), nullable=True))
         batch_op.create_index(batch_op.f('ix_notification_page_key'), ['page_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_notification_subscription_id'), ['subscription_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_notification_subscription_id_push_subscription'), 'push_subscription', ['subscription_id'], ['id'], ondelete='SET NULL')
+        batch_op.create_foreign_key(batch_op.f('fk_notification_subscription_id_push_subscription'),
+                                    'push_subscription', ['subscription_id'], ['id'], ondelete='SET NULL')
 
 
 def downgrade():

@@ -5,9 +5,8 @@ Revises: 0006_web_push
 Create Date: 2026-11-22 18:15:14.138255
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0007_teams'
@@ -32,11 +31,13 @@ def upgrade():
     )
     with op.batch_alter_table('escalation_policy', schema=None) as batch_op:
         batch_op.add_column(sa.Column('team_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_escalation_policy_team_id_team'), 'team', ['team_id'], ['id'], ondelete='SET NULL')
+        batch_op.create_foreign_key(batch_op.f('fk_escalation_policy_team_id_team'), 'team', ['team_id'], ['id'],
+                                    ondelete='SET NULL')
 
     with op.batch_alter_table('schedule', schema=None) as batch_op:
         batch_op.add_column(sa.Column('team_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_schedule_team_id_team'), 'team', ['team_id'], ['id'], ondelete='SET NULL')
+        batch_op.create_foreign_key(batch_op.f('fk_schedule_team_id_team'), 'team', ['team_id'], ['id'],
+                                    ondelete='SET NULL')
 
 
 def downgrade():

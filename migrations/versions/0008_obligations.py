@@ -5,9 +5,8 @@ Revises: 0007_teams
 Create Date: 2026-11-22 18:39:42.108849
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0008_obligations'
@@ -38,7 +37,8 @@ def upgrade():
     sa.Column('nearly_paged_at', sa.DateTime(), nullable=True),
     sa.Column('overdue_paged_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['decided_by_id'], ['user.id'], name=op.f('fk_obligation_decided_by_id_user')),
-    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_obligation_incident_id_incident'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_obligation_incident_id_incident'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_obligation')),
     sa.UniqueConstraint('incident_id', 'regime', 'step', name=op.f('uq_obligation_incident_id'))
     )

@@ -5,9 +5,8 @@ Revises: 0008_obligations
 Create Date: 2026-11-22 19:00:11.373380
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0009_sla'
@@ -23,7 +22,8 @@ def upgrade():
     sa.Column('kind', sa.String(length=10), nullable=False),
     sa.Column('severity', sa.String(length=2), nullable=False),
     sa.Column('at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_clock_alert_incident_id_incident'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_clock_alert_incident_id_incident'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('incident_id', 'clock', 'kind', 'severity', name=op.f('pk_clock_alert'))
     )
     with op.batch_alter_table('organisation', schema=None) as batch_op:

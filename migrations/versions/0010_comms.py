@@ -5,9 +5,8 @@ Revises: 0009_sla
 Create Date: 2026-11-22 19:04:32.311848
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0010_comms'
@@ -30,7 +29,8 @@ def upgrade():
     sa.Column('email_next_at', sa.DateTime(), nullable=True),
     sa.Column('email_error', sa.String(length=500), nullable=True),
     sa.ForeignKeyConstraint(['author_id'], ['user.id'], name=op.f('fk_status_update_author_id_user')),
-    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_status_update_incident_id_incident'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_status_update_incident_id_incident'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_status_update'))
     )
     with op.batch_alter_table('status_update', schema=None) as batch_op:

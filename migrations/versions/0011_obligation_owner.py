@@ -5,9 +5,8 @@ Revises: 0010_comms
 Create Date: 2026-11-22 20:50:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0011_obligation_owner'
 down_revision = '0010_comms'

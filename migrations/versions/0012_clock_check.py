@@ -5,9 +5,8 @@ Revises: 0011_obligation_owner
 Create Date: 2026-11-22 21:10:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0012_clock_check'
 down_revision = '0011_obligation_owner'

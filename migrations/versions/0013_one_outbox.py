@@ -14,11 +14,10 @@ Create Date: 2026-11-26 10:00:00
 import hashlib
 import json
 import re
-from datetime import timezone
+from datetime import UTC
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0013_one_outbox'
 down_revision = '0012_clock_check'
@@ -100,7 +99,8 @@ def upgrade():
     sa.Column('acked_at', sa.DateTime(), nullable=True),
     sa.Column('fallback_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_message_incident_id_incident')),
-    sa.ForeignKeyConstraint(['subscription_id'], ['push_subscription.id'], name=op.f('fk_message_subscription_id_push_subscription'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['subscription_id'], ['push_subscription.id'],
+                            name=op.f('fk_message_subscription_id_push_subscription'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_message_user_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_message')),
     sa.UniqueConstraint('key', name=op.f('uq_message_key'))
@@ -124,7 +124,7 @@ def upgrade():
                                 .order_by(STATUS_UPDATE.c.id)))
     for update in updates:
         state = {'sending': 'pending'}.get(update.email_state, update.email_state)
-        at = update.at.replace(tzinfo=timezone.utc).isoformat()
+        at = update.at.replace(tzinfo=UTC).isoformat()
         for address in (update.recipients if not isinstance(update.recipients, str) else json.loads(update.recipients)):
             recipient = 'a' + hashlib.sha256(address.lower().encode()).hexdigest()[:16]
             group = f'stakeholder:upd{update.id}:{recipient}'
@@ -215,7 +215,8 @@ def downgrade():
     sa.Column('about', sa.String(length=300), nullable=True),
     sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_notification_incident_id_incident')),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_notification_user_id_user')),
-    sa.ForeignKeyConstraint(['subscription_id'], ['push_subscription.id'], name=op.f('fk_notification_subscription_id_push_subscription'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['subscription_id'], ['push_subscription.id'],
+                            name=op.f('fk_notification_subscription_id_push_subscription'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notification')),
     sa.UniqueConstraint('key', name=op.f('uq_notification_key'))
     )

@@ -1,13 +1,13 @@
-"""the learning half: investigations and witness statements, post-incident reviews, corrective actions with photos, lessons shared with a site; high-potential incidents
+"""the learning half: investigations and witness statements, post-incident reviews, corrective actions with photos,
+lessons shared with a site; high-potential incidents
 
 Revision ID: 0014_learning
 Revises: 0013_one_outbox
 Create Date: 2026-11-26 17:23:46.615610
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0014_learning'
@@ -45,9 +45,11 @@ def upgrade():
     sa.Column('overdue_paged_for', sa.DateTime(), nullable=True),
     sa.Column('escalated_for', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_corrective_action_created_by_id_user')),
-    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_corrective_action_incident_id_incident'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_corrective_action_incident_id_incident'),
+                            ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['owner_id'], ['user.id'], name=op.f('fk_corrective_action_owner_id_user')),
-    sa.ForeignKeyConstraint(['questioned_by_id'], ['incident.id'], name=op.f('fk_corrective_action_questioned_by_id_incident')),
+    sa.ForeignKeyConstraint(['questioned_by_id'], ['incident.id'],
+                            name=op.f('fk_corrective_action_questioned_by_id_incident')),
     sa.ForeignKeyConstraint(['verified_by_id'], ['user.id'], name=op.f('fk_corrective_action_verified_by_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_corrective_action'))
     )
@@ -66,7 +68,8 @@ def upgrade():
     sa.Column('contributing_factors', sa.JSON(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('updated_by_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_investigation_incident_id_incident'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_investigation_incident_id_incident'),
+                            ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['updated_by_id'], ['user.id'], name=op.f('fk_investigation_updated_by_id_user')),
     sa.PrimaryKeyConstraint('incident_id', name=op.f('pk_investigation'))
     )
@@ -97,7 +100,8 @@ def upgrade():
     sa.Column('nearly_paged_for', sa.DateTime(), nullable=True),
     sa.Column('overdue_paged_for', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['author_id'], ['user.id'], name=op.f('fk_review_author_id_user')),
-    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_review_incident_id_incident'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_review_incident_id_incident'),
+                            ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['published_by_id'], ['user.id'], name=op.f('fk_review_published_by_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_review')),
     sa.UniqueConstraint('incident_id', name=op.f('uq_review_incident_id'))
@@ -115,7 +119,8 @@ def upgrade():
     sa.Column('added_by_id', sa.Integer(), nullable=True),
     sa.Column('added_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['added_by_id'], ['user.id'], name=op.f('fk_witness_statement_added_by_id_user')),
-    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_witness_statement_incident_id_incident'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_witness_statement_incident_id_incident'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_witness_statement')),
     sa.UniqueConstraint('incident_id', 'digest', name=op.f('uq_witness_statement_incident_id'))
     )
@@ -126,7 +131,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('action_id', sa.Integer(), nullable=False),
     sa.Column('evidence_id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['action_id'], ['corrective_action.id'], name=op.f('fk_action_photo_action_id_corrective_action'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['action_id'], ['corrective_action.id'],
+                            name=op.f('fk_action_photo_action_id_corrective_action'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['evidence_id'], ['evidence.id'], name=op.f('fk_action_photo_evidence_id_evidence')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_action_photo')),
     sa.UniqueConstraint('action_id', 'evidence_id', name=op.f('uq_action_photo_action_id'))
@@ -140,7 +146,8 @@ def upgrade():
     sa.Column('incident_id', sa.Integer(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('published_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_lesson_incident_id_incident'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_lesson_incident_id_incident'),
+                            ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['review_id'], ['review.id'], name=op.f('fk_lesson_review_id_review'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_lesson'))
     )
@@ -156,7 +163,8 @@ def upgrade():
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('sent_by_id', sa.Integer(), nullable=False),
     sa.Column('sent_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['lesson_id'], ['lesson.id'], name=op.f('fk_lesson_share_lesson_id_lesson'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['lesson_id'], ['lesson.id'], name=op.f('fk_lesson_share_lesson_id_lesson'),
+                            ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['sent_by_id'], ['user.id'], name=op.f('fk_lesson_share_sent_by_id_user')),
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_lesson_share_site_id_site')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_lesson_share')),
@@ -170,7 +178,8 @@ def upgrade():
     sa.Column('share_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('read_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['share_id'], ['lesson_share.id'], name=op.f('fk_lesson_read_share_id_lesson_share'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['share_id'], ['lesson_share.id'], name=op.f('fk_lesson_read_share_id_lesson_share'),
+                            ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_lesson_read_user_id_user')),
     sa.PrimaryKeyConstraint('share_id', 'user_id', name=op.f('pk_lesson_read'))
     )

@@ -5,9 +5,8 @@ Revises: 0014_learning
 Create Date: 2026-11-26 17:48:07.049470
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0015_site_hours'

@@ -8,8 +8,8 @@ Create Date: 2026-11-26 20:10:00
 Existing incidents get their due times when a worker next starts (sla.service.fill_due_times): they need
 the sites' business-day calendars, which SQL does not have.
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0016_clock_due_times'
 down_revision = '0015_site_hours'

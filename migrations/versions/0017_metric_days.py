@@ -8,8 +8,8 @@ Create Date: 2026-11-26 23:50:00
 The durations of existing incidents are filled in here; the days are counted by the worker (a week of
 a site a pass), and until a day is counted the metrics count it from the incidents.
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0017_metric_days'
 down_revision = '0016_clock_due_times'

@@ -7,8 +7,8 @@ Create Date: 2026-11-27 00:10:00
 
 Browsers signed in before this upgrade carry no session secret: they are asked to sign in again.
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0018_login_sessions'
 down_revision = '0017_metric_days'

@@ -5,8 +5,8 @@ Revision ID: 0019_incident_version
 Revises: 0018_login_sessions
 Create Date: 2026-11-27 00:40:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0019_incident_version'
 down_revision = '0018_login_sessions'

@@ -11,7 +11,8 @@ pytestmark = pytest.mark.browser
 PAGES = {
     "reporter": ["/report", "/reports/mine", "/incidents/INC-000001", "/actions", "/lessons"],
     "supervisor": ["/incidents", "/incidents/INC-000001", "/incidents/INC-000001/answers", "/alerts",
-                   "/account/alerts", "/oncall", "/incidents/INC-000001/investigation", "/actions/1", "/incidents/INC-000001/review",
+                   "/account/alerts", "/oncall", "/incidents/INC-000001/investigation", "/actions/1",
+                   "/incidents/INC-000001/review",
                    "/incidents/INC-000001/review/print", "/incidents/INC-000001/report", "/incidents/INC-000001/packs",
                    "/actions", "/reviews", "/lessons", "/structural-issues",
                    "/metrics"],

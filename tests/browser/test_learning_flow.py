@@ -172,5 +172,6 @@ def test_on_site_the_investigation_reads_offline_and_a_statement_waits_for_signa
                timeout=30)
     db.session.commit()
     statements = investigation.statements_of(incident)
-    assert [(s.name, s.statement) for s in statements] == [("Forklift driver", "The plate moved as I reversed onto it.")]
+    assert [(s.name, s.statement) for s in statements] == [("Forklift driver",
+                                                            "The plate moved as I reversed onto it.")]
     context.close()

@@ -275,7 +275,8 @@ def test_a_rejected_report_can_be_edited_and_sent_again(browser, live_server):
     expect(page.get_by_label("Describe what happened")).to_have_value("Frayed sling on the gantry crane")
     expect(page.locator("#submit-status")).to_contain_text("sling.jpg is not an image")
     page.get_by_role("button", name="Remove photo 1").click()
-    page.set_input_files("#photo_files", [{"name": "sling-2.jpg", "mimeType": "image/jpeg", "buffer": photo((90, 90, 200))}])
+    page.set_input_files("#photo_files", [{"name": "sling-2.jpg", "mimeType": "image/jpeg",
+                                           "buffer": photo((90, 90, 200))}])
     page.get_by_role("button", name="Submit report").tap()
     expect(page.get_by_role("heading", name="Report sent")).to_be_visible()
     [incident] = incidents()
@@ -318,7 +319,8 @@ def test_photos_added_to_an_incident_offline_arrive_when_the_signal_returns(phon
     attach = page.get_by_role("button", name="Attach chosen photos")
     expect(attach).to_be_hidden()  # nothing chosen yet
     later = photo((120, 120, 20))
-    page.set_input_files(f"#add-photos-{incident.id}", [{"name": "rung.jpg", "mimeType": "image/jpeg", "buffer": later}])
+    page.set_input_files(f"#add-photos-{incident.id}", [{"name": "rung.jpg", "mimeType": "image/jpeg",
+                                                         "buffer": later}])
     page.get_by_role("button", name="Attach chosen photos").tap()
     expect(page.get_by_text("the photos will be added when there is signal")).to_be_visible()
     assert incidents()[0].photos == []

@@ -1,6 +1,6 @@
 """A supervisor on a tablet works a major incident: status updates to the customer, the answers
 corrected through the guided questions, and an owner for a regulatory notification."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from helpers import browser_log_in, file_incident, subject
@@ -37,16 +37,18 @@ def test_a_customer_update_is_posted_from_the_composer_and_emailed(browser, live
     expect(page.locator(".major")).to_contain_text("Major incident")
     expect(page.locator(".major")).to_contain_text("Next status update")
     page.get_by_label("Audience").select_option(label="Customers (emailed to 1)")
-    page.get_by_role("textbox", name="Status update").fill("Injured worker taken to hospital; the loading bay is closed.")
+    page.get_by_role("textbox", name="Status update").fill("Injured worker taken to hospital; "
+                                                           "the loading bay is closed.")
     page.get_by_role("button", name="Post update").click()
     updates = page.locator("ol.updates")
     expect(updates).to_contain_text("Injured worker taken to hospital; the loading bay is closed.")
     expect(updates).to_contain_text("emailing")
-    expect(page.get_by_role("textbox", name="Status update")).to_have_value("")  # the composer is fresh for the next one
+    # the composer is fresh for the next one
+    expect(page.get_by_role("textbox", name="Status update")).to_have_value("")
     expect(page.locator(".timeline")).to_contain_text("Status update (customers): Injured worker taken")
     expect(page.locator(".major .countdown")).to_have_text("due in 59 min")  # the next one, an hour on
 
-    assert deliver_due(datetime.now(timezone.utc)) == 1  # what the worker does on its next pass
+    assert deliver_due(datetime.now(UTC)) == 1  # what the worker does on its next pass
     [message] = smtp_server.messages
     assert message["To"] == "ops@customer.example" and incident.reference in subject(message)
     page.reload()

@@ -1,8 +1,8 @@
 """The incident list as CSV rows: one row per incident with what a spreadsheet user needs."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Iterable, Iterator
 
 from ..incidents.models import INCIDENT_ROLES, Incident
 from ..rules.metrics import clock_outcome

@@ -20,7 +20,7 @@ from ..auth.security import (
 from ..common.csvtext import csv_lines
 from ..common.errors import ActionRefused, Conflict, Invalid
 from ..common.http import json_api, json_body
-from ..database import utcnow
+from ..database import commit_retrying, utcnow
 from ..extensions import db
 from ..incidents import actions
 from ..incidents.lifecycle import ALL_STATUSES
@@ -103,9 +103,11 @@ def change_status(reference: str):
         raise Invalid({"status": f"must be one of: {', '.join(ALL_STATUSES)}"})
     if body.get("reason") is not None and not isinstance(body["reason"], str):
         raise Invalid({"reason": "must be text"})
-    _unless_changed(incident)
-    actions.change_status(incident, body["status"], body.get("reason"), current_user, utcnow())
-    db.session.commit()
+    def move() -> None:
+        _unless_changed(incident)  # on each attempt: with If-Match, a race lost is a Conflict, not a retry
+        actions.change_status(incident, body["status"], body.get("reason"), current_user, utcnow())
+
+    commit_retrying(move)
     return jsonify({**incident.to_json(), **learning_summary(incident, utcnow(), current_user)})
 
 
@@ -115,8 +117,7 @@ def acknowledge(reference: str):
     """Acknowledge as the token's owner, the same as the page's button (the first stamps acknowledged_at,
     later ones go on the timeline)."""
     incident = visible_incident(reference)
-    actions.acknowledge(incident, current_user, utcnow())
-    db.session.commit()
+    commit_retrying(lambda: actions.acknowledge(incident, current_user, utcnow()))
     return jsonify(incident.to_json())
 
 

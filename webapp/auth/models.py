@@ -56,7 +56,7 @@ class User(UserMixin, db.Model):
         return email.strip().lower()
 
     @classmethod
-    def by_email(cls, email: str) -> "User | None":
+    def by_email(cls, email: str) -> User | None:
         return db.session.scalar(db.select(cls).filter_by(email=cls.normalise_email(email)))
 
     def to_json(self) -> dict:
@@ -81,7 +81,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
     @classmethod
-    def issue(cls, user: User, name: str) -> tuple["ApiToken", str]:
+    def issue(cls, user: User, name: str) -> tuple[ApiToken, str]:
         """Create a token for `user`; the secret is returned once and only its hash is kept."""
         secret = "fit_" + secrets.token_urlsafe(32)
         token = cls(name=name, user=user, token_hash=hash_token(secret), prefix=secret[:10])
@@ -89,7 +89,7 @@ class ApiToken(db.Model):
         return token, secret
 
     @classmethod
-    def authenticate(cls, secret: str) -> "ApiToken | None":
+    def authenticate(cls, secret: str) -> ApiToken | None:
         """The live token with this secret whose owner is active, or None."""
         token = db.session.scalar(db.select(cls).filter_by(token_hash=hash_token(secret)))
         if token is None or token.revoked_at is not None or not token.user.active:
@@ -114,12 +114,12 @@ class LoginSession(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @classmethod
-    def open(cls, user: User, now: datetime) -> tuple["LoginSession", str]:
+    def open(cls, user: User, now: datetime) -> tuple[LoginSession, str]:
         secret = secrets.token_urlsafe(32)
         row = cls(digest=hash_token(secret), user_id=user.id, started_at=now, seen_at=now)
         db.session.add(row)
         return row, secret
 
     @classmethod
-    def find(cls, secret: str) -> "LoginSession | None":
+    def find(cls, secret: str) -> LoginSession | None:
         return db.session.scalar(db.select(cls).filter_by(digest=hash_token(secret))) if secret else None

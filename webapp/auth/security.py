@@ -1,9 +1,9 @@
 """Security by default: who may call what, who is logged in, and the response headers."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
-from typing import Callable
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, g, jsonify, redirect, request, url_for

@@ -8,7 +8,7 @@ Local midnights are built in the zone, so a daylight-saving change in between mo
 from __future__ import annotations
 
 import calendar as _calendar
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -52,7 +52,7 @@ def add_business_days(start: datetime, days: int, zone: str, jurisdiction: str) 
         day += timedelta(days=1)
         if is_business_day(day, jurisdiction):
             counted += 1
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(timezone.utc)
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
 
 
 def add_months(start: datetime, months: int) -> datetime:
@@ -68,4 +68,4 @@ def add_local_days(start: datetime, days: int, zone: str) -> datetime:
     tz = ZoneInfo(zone)
     local = start.astimezone(tz)
     return datetime.combine(local.date() + timedelta(days=days), local.time().replace(tzinfo=None),
-                            tzinfo=tz).astimezone(timezone.utc)
+                            tzinfo=tz).astimezone(UTC)

@@ -64,8 +64,8 @@ def on_severity(incident: Incident, actor: User | None, now: datetime) -> None:
     if incident.severity == "P1" and incident.major_at is None:
         declare_major(incident, actor, now, automatic=True)
     elif incident.next_update_due_at is None or _cadence_severity(incident) is None:
-        last = db.session.scalar(db.select(db.func.max(StatusUpdate.at)).where(StatusUpdate.incident_id == incident.id)) \
-            if incident.id else None
+        last = (db.session.scalar(db.select(db.func.max(StatusUpdate.at))
+                                  .where(StatusUpdate.incident_id == incident.id)) if incident.id else None)
         _schedule_next(incident, incident.reported_at, last)
 
 

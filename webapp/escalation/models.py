@@ -23,9 +23,9 @@ class Team(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
 
-    members: Mapped[list["TeamMember"]] = relationship(cascade="all, delete-orphan", order_by="TeamMember.user_id")
-    schedules: Mapped[list["Schedule"]] = relationship(back_populates="team", order_by="Schedule.name")
-    policies: Mapped[list["EscalationPolicy"]] = relationship(back_populates="team", order_by="EscalationPolicy.name")
+    members: Mapped[list[TeamMember]] = relationship(cascade="all, delete-orphan", order_by="TeamMember.user_id")
+    schedules: Mapped[list[Schedule]] = relationship(back_populates="team", order_by="Schedule.name")
+    policies: Mapped[list[EscalationPolicy]] = relationship(back_populates="team", order_by="EscalationPolicy.name")
 
     def to_json(self) -> dict:
         return {"id": self.id, "name": self.name, "members": [m.user_id for m in self.members],
@@ -48,9 +48,9 @@ class Schedule(db.Model):
     handoff: Mapped[time] = mapped_column(Time)
     first_day: Mapped[date] = mapped_column(Date)
 
-    members: Mapped[list["ScheduleMember"]] = relationship(order_by="ScheduleMember.position",
+    members: Mapped[list[ScheduleMember]] = relationship(order_by="ScheduleMember.position",
                                                            cascade="all, delete-orphan")
-    overrides: Mapped[list["ScheduleOverride"]] = relationship(cascade="all, delete-orphan",
+    overrides: Mapped[list[ScheduleOverride]] = relationship(cascade="all, delete-orphan",
                                                                order_by="ScheduleOverride.start")
     team: Mapped[Team | None] = relationship(back_populates="schedules")
 
@@ -86,9 +86,9 @@ class EscalationPolicy(db.Model):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
     repeats: Mapped[int] = mapped_column(Integer, default=0)
 
-    levels: Mapped[list["PolicyLevel"]] = relationship(order_by="PolicyLevel.position",
+    levels: Mapped[list[PolicyLevel]] = relationship(order_by="PolicyLevel.position",
                                                        cascade="all, delete-orphan")
-    choices: Mapped[list["PolicyChoice"]] = relationship(order_by="PolicyChoice.position",
+    choices: Mapped[list[PolicyChoice]] = relationship(order_by="PolicyChoice.position",
                                                          cascade="all, delete-orphan")
     team: Mapped[Team | None] = relationship(back_populates="policies")
 

@@ -8,7 +8,7 @@ puts someone else on call for a stretch of time; the latest override wins where 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 PERIOD_DAYS = {"daily": 1, "weekly": 7}
@@ -54,7 +54,7 @@ def handoff_at(rotation: Rotation, index: int) -> datetime:
     """
     day = rotation.first_day + timedelta(days=index * PERIOD_DAYS[rotation.period])
     local = datetime.combine(day, rotation.handoff, tzinfo=ZoneInfo(rotation.zone))
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 def shift_index(rotation: Rotation, at: datetime) -> int:

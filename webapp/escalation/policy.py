@@ -7,9 +7,9 @@ warning rather than waited out. Which policy runs is decided by rules on site, c
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable, Iterable
 
 TARGET_KINDS = ("user", "schedule", "role")
 

@@ -210,7 +210,8 @@ def validate_policy(body: object, *, users: set[int], schedules: set[int], teams
                     continue
                 delay = level.get("delay_minutes")
                 if not _whole(delay, 1, MAX_DELAY_MINUTES):
-                    errors[f"levels[{i}].delay_minutes"] = f"must be a whole number of minutes from 1 to {MAX_DELAY_MINUTES}"
+                    errors[f"levels[{i}].delay_minutes"] = (f"must be a whole number of minutes from 1 to "
+                                                            f"{MAX_DELAY_MINUTES}")
                 targets = _targets(level.get("targets"), f"levels[{i}].targets", errors, users, schedules)
                 clean["levels"].append({"delay_minutes": delay, "targets": targets})
     if not partial or "rules" in body:
@@ -229,8 +230,10 @@ def validate_policy(body: object, *, users: set[int], schedules: set[int], teams
                 clean["rules"].append({
                     "priority": priority,
                     "sites": _choice_list(rule.get("sites"), sites, f"rules[{i}].sites", errors),
-                    "categories": _choice_list(rule.get("categories"), set(CATEGORIES), f"rules[{i}].categories", errors),
-                    "severities": _choice_list(rule.get("severities"), set(SEVERITIES), f"rules[{i}].severities", errors),
+                    "categories": _choice_list(rule.get("categories"), set(CATEGORIES), f"rules[{i}].categories",
+                                               errors),
+                    "severities": _choice_list(rule.get("severities"), set(SEVERITIES), f"rules[{i}].severities",
+                                               errors),
                 })
     if errors:
         raise Invalid(errors)

@@ -46,8 +46,8 @@ def report_pdf(reference: str):
 def packs(reference: str):
     """The regulator packs: what each triggered regulator's form asks, filled in, with the gaps named."""
     incident = visible_incident(reference)
-    page = render_template("exports/packs.html", incident=incident, packs=packs_of(incident, current_user), now=utcnow(),
-                           disclaimer=DISCLAIMER)
+    page = render_template("exports/packs.html", incident=incident, packs=packs_of(incident, current_user),
+                           now=utcnow(), disclaimer=DISCLAIMER)
     record_export(incident, "packs", current_user)
     db.session.commit()
     return page

@@ -16,9 +16,10 @@ to its pages. Each registers here from its own `init_app`, in the order the app 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask, current_app
 

@@ -99,8 +99,8 @@ class Incident(db.Model):
     category_rows: Mapped[list[IncidentCategory]] = relationship(
         cascade="all, delete-orphan", order_by=IncidentCategory.name)
     # Photos are kept by the evidence feature, which builds on incidents: named here, not imported.
-    photos: Mapped[list["IncidentPhoto"]] = relationship(order_by="IncidentPhoto.id", cascade="all")  # noqa: F821
-    timeline: Mapped[list["TimelineEntry"]] = relationship(
+    photos: Mapped[list[IncidentPhoto]] = relationship(order_by="IncidentPhoto.id", cascade="all")  # noqa: F821
+    timeline: Mapped[list[TimelineEntry]] = relationship(
         back_populates="incident", order_by="TimelineEntry.id", cascade="all")
 
     @property
@@ -114,7 +114,7 @@ class Incident(db.Model):
         return int(match.group(1)) if match else None
 
     @classmethod
-    def by_reference(cls, reference: str) -> "Incident | None":
+    def by_reference(cls, reference: str) -> Incident | None:
         incident_id = cls.id_from_reference(reference)
         return None if incident_id is None else db.session.get(cls, incident_id)
 
@@ -181,7 +181,7 @@ class Incident(db.Model):
     def described_answers(self) -> list[tuple[str, str]]:
         return describe_answers(self.answers)
 
-    def record(self, what: str, summary: str, actor: User | None, **details: Any) -> "TimelineEntry":
+    def record(self, what: str, summary: str, actor: User | None, **details: Any) -> TimelineEntry:
         """Append an entry to the timeline."""
         entry = TimelineEntry(what=what, summary=summary, actor=actor, details=details or None)
         self.timeline.append(entry)

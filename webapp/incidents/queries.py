@@ -1,7 +1,7 @@
 """Finding incidents for the queue and the API, always through the viewer's visibility rule."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Select, case
 from sqlalchemy.orm import selectinload
@@ -24,9 +24,9 @@ def incident_query(viewer: User, *, status: str | None = None, severity: str | N
     `reported_to` are days (UTC, inclusive) the incident was reported on."""
     query = db.select(Incident).where(Incident.visible_to(viewer))
     if reported_from:
-        query = query.where(Incident.reported_at >= datetime.combine(reported_from, time(0), tzinfo=timezone.utc))
+        query = query.where(Incident.reported_at >= datetime.combine(reported_from, time(0), tzinfo=UTC))
     if reported_to:
-        end = datetime.combine(reported_to + timedelta(days=1), time(0), tzinfo=timezone.utc)
+        end = datetime.combine(reported_to + timedelta(days=1), time(0), tzinfo=UTC)
         query = query.where(Incident.reported_at < end)
     if status == "open":
         query = query.where(Incident.status.in_(OPEN_STATUSES))

@@ -16,7 +16,7 @@ from ..auth.security import any_user_required, staff_required, supervisor_requir
 from ..common.errors import ActionRefused, Blocked, Conflict, Invalid, refusal_status
 from ..common.http import check_csrf, digits, is_htmx
 from ..common.timewords import read_local_datetime
-from ..database import utcnow
+from ..database import commit_retrying, utcnow
 from ..extensions import csrf, db
 from ..organisation.models import Site
 from ..rules import answers as keys
@@ -118,9 +118,8 @@ def act_on(reference: str, form: str, action) -> object:
     """Run `form`'s action on a visible incident, commit, and show the incident again (or the error)."""
     incident = visible_incident(reference)
     try:
-        action(incident)
-        db.session.commit()
-    except StaleDataError:  # changed by another request between our reading and our writing
+        commit_retrying(lambda: action(incident))  # a form that carries what it saw checks it each time
+    except StaleDataError:  # changed by other requests again and again between our reading and our writing
         db.session.rollback()
         db.session.expire_all()
         return render_detail(incident, str(changed_meanwhile(incident, TIMELINE_OF.get(form, form), "changed")),

@@ -137,7 +137,7 @@ class CorrectiveAction(db.Model):
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
     questioned_by: Mapped[Incident | None] = relationship(foreign_keys=[questioned_by_id])
-    photos: Mapped[list["ActionPhoto"]] = relationship(order_by="ActionPhoto.id", cascade="all, delete-orphan")
+    photos: Mapped[list[ActionPhoto]] = relationship(order_by="ActionPhoto.id", cascade="all, delete-orphan")
 
     def questioned_by_name(self, viewer: User | None) -> str | None:
         """The incident that questioned it, as the viewer may see it named."""

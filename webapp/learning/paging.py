@@ -10,7 +10,7 @@ the worker next looks at it, so a pass reads only what is due.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_
 
@@ -24,7 +24,7 @@ from .models import CorrectiveAction, Review
 
 REVIEW_NEARLY_DUE = timedelta(hours=24)
 ACTION_ESCALATE_AFTER = timedelta(hours=24)
-NEVER = datetime(9999, 1, 1, tzinfo=timezone.utc)  # nothing more to page for this due date
+NEVER = datetime(9999, 1, 1, tzinfo=UTC)  # nothing more to page for this due date
 
 
 def _stamp(due: datetime) -> int:

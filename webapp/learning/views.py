@@ -128,7 +128,8 @@ def _review_context(incident: Incident) -> dict:
                 required=reviews.required_reason(incident, now),
                 due=review.due_at if review else reviews.due_for(incident),
                 may_edit=investigation.may_work_on(current_user, incident),
-                excerpt=(excerpt := reviews.excerpt(incident)), excerpt_text=(text := _timeline_text(excerpt, incident)),
+                excerpt=(excerpt := reviews.excerpt(incident)),
+                excerpt_text=(text := _timeline_text(excerpt, incident)),
                 excerpt_digest=_digest(text),
                 hints=reviews.hints(incident, review),
                 weak=rules.relies_on_weak_controls(a.control for a in actions),
@@ -343,7 +344,7 @@ def complete_action(action_id: int):
 @bp.post("/actions/<int:action_id>/verify")
 @staff_required
 def verify_action(action_id: int):
-    effective = {"yes": True, "no": False}.get(request.form.get("effective", ""), None)
+    effective = {"yes": True, "no": False}.get(request.form.get("effective", ""))
     return _act(action_id, "verify", lambda a: corrective.verify(
         a, effective if effective is not None else "", request.form.get("note"), current_user, utcnow()),
         "Verification recorded.")

@@ -4,9 +4,9 @@ else than incidents (notification steps, corrective actions): their lists say ho
 figure counts, and on which incidents."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Mapping
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Flask
 from sqlalchemy import (
@@ -88,7 +88,7 @@ def as_date(value) -> date:
 
 
 def day_start(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=timezone.utc)
+    return datetime.combine(day, time(0), tzinfo=UTC)
 
 
 def runs(days: set[tuple[int, date]]) -> list[tuple[int, date, date]]:
@@ -156,7 +156,7 @@ def count_figures(days: set[tuple[int, date]], now: datetime, by_day: bool) -> C
                 for clock in running for outcome in CLOCK_OUTCOMES}}
     turns = [func.min(case((and_(met.is_(None), due >= now), due))) for met, due in running.values()]
     for site, when, severity, values in rows(select(*group, *plain.values(), *turns).where(where)):
-        for name, n in zip(plain, values):
+        for name, n in zip(plain, values, strict=False):  # then the turns
             counted.add((site, when, severity, name), n)
         for moment in values[len(plain):]:
             counted.until((site, when), moment)
@@ -180,7 +180,7 @@ def count_figures(days: set[tuple[int, date]], now: datetime, by_day: bool) -> C
                                     CorrectiveAction.due_at)))
                      ).join(Incident, Incident.id == CorrectiveAction.incident_id).where(where)
     for site, when, severity, values in rows(actions):
-        for outcome, n in zip(ACTION_OUTCOMES, values):
+        for outcome, n in zip(ACTION_OUTCOMES, values, strict=False):  # then the turn
             counted.add((site, when, severity, f"actions:{outcome}"), n)
         counted.until((site, when), values[-1])
 
@@ -375,6 +375,7 @@ INCIDENT_FIELDS = ("status", "severity", "answers", "high_potential", "reported_
 NEIGHBOUR_FIELDS = ("occurred_at", "site_id", "status")  # what moves an incident among repeat causes
 OBLIGATION_FIELDS = ("status", "done_at", "deadline", "applies", "incident_id")
 ACTION_FIELDS = ("done_at", "due_at", "incident_id")
+CHILD_FIELDS = {Obligation: OBLIGATION_FIELDS, CorrectiveAction: ACTION_FIELDS}
 SITE_FIELDS = ("timezone", "jurisdiction")
 
 
@@ -400,14 +401,12 @@ def _mark(session: Session, _context) -> None:
             incidents.add(obj.id)
             site, reported = _before(obj, "site_id"), _before(obj, "reported_at")
             if site is not None and reported is not None:
-                places.add((site, reported.astimezone(timezone.utc).date()))
+                places.add((site, reported.astimezone(UTC).date()))
             if not fresh and _changed(obj, NEIGHBOUR_FIELDS):
                 neighbours.append((obj.id, site, _before(obj, "occurred_at"), set()))
         elif isinstance(obj, IncidentCategory) and fresh:
             incidents.add(obj.incident_id)
-        elif isinstance(obj, Obligation) and (fresh or _changed(obj, OBLIGATION_FIELDS)):
-            incidents.update({obj.incident_id, _before(obj, "incident_id")})
-        elif isinstance(obj, CorrectiveAction) and (fresh or _changed(obj, ACTION_FIELDS)):
+        elif isinstance(obj, (Obligation, CorrectiveAction)) and (fresh or _changed(obj, CHILD_FIELDS[type(obj)])):
             incidents.update({obj.incident_id, _before(obj, "incident_id")})
         elif isinstance(obj, Investigation) and (fresh or _changed(obj, ("root_cause_category",))):
             incidents.add(obj.incident_id)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import case, func, literal, select
 
@@ -37,14 +37,15 @@ class Period:
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.first, time(0), tzinfo=timezone.utc)
+        return datetime.combine(self.first, time(0), tzinfo=UTC)
 
     @property
     def end(self) -> datetime:  # exclusive
-        return datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=timezone.utc)
+        return datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=UTC)
 
     def to_json(self) -> dict:
-        return {"from": self.first.isoformat(), "to": self.last.isoformat(), "site": self.site.code if self.site else None}
+        return {"from": self.first.isoformat(), "to": self.last.isoformat(),
+                "site": self.site.code if self.site else None}
 
 
 DEFAULT_DAYS = 30

@@ -7,9 +7,9 @@ database when it records the outcome.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 
 class SendFailed(Exception):

@@ -111,7 +111,7 @@ class PushSubscription(db.Model):
                 "disabled_reason": self.disabled_reason}
 
     @classmethod
-    def of_user(cls, user_id: int) -> list["PushSubscription"]:
+    def of_user(cls, user_id: int) -> list[PushSubscription]:
         return list(db.session.scalars(db.select(cls).filter_by(user_id=user_id).order_by(cls.id)))
 
 

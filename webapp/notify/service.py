@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..database import commit_retrying
 from ..extensions import db
 from ..incidents import actions
 from ..incidents.models import Incident
@@ -63,6 +64,10 @@ def page_for_token(token: object) -> Message:
 
 def acknowledge_with_token(token: object, now: datetime) -> Incident:
     """Acknowledge the incident a page is about, as the person it was sent to; the token works once."""
+    return commit_retrying(lambda: _acknowledge_with_token(token, now))
+
+
+def _acknowledge_with_token(token: object, now: datetime) -> Incident:
     message = page_for_token(token)
     used = db.session.execute(db.update(Message).where(Message.id == message.id, Message.acked_at.is_(None))
                               .values(acked_at=now))
@@ -74,5 +79,4 @@ def acknowledge_with_token(token: object, now: datetime) -> Incident:
         db.session.rollback()
         raise AckRefused(f"{incident.reference} is already {incident.status}", 409)
     actions.acknowledge(incident, message.user, now, via=VIA.get(message.channel, "an alert"))
-    db.session.commit()
     return incident

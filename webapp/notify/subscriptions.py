@@ -13,7 +13,7 @@ import base64
 import binascii
 import ipaddress
 import socket
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -145,8 +145,10 @@ def validate_subscription(body: object, allow_loopback: bool, resolver: Resolver
 def device_label(user_agent: str) -> str:
     """A short name for the device list: "Chrome on Android"."""
     ua = user_agent or ""
-    browser = next((name for token, name in (("Edg/", "Edge"), ("Firefox/", "Firefox"), ("SamsungBrowser", "Samsung Internet"),
-                                             ("Chrome/", "Chrome"), ("Safari/", "Safari")) if token in ua), "Browser")
-    system = next((name for token, name in (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
-                                            ("Windows", "Windows"), ("Mac OS", "Mac"), ("Linux", "Linux")) if token in ua), "")
+    browsers = (("Edg/", "Edge"), ("Firefox/", "Firefox"), ("SamsungBrowser", "Samsung Internet"),
+                ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+    browser = next((name for token, name in browsers if token in ua), "Browser")
+    systems = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"),
+               ("Mac OS", "Mac"), ("Linux", "Linux"))
+    system = next((name for token, name in systems if token in ua), "")
     return f"{browser} on {system}" if system else browser

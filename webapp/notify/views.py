@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from ..auth.security import any_user_required, public, staff_required
 from ..common.errors import ActionRefused, Invalid
 from ..common.http import json_api, json_body
-from ..database import utcnow
+from ..database import commit_retrying, utcnow
 from ..extensions import db
 from . import inapp, tokens
 from .compose import compose
@@ -68,12 +68,11 @@ def _own_alert(alert_id: int) -> Message:
 def acknowledge_alert(alert_id: int):
     alert = _own_alert(alert_id)
     try:
-        incident = inapp.acknowledge(current_user, alert, utcnow())
+        incident = commit_retrying(lambda: inapp.acknowledge(current_user, alert, utcnow()))
     except ActionRefused as refused:
         db.session.rollback()
         flash(str(refused))
         return redirect(url_for("notify.alerts"), code=303)
-    db.session.commit()
     flash(f"Acknowledged {incident.reference}.")
     return redirect(url_for("notify.alerts"), code=303)
 

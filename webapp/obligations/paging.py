@@ -2,8 +2,8 @@
 
 Nearly due (OBLIGATION_NEARLY_DUE_FRACTION of the window from becoming aware to the deadline left,
 a quarter by default) pages the step's owner, else the incident commander, else the supervisors (the
-first of them who can be alerted); overdue pages the owner, the commander and the supervisors. Each is paged once per obligation, and the page goes on the
-timeline. A step marked done or not required is never paged.
+first of them who can be alerted); overdue pages the owner, the commander and the supervisors. Each is
+paged once per obligation, and the page goes on the timeline. A step marked done or not required is never paged.
 """
 from __future__ import annotations
 

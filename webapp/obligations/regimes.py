@@ -8,9 +8,10 @@ advice; an administrator reviews them in the app (Admin -> Regulatory rules).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from ..common.calendar import add_business_days, add_local_days, add_months
 from ..rules.answers import DANGEROUS_EVENTS
@@ -57,7 +58,8 @@ class Rule:
             "hours": f"within {self.amount} h of {START_WORDS.get(self.start, self.start)}",
             "days": f"within {self.amount} days of {START_WORDS.get(self.start, self.start)}",
             "business_days": f"within {self.amount} business day{'s' if self.amount != 1 else ''}",
-            "months": f"within {self.amount} month{'s' if self.amount != 1 else ''} of {START_WORDS.get(self.start, self.start)}",
+            "months": (f"within {self.amount} month{'s' if self.amount != 1 else ''} of "
+                       f"{START_WORDS.get(self.start, self.start)}"),
             "practicable": "as soon as practicable (no fixed time: treat as urgent)",
             "until": "until it is released",
             "keep": f"keep for {self.amount} years",
@@ -158,8 +160,8 @@ def _gdpr_applies(facts: Facts) -> bool:
 
 
 CUSTOMER_WINDOWS = {"P1": Rule("minutes", 15),
-                    "P2": Rule("hours", 1), "P3": Rule("hours", 4), "P4": Rule("business_days", 1,
-                                                                               words="by the end of the next business day")}
+                    "P2": Rule("hours", 1), "P3": Rule("hours", 4),
+                    "P4": Rule("business_days", 1, words="by the end of the next business day")}
 
 REGIMES: tuple[Regime, ...] = (
     Regime(
@@ -202,7 +204,8 @@ REGIMES: tuple[Regime, ...] = (
         "AU-APRA-CPS234", "APRA CPS 234: information security incident",
         "APRA-regulated; a security incident, data breach or ransomware",
         lambda f: (["an information security incident at an APRA-regulated entity"]
-                   if f.profile.get("apra_regulated") and (f.happened("security", "data_breach") or f.said("ransomware"))
+                   if f.profile.get("apra_regulated")
+                   and (f.happened("security", "data_breach") or f.said("ransomware"))
                    else []),
         lambda f: (Step("notify", "Notify APRA (material incident, or one another regulator has been told of)",
                         Rule("hours", 72)),)),
@@ -212,10 +215,12 @@ REGIMES: tuple[Regime, ...] = (
         "organisation) or relevant (site or team) impact",
         lambda f: ([f"a cyber security incident with {_soci_level(f)} impact on a critical infrastructure asset"]
                    if _soci_level(f) else []),
-        lambda f: ((Step("notify", "Notify the Australian Cyber Security Centre (significant impact)", Rule("hours", 12)),
+        lambda f: ((Step("notify", "Notify the Australian Cyber Security Centre (significant impact)",
+                         Rule("hours", 12)),
                     Step("written", "Written record to the ACSC", Rule("hours", 84)))
                    if _soci_level(f) == "significant" else
-                   (Step("notify", "Notify the Australian Cyber Security Centre (relevant impact)", Rule("hours", 72)),))),
+                   (Step("notify", "Notify the Australian Cyber Security Centre (relevant impact)",
+                         Rule("hours", 72)),))),
     Regime(
         "AU-CYBER-RANSOM", "Ransomware payment report (Cyber Security Act)",
         "AU organisation over A$3M turnover or a SOCI entity; a ransom was paid",

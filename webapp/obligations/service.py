@@ -122,7 +122,8 @@ def mark_done(incident: Incident, obligation_id: int, done_at: datetime, referen
         raise ActionRefused("It cannot have been done in the future")
     if done_at < incident.occurred_at:
         raise ActionRefused("It cannot have been done before the incident happened")
-    row.status, row.done_at, row.reference, row.decided_by, row.decided_by_rules = "done", done_at, reference or None, actor, False
+    row.status, row.done_at, row.reference = "done", done_at, reference or None
+    row.decided_by, row.decided_by_rules = actor, False
     late = row.deadline is not None and done_at > row.deadline
     text = f"{row.regime}: {row.what} done" + (f" (reference {reference})" if reference else "") + \
         (f", {_late(done_at - row.deadline)} after the deadline" if late else "")

@@ -1,8 +1,8 @@
 """Turning a validated report into an incident, exactly once per client_id."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Sequence
 
 from sqlalchemy.exc import IntegrityError
 

@@ -6,8 +6,9 @@ Regulatory regimes are added the same way: a table of rows beside this one.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .answers import DANGEROUS_EVENTS, WORST_CREDIBLE_OUTCOME
 from .injuries import notifiable_injury
@@ -80,7 +81,8 @@ def high_potential(answers: dict[str, Any]) -> str | None:
 
 
 _OUTCOME_WORDS = {"serious_injury": "a serious injury", "fatality": "a death"}
-assert set(_OUTCOME_WORDS) == set(HIGH_POTENTIAL_OUTCOMES) <= set(WORST_CREDIBLE_OUTCOME)
+if not set(_OUTCOME_WORDS) == set(HIGH_POTENTIAL_OUTCOMES) <= set(WORST_CREDIBLE_OUTCOME):
+    raise RuntimeError("every high-potential outcome needs its words, and must be a worst credible outcome")
 
 
 def _exposed(a: dict[str, Any]) -> bool:

@@ -1,8 +1,9 @@
 """Turning the HTML form's strings into the typed answers the validator expects. Pure."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..common.timewords import local_input_value, read_local_datetime

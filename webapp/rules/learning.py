@@ -5,9 +5,10 @@ and the shapes of an investigation, a review and a corrective action. No Flask, 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from ..common.calendar import add_business_days
 from ..common.errors import Invalid
@@ -286,7 +287,7 @@ def validate_statement(raw: Any, now: datetime, errors: dict, key: str = "witnes
         errors[key] = "taken_at cannot be in the future"
         return None
     taken = min(taken, now)  # a device clock a little fast: the statement is not lost over it
-    return {"name": name, "taken_at": taken.astimezone(timezone.utc).isoformat(), "statement": statement}
+    return {"name": name, "taken_at": taken.astimezone(UTC).isoformat(), "statement": statement}
 
 
 def _statements(value: Any, now: datetime, errors: dict) -> list[dict]:

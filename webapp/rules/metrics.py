@@ -6,9 +6,10 @@ hold the database's answers to them.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any
 
 NOT_COUNTED = "public"  # members of the public never count; a worker or contractor does, as does an
 # injury whose person was not said (the notifiable-injury rules read it as a worker's too)

@@ -10,9 +10,10 @@ invented. A summary to help fill in the regulator's form, not legal advice.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .answers import DANGEROUS_EVENTS, INJURED_PERSON, INJURIES, SERVICE_IMPACT, TREATMENT, WHAT_HAPPENED
@@ -81,7 +82,7 @@ def local_time(moment: datetime, zone: str) -> str:
     try:
         tz = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        tz = timezone.utc  # a site with a bad zone still gets a clear (UTC) time
+        tz = UTC  # a site with a bad zone still gets a clear (UTC) time
     here = moment.astimezone(tz)
     offset = int((here.utcoffset() or timedelta(0)).total_seconds()) // 60
     sign = "-" if offset < 0 else "+"

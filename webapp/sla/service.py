@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -21,7 +21,7 @@ from .models import ClockAlert
 from .rules import CLOCKS, Clock, clocks, describe
 from .tracking import due_times  # the module's flush listeners clear clock_check_at when the clocks move
 
-QUIET = datetime(9999, 1, 1, tzinfo=timezone.utc)  # no clock left to turn until something changes
+QUIET = datetime(9999, 1, 1, tzinfo=UTC)  # no clock left to turn until something changes
 
 
 CURRENT = object()  # "the organisation's targets": looked up (None means no changes to the defaults)
