@@ -1,7 +1,7 @@
 """Severity and categories from the report's answers (REFERENCE section 2)."""
 import pytest
 
-from webapp.rules.classification import classify
+from webapp.rules.classification import CATEGORIES, CATEGORY_OF, categories, classify, high_potential
 
 P1_CASES = [
     ({"what_happened": ["injury"], "treatment": "fatality"}, "AU-NSW", "P1: a person died"),
@@ -113,3 +113,52 @@ def test_categories_and_confidentiality(answers, categories, confidential):
 
 def test_reporter_can_mark_a_people_matter_confidential():
     assert classify({"what_happened": ["other"]}, "AU-NSW", confidential=True).confidential is True
+
+
+@pytest.mark.parametrize("happened, outcome, words", [
+    (["near_miss"], "serious_injury",
+     "high potential: a near miss that could realistically have caused a serious injury"),
+    (["hazard"], "fatality", "high potential: a hazard that could realistically have caused a death"),
+    (["dangerous_event"], "fatality", "high potential: a dangerous event that could realistically have caused a death"),
+    (["property_damage", "hazard"], "serious_injury",
+     "high potential: a hazard that could realistically have caused a serious injury"),
+])
+def test_high_potential_says_what_could_have_happened(happened, outcome, words):
+    assert high_potential({"what_happened": happened, "worst_credible_outcome": outcome}) == words
+
+
+def test_high_potential_needs_an_event_that_asks_it_and_a_serious_outcome():
+    assert high_potential({}) is None  # nothing said (a partial correction): not high potential, no error
+    assert high_potential({"worst_credible_outcome": "fatality"}) is None
+    assert high_potential({"what_happened": ["injury"], "worst_credible_outcome": "fatality"}) is None
+    assert high_potential({"what_happened": ["near_miss"], "worst_credible_outcome": "medical"}) is None
+
+
+def test_categories_follow_what_happened_personal_data_and_ransomware_in_a_fixed_order():
+    assert categories({}) == []
+    assert categories({"what_happened": ["security"], "ransomware": True}) == ["security"]
+    assert categories({"what_happened": ["service_outage"], "ransomware": True}) == [
+        c for c in CATEGORIES if c in ("security", CATEGORY_OF["service_outage"])]
+    assert "privacy" in categories({"what_happened": ["data_breach"], "personal_data": "yes"})
+    assert "privacy" in categories({"what_happened": ["security"], "personal_data": "unknown"})
+    assert "privacy" not in categories({"what_happened": ["security"], "personal_data": "no"})
+    assert "security" not in categories({"what_happened": ["service_outage"]})
+    found = categories({"what_happened": ["environmental", "injury", "service_outage"]})
+    assert found == [c for c in CATEGORIES if c in found] and len(found) == 3
+
+
+@pytest.mark.parametrize("event", ["fire_explosion", "gas_steam_escape", "structure_collapse", "excavation_collapse",
+                                   "underground_inrush"])
+def test_every_major_dangerous_event_is_p1_wherever_it_happens(event):
+    """A gas or steam escape dropping to P2 went unnoticed by the tests (issue 13's mutation run)."""
+    for jurisdiction in ("AU-NSW", "UK"):
+        result = classify({"what_happened": ["dangerous_event"], "dangerous_events": [event]}, jurisdiction)
+        assert result.severity == "P1", (event, jurisdiction)
+        assert any(reason.startswith("P1: dangerous event:") for reason in result.reasons)
+
+
+@pytest.mark.parametrize("event", ["substance_escape", "pressurised_escape", "electric_shock", "fall_from_height",
+                                   "plant_failure", "ventilation_loss"])
+def test_the_other_dangerous_events_are_p2(event):
+    result = classify({"what_happened": ["dangerous_event"], "dangerous_events": [event]}, "AU-NSW")
+    assert result.severity == "P2", event

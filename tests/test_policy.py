@@ -119,3 +119,13 @@ def test_coverage_warnings_for_supervisors():
 def test_targets_are_checked():
     with pytest.raises(ValueError, match="target kind"):
         Target("team", 1)
+
+
+def test_a_late_step_gives_the_people_it_pages_their_whole_delay():
+    """A worker that ran a step 3 minutes late (a restart, a busy pass) still gives the people it paged
+    their full 5 minutes: the next level is due 5 minutes after this page went out, not after it was due."""
+    late = NOW + timedelta(minutes=3)
+    outcome = advance(policy(), Position(0, NOW), late, resolver(), everyone_reachable)
+    assert outcome.next == Position(1, late + timedelta(minutes=5))
+    skipped = advance(policy(), Position(0, NOW), late, resolver(on_call=None), everyone_reachable)
+    assert skipped.next == Position(2, late + timedelta(minutes=10))  # level 2 paged now: its own delay follows

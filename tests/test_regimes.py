@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from webapp.common.calendar import add_business_days, add_local_days, add_months, is_business_day
-from webapp.obligations.regimes import REGIMES, Facts, plan
+from webapp.obligations.regimes import REGIMES, Facts, Rule, plan
 
 UTC = UTC
 SYD, LON = ZoneInfo("Australia/Sydney"), ZoneInfo("Europe/London")
@@ -254,4 +254,51 @@ def test_every_regime_has_a_reviewable_description_and_every_step_a_rule_in_word
     for regime in REGIMES:
         assert regime.applies_when and regime.name
         for step in regime.steps(everything):
-            assert step.rule.describe()
+            assert step.rule.describe() and step.what
+
+
+@pytest.mark.parametrize("rule, words", [
+    (Rule("immediately"), "immediately (due when the organisation became aware)"),
+    (Rule("minutes", 30), "within 30 min of becoming aware"),
+    (Rule("hours", 72), "within 72 h of becoming aware"),
+    (Rule("hours", 24, start="ransom_paid_at"), "within 24 h of paying the ransom"),
+    (Rule("days", 10, start="occurred_at"), "within 10 days of the incident"),
+    (Rule("business_days", 1), "within 1 business day"),
+    (Rule("business_days", 2), "within 2 business days"),
+    (Rule("months", 1, start="notification"), "within 1 month of the notification being made"),
+    (Rule("months", 3, start="regulator_asked"), "within 3 months of the regulator asking"),
+    (Rule("practicable"), "as soon as practicable (no fixed time: treat as urgent)"),
+    (Rule("until"), "until it is released"),
+    (Rule("keep", 5), "keep for 5 years"),
+    (Rule("hours", 1, words="by the end of the next business day"), "by the end of the next business day"),
+])
+def test_each_rule_says_its_deadline_in_words_a_supervisor_can_act_on(rule, words):
+    """What the obligation cards and the regulator packs show; it used to be checked only for being there."""
+    assert rule.describe() == words
+
+
+def test_a_specified_injury_with_more_than_7_days_off_is_notified_without_delay_not_only_reported():
+    """A fracture (not a finger's) with 8 days off work is a specified injury as well as an over-7-day one:
+    the HSE is told without delay and sent the report within 10 days, not only within 15."""
+    f = facts("UK", what_happened=["injury"], injured_person="worker", treatment="medical",
+              injuries=["fracture"], days_unfit_for_work=8)
+    assert steps(f) == {"UK-RIDDOR:notify": AWARE, "UK-RIDDOR:report": OCCURRED + timedelta(days=10),
+                        "UK-RIDDOR:record": None}
+
+
+@pytest.mark.parametrize("contained, serious", [(True, "yes"), (False, "no"), (False, "yes"), (True, "unknown")])
+def test_the_regulator_is_spared_only_when_the_harm_is_contained_and_serious_harm_unlikely(contained, serious):
+    f = facts("UK", what_happened=["data_breach"], personal_data="yes", harm_contained=contained,
+              likely_serious_harm=serious)
+    assert steps(f)["GDPR:authority"] == AWARE + timedelta(hours=72), (contained, serious)
+
+
+@pytest.mark.parametrize("jurisdiction, regime, years", [("AU-VIC", "AU-VIC-OHS", 5), ("AU-NSW", "AU-WHS", 5),
+                                                         ("UK", "UK-RIDDOR", 3)])
+def test_records_are_kept_for_the_years_the_regulator_sets(jurisdiction, regime, years):
+    f = facts(jurisdiction, what_happened=["injury"], treatment="hospital_admitted", injured_person="worker",
+              injuries=["fracture"])
+    [chosen] = [r for r in REGIMES if r.id == regime]
+    [record] = [s for s in chosen.steps(f) if s.key == "record"]
+    assert record.rule.kind == "keep" and record.rule.amount == years
+    assert record.rule.describe() == f"keep for {years} years"
