@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
+import io
 import socket
 import threading
 from datetime import date, time
@@ -11,13 +13,13 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from helpers import PASSWORD, VAPID_SUBJECT, make_app, postgres_database
+from helpers import PASSWORD, VAPID_SUBJECT, make_app, png_bytes, postgres_database
 from metrics_world import world  # noqa: F401  a fixture: the metrics tests' incidents
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from webapp import create_app
-from webapp.auth.models import LoginSession, User
+from webapp.auth.models import ApiToken, LoginSession, User
 from webapp.auth.sessions import KEY as SESSION_KEY
 from webapp.database import utcnow
 from webapp.escalation.models import (
@@ -26,6 +28,7 @@ from webapp.escalation.models import (
     PolicyLevel,
     Schedule,
     ScheduleMember,
+    Team,
 )
 from webapp.extensions import db
 from webapp.organisation.models import Organisation, Site
@@ -221,3 +224,19 @@ def smtp_server():
     inbox.port = port
     yield inbox
     controller.stop()
+
+
+@pytest.fixture
+def route_targets(demo, as_user, p1_policy) -> dict:
+    """What the routes' URLs point at (tests_support.ROUTES: the access matrix, the fuzz test): an incident
+    with a photo by the reporter, an API token, a team, a schedule and a policy."""
+    photo = png_bytes()
+    as_user("reporter").post("/report", data={"what_happened": "hazard", "description": "Loose grating",
+                                              "site": "SYD", "photo_files": (io.BytesIO(photo), "grating.png")})
+    token, _secret = ApiToken.issue(demo["responder"], "routes")
+    team = Team(name="Responders")
+    db.session.add(team)
+    db.session.commit()
+    return {"user_id": demo["reporter"].id, "site_id": demo["sites"]["SYD"].id, "token_id": token.id,
+            "sha256": hashlib.sha256(photo).hexdigest(), "team_id": team.id, "policy_id": p1_policy.id,
+            "schedule_id": db.session.scalar(db.select(Schedule.id))}

@@ -106,3 +106,29 @@ def test_every_hour_of_a_year_has_exactly_one_person_on_call_and_shifts_follow_i
             changes += 1
         previous = user
     assert changes == 52  # one hand-off a week through both clock changes: none extra, none missing
+
+
+DAILY = Rotation(members=(1, 2), period="daily", handoff=time(8, 0), first_day=date(2026, 6, 1), zone="UTC")
+
+
+def test_now_and_next_by_default_are_this_shift_and_the_one_after():
+    assert upcoming(DAILY, (), utc(2026, 6, 1, 12)) == [
+        Shift(1, utc(2026, 6, 1, 12), utc(2026, 6, 2, 8)), Shift(2, utc(2026, 6, 2, 8), utc(2026, 6, 3, 8))]
+
+
+def test_one_person_on_call_shift_after_shift_is_one_stretch():
+    alone = Rotation(members=(5,), period="daily", handoff=time(8, 0), first_day=date(2026, 6, 1), zone="UTC")
+    assert upcoming(alone, (), utc(2026, 6, 1, 12)) == [Shift(5, utc(2026, 6, 1, 12), utc(2026, 6, 4, 8))]
+
+
+def test_before_the_rotation_starts_the_first_shift_is_next():
+    assert upcoming(DAILY, (), utc(2026, 5, 31, 12)) == [
+        Shift(1, utc(2026, 6, 1, 8), utc(2026, 6, 2, 8)), Shift(2, utc(2026, 6, 2, 8), utc(2026, 6, 3, 8))]
+
+
+def test_an_override_that_starts_now_and_runs_past_a_hand_off_comes_first():
+    cover = Override(user_id=9, start=utc(2026, 6, 1, 12), end=utc(2026, 6, 2, 10))
+    assert upcoming(DAILY, (cover,), utc(2026, 6, 1, 12)) == [
+        Shift(9, utc(2026, 6, 1, 12), utc(2026, 6, 2, 10), override=True),
+        Shift(2, utc(2026, 6, 2, 10), utc(2026, 6, 3, 8))]
+    assert len(upcoming(DAILY, (cover,), utc(2026, 6, 1, 12), count=4)) == 4

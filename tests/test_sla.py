@@ -10,7 +10,7 @@ from webapp.extensions import db
 from webapp.incidents import actions
 from webapp.notify.models import Message
 from webapp.organisation.models import Organisation
-from webapp.sla.rules import check_target, clocks
+from webapp.sla.rules import Clock, check_target, clocks, describe
 from webapp.sla.service import page_clocks
 
 SYD = ZoneInfo("Australia/Sydney")
@@ -192,3 +192,35 @@ def test_a_regulators_deadline_leads_the_queue_when_it_is_the_soonest(as_user, d
     row = page[page.index(notifiable.reference):page.index(critical.reference)]
     assert re.search(r'class="clock clock-breached" title="Notify the WHS regulator[^"]*">Regulator \(AU-WHS\): '
                      r"(due now|overdue by)", row)
+
+
+@pytest.mark.parametrize("target, words", [("15m", "15 min"), ("4h", "4 h"), ("1bd", "next business day"),
+                                           ("3bd", "3 business days"), ("1440m", "1440 min")])
+def test_targets_in_words(target, words):
+    assert describe(target) == words
+
+
+@pytest.mark.parametrize("text, ok", [(" 4h ", "4h"), ("15m", "15m"), ("9999h", "9999h"), ("0m", None),
+                                      ("10000h", None), ("4x", None), ("h4", None), (4, None), ("", None)])
+def test_targets_are_a_number_and_a_unit(text, ok):
+    if ok:
+        assert check_target(text) == ok
+    else:
+        with pytest.raises(ValueError):
+            check_target(text)
+
+
+def test_a_clock_turns_near_then_breached_at_its_boundaries():
+    start = datetime(2026, 6, 1, 9, tzinfo=UTC)
+    due = start + timedelta(hours=4)
+    clock = Clock("resolution", "4h", due, None)
+    assert clock.state(start + timedelta(hours=2, minutes=59), 0.25, start) == "running"
+    assert clock.state(start + timedelta(hours=3), 0.25, start) == "near"  # a quarter of the window left
+    assert clock.state(due - timedelta(seconds=1), 0.25, start) == "near"
+    assert clock.state(due, 0.25, start) == "breached"
+    assert clock.next_change(start, 0.25, start) == start + timedelta(hours=3)
+    assert clock.next_change(start + timedelta(hours=3), 0.25, start) == due
+    assert clock.next_change(due, 0.25, start) is None
+    assert Clock("resolution", "4h", due, due).state(due + timedelta(days=1), 0.25, start) == "met"
+    late = Clock("resolution", "4h", due, due + timedelta(seconds=1))
+    assert late.state(due, 0.25, start) == "met_late" and late.next_change(start, 0.25, start) is None
