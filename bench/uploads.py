@@ -5,7 +5,8 @@ any file we accept), in a fresh process per file, so each peak is that file's al
 
 Files are made here with Pillow: phone photos as JPEG (12 and 48 megapixels), screenshots and scans as
 PNG (a phone screenshot, a 6,000 × 6,000 RGB scan, the largest RGBA PNG under the decode budget), and
-the attack run's 0.9 MB PNG of 7,700 × 7,700 RGBA pixels, which must now be refused before decoding.
+the attack run's 0.9 MB PNG of 7,700 × 7,700 RGBA pixels, a JPEG too wide to decode reduced and a TIFF,
+which must be refused before decoding.
 Prints, per file: its size, what check_photo() said, the time, and the process's peak resident memory
 (VmHWM) above what it held just before. It asserts nothing.
 """
@@ -29,6 +30,10 @@ CASES = {  # name: (format, mode, width, height)
     "RGBA PNG near the budget, 4,200 × 4,200": ("PNG", "RGBA", 4200, 4200),
     "RGBA PNG over the budget, 6,000 × 6,000": ("PNG", "RGBA", 6000, 6000),
     "palette PNG, 5,000 × 4,000": ("PNG", "P", 5000, 4000),
+    "16-bit grey PNG, 6,000 × 4,000": ("PNG", "I;16", 6000, 4000),
+    "wide JPEG, 46,875 × 1,280": ("JPEG", "RGB", 46875, 1280),
+    "RGB PNG, 8,000 × 6,000": ("PNG", "RGB", 8000, 6000),
+    "TIFF, 7,000 × 7,000": ("TIFF", "RGB", 7000, 7000),
     "attack: 7,700 × 7,700 RGBA PNG": ("PNG", "RGBA", 7700, 7700),
 }
 
@@ -43,13 +48,15 @@ def memory_kb(field: str) -> int:
 def make(kind: str, mode: str, width: int, height: int) -> bytes:
     from PIL import Image, ImageDraw
 
-    colour = {"P": 3, "L": 128}.get(mode, (90, 120, 150, 255)[:len(mode)])
+    colour = {"P": 3, "L": 128, "I;16": 30000}.get(mode, (90, 120, 150, 255)[:len(mode)])
     image = Image.new(mode, (width, height), colour)
     draw = ImageDraw.Draw(image)
     for n in range(0, width, max(1, width // 40)):  # some edges, so the JPEG is not trivially small
-        draw.line([(n, 0), (width - n, height)], fill={"P": 9}.get(mode, (200, 40, 40, 255)[:len(mode)]), width=3)
+        fill = {"P": 9, "I;16": 900}.get(mode, (200, 40, 40, 255)[:len(mode)])
+        draw.line([(n, 0), (width - n, height)], fill=fill, width=3)
     out = io.BytesIO()
-    image.save(out, kind, quality=90) if kind == "JPEG" else image.save(out, kind, compress_level=9)
+    options = {"JPEG": {"quality": 90}, "PNG": {"compress_level": 9}, "TIFF": {"compression": "tiff_deflate"}}
+    image.save(out, kind, **options[kind])
     return out.getvalue()
 
 

@@ -7,6 +7,7 @@ import pytest
 from helpers import form_report, png_bytes
 from PIL import Image
 
+from webapp.evidence.images import PhotoRejected, check_photo
 from webapp.evidence.models import Evidence, IncidentPhoto
 from webapp.evidence.service import derived, originals
 from webapp.extensions import db
@@ -254,3 +255,35 @@ def test_a_confidential_incidents_photos_are_never_kept_by_the_browser(as_user):
     db.session.commit()
     for size in ("display", "thumbnail"):
         assert as_user("supervisor").get(f"{base}/{size}").headers["Cache-Control"] == "private, no-store"
+
+
+def encoded(mode: str, size: tuple[int, int], kind: str = "PNG", colour=None) -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, size, colour if colour is not None else {"P": 3, "I;16": 30000, "1": 1}.get(mode, 0)).save(
+        out, kind)
+    return out.getvalue()
+
+
+def test_a_format_we_do_not_take_is_refused_before_a_pixel_is_decoded(monkeypatch):
+    tiff = encoded("RGB", (1500, 1500), "TIFF")
+
+    def no_decoding(image, *args, **kwargs):
+        raise AssertionError("pixels were decoded")
+
+    monkeypatch.setattr(Image.Image, "load", no_decoding)
+    with pytest.raises(PhotoRejected, match="send JPEG, PNG, WebP or GIF"):
+        check_photo(tiff)
+
+
+def test_a_jpeg_too_wide_to_decode_reduced_is_held_to_the_budget_too():
+    """draft() shrinks a JPEG by its shorter side: 46,875 × 1,280 would still decode whole (228 MB)."""
+    with pytest.raises(PhotoRejected, match="would take 228 MB to process"):
+        check_photo(encoded("RGB", (46875, 1280), "JPEG"))
+
+
+@pytest.mark.parametrize("mode", ["P", "1", "I;16", "L"])
+def test_palette_bilevel_and_16_bit_images_are_shrunk_not_called_damaged(mode):
+    """Pillow's averaging-down takes none of these: they are converted first (they were refused as damaged)."""
+    checked = check_photo(encoded(mode, (6000, 1500)))
+    display = Image.open(io.BytesIO(checked.display))
+    assert display.size == (1280, 320) and display.mode in ("L", "RGB")

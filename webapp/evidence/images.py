@@ -14,16 +14,17 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 60_000_000  # about 9000 x 6700; larger is refused as a possible decompression bomb
-# The most a photo may take once decoded (pixels × bands × bytes a band), checked before decoding: a JPEG
-# is decoded reduced (to the display size at most 8 times smaller), so only other formats come near it.
-# A 0.9 MB PNG of 7,700 × 7,700 RGBA pixels would take 226 MB; a 48-megapixel RGB one 137 MB. Making the
-# copies adds about a quarter of it (bench/uploads.py: under 200 MB at the most, for any file accepted).
+# The most a photo may take to decode and shrink, checked before any pixel is decoded, on its size after
+# a JPEG's reduced decoding (at most 8 times smaller, never below the display size on its shorter side).
+# A 0.9 MB PNG of 7,700 × 7,700 RGBA pixels would take 452 MB; a 12-megapixel PNG photo 46 MB.
+# bench/uploads.py measures each accepted file's peak (under 200 MB).
 DECODE_BUDGET = 140 * 1024 * 1024
-BAND_BYTES = {"I;16": 2, "I;16B": 2, "I;16L": 2, "I": 4, "F": 4}
 DISPLAY_EDGE = 1280
 THUMB_EDGE = 320
-FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "HEIF": "image/heif",
-           "GIF": "image/gif", "MPO": "image/jpeg"}
+FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
+# Pillow is asked to open nothing else (an MPO, a phone's multi-picture JPEG, opens as a JPEG): no TIFF,
+# BMP, PSD or EPS is ever decoded.
+OPENED = ("JPEG", "PNG", "WEBP", "GIF")
 
 
 class PhotoRejected(ValueError):
@@ -75,22 +76,37 @@ def _jpeg(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-WORKING_COPY = ("P", "PA", "LA", "RGBA")  # resized through a full-size RGB(A) or premultiplied copy
+def pixel_bytes(mode: str) -> int:
+    """Bytes a pixel takes in Pillow's memory: RGB is kept in 4, like RGBA."""
+    return 1 if mode in ("1", "L", "P") else 2 if mode.startswith("I;16") else 4
 
 
-def decoded_bytes(width: int, height: int, mode: str, bands: int) -> int:
-    """What an image of this size and mode takes in memory to decode and shrink: its pixels, and for a
-    palette or transparent image the full-size working copy Pillow makes before averaging it down."""
-    pixels = width * height
-    return pixels * bands * BAND_BYTES.get(mode, 1) + (pixels * 4 if mode in WORKING_COPY else 0)
+def workable(image: Image.Image) -> str | None:
+    """The mode to convert to before shrinking (Pillow's averaging-down takes neither palettes, bilevel
+    nor 16-bit images), or None."""
+    if image.mode in ("P", "PA"):
+        return "RGBA" if image.mode == "PA" or "transparency" in image.info else "RGB"
+    return "L" if image.mode == "1" or image.mode.startswith("I") or image.mode == "F" else None
+
+
+def decoded_bytes(width: int, height: int, image: Image.Image) -> int:
+    """What the image takes in memory to decode and shrink: its pixels, the converted copy a palette or
+    16-bit image needs, and the premultiplied copy Pillow averages a transparent image through."""
+    pixels, target = width * height, workable(image) or image.mode
+    held = pixels * pixel_bytes(image.mode) + (pixels * pixel_bytes(target) if target != image.mode else 0)
+    return held + (pixels * 4 if target in ("LA", "RGBA") else 0)
 
 
 def _copies(image: Image.Image) -> tuple[bytes, bytes]:
     """The display copy and the thumbnail, upright, holding one full-size image at most: a JPEG is decoded
     already reduced; anything else is first averaged down by a whole factor (a quarter of its size or
     less) before the smooth resize, which for transparent images works on a premultiplied copy."""
-    image.draft(image.mode, (DISPLAY_EDGE, DISPLAY_EDGE))
     image.load()
+    if (mode := workable(image)) is not None:
+        converted = image.convert(mode)
+        converted.info = image.info  # the EXIF, for turning it upright
+        image.close()
+        image = converted
     factor = max(image.size) // (2 * DISPLAY_EDGE)
     working = image.reduce(factor) if factor >= 2 else image.copy()  # keeps the EXIF, for turning upright
     image.close()  # the full-size pixels are not needed again
@@ -110,19 +126,19 @@ def check_photo(data: bytes) -> CheckedPhoto:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            with Image.open(io.BytesIO(data)) as probe:
+            with Image.open(io.BytesIO(data), formats=OPENED) as probe:
                 kind = probe.format
                 width, height = probe.size
                 if width * height > MAX_PIXELS:
                     raise PhotoRejected(f"is {width}×{height} pixels, too large to be a photo we can process")
                 probe.verify()
-            with Image.open(io.BytesIO(data)) as image:
-                if kind not in ("JPEG", "MPO"):  # a JPEG decodes reduced; anything else decodes whole
-                    needed = decoded_bytes(width, height, image.mode, len(image.getbands()))
-                    if needed > DECODE_BUDGET:
-                        raise PhotoRejected(
-                            f"is {width}×{height} pixels ({image.mode}), which would take {needed // 1048576} MB "
-                            f"to process (at most {DECODE_BUDGET // 1048576} MB); send it as a JPEG, or smaller")
+            with Image.open(io.BytesIO(data), formats=OPENED) as image:
+                image.draft(image.mode, (DISPLAY_EDGE, DISPLAY_EDGE))  # a JPEG decodes reduced; others ignore it
+                needed = decoded_bytes(*image.size, image)
+                if needed > DECODE_BUDGET:
+                    raise PhotoRejected(
+                        f"is {width}×{height} pixels ({image.mode}), which would take {needed // 1048576} MB "
+                        f"to process (at most {DECODE_BUDGET // 1048576} MB); send a smaller photo")
                 gps = _gps(image)  # (a PNG keeps its EXIF after the pixels: reading it decodes them)
                 display, thumbnail = _copies(image)
         except PhotoRejected:
@@ -130,9 +146,8 @@ def check_photo(data: bytes) -> CheckedPhoto:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise PhotoRejected("has too many pixels (a possible decompression bomb)") from None
         except UnidentifiedImageError:
-            raise PhotoRejected("is not an image (its contents are not JPEG, PNG, WebP or GIF)") from None
+            raise PhotoRejected("is not an image we take (its contents are not JPEG, PNG, WebP or GIF): "
+                                "send JPEG, PNG, WebP or GIF") from None
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise PhotoRejected(f"is a damaged image file ({exc.__class__.__name__})") from None
-    if kind not in FORMATS:
-        raise PhotoRejected(f"is a {kind} image; send JPEG, PNG, WebP or GIF")
     return CheckedPhoto(FORMATS[kind], width, height, gps, display, thumbnail)
