@@ -6,11 +6,12 @@ when two requests race (the incident's version is checked by every write)."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import urllib.error
 import urllib.request
 
-from helpers import file_incident
+from helpers import file_incident, is_checked
 from sqlalchemy import update
 
 import webapp.incidents.actions as actions
@@ -185,3 +186,26 @@ def test_an_acknowledgement_that_races_another_write_still_acknowledges(as_user,
     assert answer.status_code == 200 and raced
     db.session.expire_all()
     assert db.session.get(Incident, incident.id).acknowledged_at is not None
+
+
+def test_an_answers_form_opened_before_another_correction_does_not_undo_it(as_user, demo):
+    """The correction form posts every answer: saved after someone else's correction, it would silently
+    put the old answers back (and the severity and obligations with them)."""
+    incident = file_incident(demo, treatment="first_aid", injured_person="worker")
+    db.session.commit()
+    mine, theirs = as_user("supervisor"), as_user("admin")
+    form = mine.get(f"/incidents/{incident.reference}/answers").get_data(as_text=True)
+    seen = re.search(r'name="answers_seen" value="([0-9a-f]+)"', form).group(1)
+    assert theirs.post(f"/incidents/{incident.reference}/answers", data={
+        "what_happened": "injury", "injured_person": "worker", "treatment": "hospital_admitted",
+        "reason": "kept in overnight", "answers_seen": seen}).status_code == 303
+    stale = mine.post(f"/incidents/{incident.reference}/answers", data={
+        "what_happened": "injury", "injured_person": "contractor", "treatment": "first_aid",
+        "reason": "it was a contractor", "answers_seen": seen})
+    assert stale.status_code == 409
+    page = stale.get_data(as_text=True)
+    assert "Changed by Admin meanwhile" in page
+    assert is_checked(page, "treatment", "hospital_admitted")  # the form now shows the answers as they are
+    db.session.expire_all()
+    kept = db.session.get(Incident, incident.id)
+    assert kept.answers["treatment"] == "hospital_admitted" and kept.answers["injured_person"] == "worker"

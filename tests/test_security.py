@@ -318,3 +318,43 @@ def test_weak_passwords_are_refused_with_the_reason(client, demo, password, reas
     assert answer.status_code == 422 and reason in answer.get_data(as_text=True)
     db.session.expire_all()
     assert demo["reporter"].check_password(PASSWORD)
+
+
+@pytest.mark.parametrize("app_config", [{"TRUSTED_PROXIES": 1, "RATELIMIT_ENABLED": True,
+                                         "LOGIN_RATE_LIMIT": "100 per minute",
+                                         "LOGIN_ACCOUNT_RATE_LIMIT": "3 per minute"}])
+def test_nobody_can_lock_a_person_out_of_their_own_phone_by_guessing_at_their_account(app, client, demo):
+    phone = app.test_client()
+    assert phone.post("/login", data={"email": "responder@test.example", "password": PASSWORD},
+                      headers={"X-Forwarded-For": "198.51.100.9"}).status_code == 302
+    phone.post("/logout")
+    attacker = [client.post("/login", data={"email": "responder@test.example", "password": "guess"},
+                            headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code for n in range(5)]
+    assert attacker == [401, 401, 429, 429, 429]  # every attempt counts, the phone's own sign-in too
+    assert phone.post("/login", data={"email": "responder@test.example", "password": PASSWORD},
+                      headers={"X-Forwarded-For": "198.51.100.9"}).status_code == 302  # their own phone
+    forged = app.test_client()
+    forged.set_cookie("known_device", "eyJ1c2VyIjo1fQ.forged")
+    assert forged.post("/login", data={"email": "responder@test.example", "password": "guess"},
+                       headers={"X-Forwarded-For": "203.0.113.99"}).status_code == 429
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True, "LOGIN_ACCOUNT_RATE_LIMIT": "3 per minute"}])
+def test_guessing_the_current_password_on_a_tablet_left_signed_in_is_throttled(client, demo):
+    client.post("/login", data={"email": "reporter@test.example", "password": PASSWORD})
+    tries = [client.post("/account/password", data={"current": f"guess{n}", "new": "kettle-moss-quarry-9",
+                                                     "confirm": "kettle-moss-quarry-9"}).status_code for n in range(4)]
+    assert tries == [422, 422, 422, 429]
+
+
+@pytest.mark.parametrize("target", ["/%5Cevil.example/", "/%09/evil.example", "/%5C%5Cevil.example"])
+def test_no_backslash_or_control_character_leads_away_after_login(client, demo, target):
+    answer = client.post("/login?next=" + target,
+                         data={"email": "reporter@test.example", "password": PASSWORD})
+    assert answer.status_code == 302 and "evil" not in answer.headers["Location"]
+
+
+def test_a_nul_in_any_value_of_a_repeated_field_is_refused(demo, as_user):
+    answer = as_user("supervisor").post("/report", data={"what_happened": ["injury", "hazard\x00"],
+                                                         "description": "x"})
+    assert answer.status_code == 400 and "NUL" in answer.get_data(as_text=True)

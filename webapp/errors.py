@@ -70,10 +70,11 @@ def init_app(app: Flask) -> None:
             return None
         # Uploads (multipart) are left to their views, which set their own size limits before reading;
         # the report's text is checked by its validator.
-        form = request.form if request.mimetype == "application/x-www-form-urlencoded" else {}
+        form = request.form if request.mimetype == "application/x-www-form-urlencoded" else None
         try:
             body = request.get_json(silent=True) if request.is_json else None
-            nul = any("\x00" in value for value in form.values()) or _has_nul(body)
+            texts = [text for key, values in form.lists() for text in (key, *values)] if form else []
+            nul = any("\x00" in text for text in texts) or _has_nul(body)
         except (TooDeep, RecursionError):
             return _render(400, f"What you sent is nested more than {MAX_DEPTH} levels deep. Nothing was changed.")
         if nul:

@@ -69,8 +69,9 @@ def public(view: Callable) -> Callable:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only same-site paths are followed after login."""
-    if not target:
+    """Only same-site paths are followed after login: no scheme or host, and no backslash or control
+    character (browsers read "/\\evil.example" and "/<tab>/evil.example" as "//evil.example")."""
+    if not target or "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app, session
+from flask import Response, current_app, request, session
 from flask_login import login_user, logout_user
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import update
 
 from ..database import utcnow
@@ -21,6 +22,33 @@ from .models import LoginSession, User
 
 KEY = "sid"
 SEEN_EVERY = timedelta(minutes=1)  # last use is written at most once a minute, not on every request
+
+
+DEVICE_COOKIE = "known_device"
+DEVICE_DAYS = 365
+
+
+def _devices() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="known-device")
+
+
+def remember_device(response: Response, user: User) -> Response:
+    """A browser someone signed in on keeps a signed note of it: the per-account login limit (what stops
+    guessing a password from many addresses) never locks the person out of their own phone."""
+    response.set_cookie(DEVICE_COOKIE, _devices().dumps({"user": user.id}), max_age=DEVICE_DAYS * 86400,
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax")
+    return response
+
+
+def known_device(user: User | None) -> bool:
+    """Whether this browser has signed in as `user` before (a note only our secret can sign)."""
+    if user is None:
+        return False
+    try:
+        note = _devices().loads(request.cookies.get(DEVICE_COOKIE, ""))
+    except BadSignature:
+        return False
+    return isinstance(note, dict) and note.get("user") == user.id
 
 
 def sign_in(user: User, now: datetime) -> None:

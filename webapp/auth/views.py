@@ -11,7 +11,7 @@ from ..extensions import db, limiter
 from .models import User
 from .passwords import password_problem
 from .security import any_user_required, public, safe_next
-from .sessions import end_sessions, sign_in, sign_out, this_session
+from .sessions import end_sessions, known_device, remember_device, sign_in, sign_out, this_session
 
 bp = Blueprint("auth", __name__)
 
@@ -30,10 +30,17 @@ def _account_limit() -> str:
 
 
 def _account() -> str:
-    """Failed logins are counted per account too (across processes when RATELIMIT_STORAGE_URI is Redis),
-    so guessing one person's password is slow from any number of addresses, while the per-address limit
-    can stay loose enough that a site's shared Wi-Fi or a proxy locks no bystander out."""
+    """Logins are counted per account too (across processes when RATELIMIT_STORAGE_URI is Redis), every
+    attempt before its password is checked (so guesses sent at once are all counted), so guessing one
+    person's password is slow from any number of addresses, while the per-address limit can stay loose
+    enough that a site's shared Wi-Fi or a proxy locks no bystander out."""
     return "account:" + User.normalise_email(request.form.get("email", ""))[:254]
+
+
+def _own_device() -> bool:
+    """A browser the person has signed in on before is not held to the per-account limit: nobody can lock
+    a responder out of their own phone by guessing at their account."""
+    return known_device(User.by_email(request.form.get("email", "")))
 
 
 def _login_failed(response) -> bool:
@@ -50,7 +57,7 @@ def _stand_in_hash() -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(_address_limit, methods=["POST"], deduct_when=_login_failed)
-@limiter.limit(_account_limit, key_func=_account, methods=["POST"], deduct_when=_login_failed)
+@limiter.limit(_account_limit, key_func=_account, methods=["POST"], exempt_when=_own_device)
 def login():
     """Email and password; a wrong pair gets one message that does not say which was wrong, after the same
     work whether or not the email has an account (so no timing tells which emails do)."""
@@ -63,7 +70,7 @@ def login():
         matches = user.check_password(password) if user else check_password_hash(_stand_in_hash(), password)
         if user and user.active and matches:
             sign_in(user, utcnow())
-            return redirect(safe_next(request.args.get("next")) or home_for(user))
+            return remember_device(redirect(safe_next(request.args.get("next")) or home_for(user)), user)
         return render_template("auth/login.html", email=email,
                                error="That email and password do not match an active account."), 401
     return render_template("auth/login.html", email=email, error=None)
@@ -97,8 +104,13 @@ def index():
     return redirect(url_for("auth.login"))
 
 
+def _own_account() -> str:
+    return f"password:{current_user.id}"
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @any_user_required
+@limiter.limit(_account_limit, key_func=_own_account, methods=["POST"])  # a tablet left signed in: no guessing
 def change_password():
     """Change your own password (the first one comes from an admin)."""
     errors = {}

@@ -1,6 +1,8 @@
 """What people do to an incident. Each action checks itself, changes the incident and writes the timeline."""
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 
 from flask import Response
@@ -159,10 +161,22 @@ def correct_aware_at(incident: Incident, aware_at: datetime, reason: str | None,
                     previous=previous.isoformat(), aware_at=aware_at.isoformat(), reason=reason)
     hooks.changed(incident, hooks.Change("the aware time was corrected", actor, now))
 
-def correct_answers(incident: Incident, changes: object, reason: str | None, actor: User, now: datetime) -> list[str]:
+def answers_seen(incident: Incident) -> str:
+    """A fingerprint of the answers as a form shows them, carried by the correction form: another
+    supervisor's correction meanwhile changes it."""
+    return hashlib.sha256(json.dumps(incident.answers, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def correct_answers(incident: Incident, changes: object, reason: str | None, actor: User, now: datetime,
+                    was: str | None = None) -> list[str]:
     """A supervisor corrects the report's answers (not its description, site or times): the incident is
     classified again (an overridden severity stays as the supervisor set it), and its obligations,
-    clocks and update cadence follow. Returns the changes in words. Invalid names each bad key."""
+    clocks and update cadence follow. Returns the changes in words. Invalid names each bad key. `was`:
+    answers_seen() of the form the correction was made on; other answers now are a Conflict (the form
+    holds every answer, so it would silently undo the other correction)."""
+    if was is not None and was != answers_seen(incident):
+        raise changed_meanwhile(incident, "answers", f"{incident.severity}, with answers corrected since your "
+                                                     "form was opened: the form now shows them")
     if not isinstance(changes, dict) or not changes:
         raise Invalid({"answers": "give the answers to change, as an object"})
     fixed = sorted(k for k in changes if k in ENVELOPE)

@@ -204,6 +204,7 @@ def correct_answers(reference: str):
     incident = visible_incident(reference)
     zone = ZoneInfo(incident.site.timezone)
     errors: dict[str, str] = {}
+    status = 422
     if request.method == "GET":
         answers, values = incident.answers, form_values(incident.answers, zone)
     else:
@@ -213,7 +214,12 @@ def correct_answers(reference: str):
         changes = {k: answers.get(k) for k in keys.ANSWER_KEYS if k not in keys.ENVELOPE}
         try:
             check_csrf()
-            words = actions.correct_answers(incident, changes, request.form.get("reason"), current_user, utcnow())
+            words = actions.correct_answers(incident, changes, request.form.get("reason"), current_user, utcnow(),
+                                            was=request.form.get("answers_seen"))
+        except Conflict as conflict:  # the answers as they are now, to correct again
+            db.session.rollback()
+            errors, status = {"": str(conflict)}, 409
+            answers, values = incident.answers, form_values(incident.answers, zone)
         except CSRFError:
             errors = {"": "This form had expired, so nothing was saved. Your corrections are still here: "
                           "check them and save again."}
@@ -228,5 +234,6 @@ def correct_answers(reference: str):
             flash("Answers corrected: " + "; ".join(words) + f". Now {incident.severity}.")
             return redirect(url_for("incidents.detail", reference=reference), code=303)
     return render_template("incidents/answers.html", incident=incident, values=values, errors=errors, keys=keys,
+                           answers_seen=actions.answers_seen(incident),
                            follow_up=follow_up_keys(answers),
-                           show_when={key: show_when_attribute(key) for key in SHOW_WHEN}), 422 if errors else 200
+                           show_when={key: show_when_attribute(key) for key in SHOW_WHEN}), status if errors else 200
