@@ -3,7 +3,16 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from webapp.escalation.oncall import Override, Rotation, Shift, handoff_at, on_call, upcoming
+from webapp.escalation.oncall import (
+    Override,
+    Rotation,
+    Shift,
+    handoff_at,
+    on_call,
+    rotation_shift,
+    shift_index,
+    upcoming,
+)
 
 UTC = UTC
 
@@ -132,3 +141,40 @@ def test_an_override_that_starts_now_and_runs_past_a_hand_off_comes_first():
         Shift(9, utc(2026, 6, 1, 12), utc(2026, 6, 2, 10), override=True),
         Shift(2, utc(2026, 6, 2, 10), utc(2026, 6, 3, 8))]
     assert len(upcoming(DAILY, (cover,), utc(2026, 6, 1, 12), count=4)) == 4
+
+
+def brute_index(rotation: Rotation, at: datetime) -> int:
+    """The last hand-off at or before `at`, counted one by one (-1 before the first)."""
+    index = -1
+    while handoff_at(rotation, index + 1) <= at:
+        index += 1
+    return index
+
+
+@pytest.mark.parametrize("rotation", [SYDNEY_DAILY, LONDON_WEEKLY], ids=["Sydney daily", "London weekly"])
+def test_the_shift_at_any_instant_is_the_last_hand_off_before_it_across_clock_changes(rotation):
+    start = handoff_at(rotation, 0) - timedelta(days=2)
+    for step in range(0, 40 * 24 * 4):  # every quarter of an hour for 40 days, daylight saving changes included
+        at = start + timedelta(minutes=15 * step)
+        index, i, shift = shift_index(rotation, at), brute_index(rotation, at), rotation_shift(rotation, at)
+        if i < 0:  # before the first hand-off: no shift (the index counts back)
+            assert index < 0 and shift is None, at
+        else:
+            assert index == i and shift == Shift(rotation.members[i % len(rotation.members)],
+                                                 handoff_at(rotation, i), handoff_at(rotation, i + 1)), at
+    for i in range(1, 30):  # exactly at a hand-off the next person is on call, a moment before the last
+        moment = handoff_at(rotation, i)
+        assert rotation_shift(rotation, moment).user_id == rotation.members[i % len(rotation.members)]
+        before = rotation_shift(rotation, moment - timedelta(microseconds=1))
+        assert before.user_id == rotation.members[(i - 1) % len(rotation.members)]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"period": "fortnightly"}, "period must be one of daily, weekly"),
+    ({"members": ()}, "a rotation needs at least one member"),
+])
+def test_rotation_settings_are_refused_in_words(kwargs, message):
+    settings = dict(members=(1,), period="daily", handoff=time(8), first_day=date(2026, 1, 1), zone="UTC")
+    with pytest.raises(ValueError) as refused:
+        Rotation(**{**settings, **kwargs})
+    assert str(refused.value) == message
