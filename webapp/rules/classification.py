@@ -56,18 +56,29 @@ class Classification:
     high_potential: bool = False
 
 
-def _when(predicate: Callable[[dict[str, Any]], bool], reason: str) -> Test:
+# The tests are small callable objects rather than closures made when the module loads: their logic runs
+# when an incident is classified, where a test (and bench/mutation.py) can reach it.
+@dataclass(frozen=True)
+class When:
     """A test with a fixed reason."""
-    return lambda a, _j: [reason] if predicate(a) else []
+
+    predicate: Callable[[dict[str, Any]], bool]
+    reason: str
+
+    def __call__(self, answers: dict[str, Any], _jurisdiction: str) -> list[str]:
+        return [self.reason] if self.predicate(answers) else []
 
 
-def _events(names: tuple[str, ...] | None) -> Test:
+@dataclass(frozen=True)
+class DangerousEvents:
     """A test matching dangerous events in `names` (None: any not in MAJOR_EVENTS)."""
-    def test(a, _j):
-        chosen = a.get("dangerous_events", [])
-        hits = [e for e in chosen if (e in names if names else e not in MAJOR_EVENTS)]
+
+    names: tuple[str, ...] | None
+
+    def __call__(self, answers: dict[str, Any], _jurisdiction: str) -> list[str]:
+        chosen = answers.get("dangerous_events", [])
+        hits = [e for e in chosen if (e in self.names if self.names else e not in MAJOR_EVENTS)]
         return [f"dangerous event: {DANGEROUS_EVENTS[e].lower()}" for e in hits]
-    return test
 
 
 def high_potential(answers: dict[str, Any]) -> str | None:
@@ -90,31 +101,31 @@ def _exposed(a: dict[str, Any]) -> bool:
 
 
 SEVERITY_RULES: tuple[Rule, ...] = (
-    Rule("P1", _when(lambda a: a.get("treatment") == "fatality", "a person died")),
-    Rule("P1", _when(lambda a: a.get("treatment") == "hospital_admitted",
+    Rule("P1", When(lambda a: a.get("treatment") == "fatality", "a person died")),
+    Rule("P1", When(lambda a: a.get("treatment") == "hospital_admitted",
                      "a person was admitted to hospital")),
-    Rule("P1", _when(lambda a: a.get("ransomware", False), "ransomware")),
-    Rule("P1", _when(lambda a: a.get("service_impact") == "organisation",
+    Rule("P1", When(lambda a: a.get("ransomware", False), "ransomware")),
+    Rule("P1", When(lambda a: a.get("service_impact") == "organisation",
                      "the whole organisation is affected")),
-    Rule("P1", _when(lambda a: a.get("essential_service_disrupted", False),
+    Rule("P1", When(lambda a: a.get("essential_service_disrupted", False),
                      "an essential service is disrupted")),
-    Rule("P1", _events(MAJOR_EVENTS)),
-    Rule("P1", _when(lambda a: a.get("likely_serious_harm") == "yes" and a.get("personal_data") == "yes"
+    Rule("P1", DangerousEvents(MAJOR_EVENTS)),
+    Rule("P1", When(lambda a: a.get("likely_serious_harm") == "yes" and a.get("personal_data") == "yes"
                      and a.get("people_affected", 0) >= 100,
                      "a data breach likely to cause serious harm to 100 or more people")),
     Rule("P2", lambda a, j: [f"notifiable injury: {r}" for r in notifiable_injury(a, j)]),
-    Rule("P2", _events(None)),
-    Rule("P2", _when(_exposed, "personal data exposed and the harm is not contained")),
-    Rule("P2", _when(lambda a: a.get("service_impact") == "site", "a whole site is affected")),
+    Rule("P2", DangerousEvents(None)),
+    Rule("P2", When(_exposed, "personal data exposed and the harm is not contained")),
+    Rule("P2", When(lambda a: a.get("service_impact") == "site", "a whole site is affected")),
     Rule("P2", lambda a, _j: [reason] if (reason := high_potential(a)) else []),
-    Rule("P2", _when(lambda a: a.get("reached_drain_or_waterway", False),
+    Rule("P2", When(lambda a: a.get("reached_drain_or_waterway", False),
                      "a spill reached a drain or waterway")),
-    Rule("P3", _when(lambda a: a.get("treatment") in ("medical", "emergency_discharged"),
+    Rule("P3", When(lambda a: a.get("treatment") in ("medical", "emergency_discharged"),
                      "a person needed medical treatment")),
-    Rule("P3", _when(lambda a: a.get("service_impact") == "team", "a team is affected")),
-    Rule("P3", _when(lambda a: "security" in a.get("what_happened", []) and a.get("personal_data") != "yes",
+    Rule("P3", When(lambda a: a.get("service_impact") == "team", "a team is affected")),
+    Rule("P3", When(lambda a: "security" in a.get("what_happened", []) and a.get("personal_data") != "yes",
                      "a security incident with no personal data exposed")),
-    Rule("P3", _when(lambda a: "environmental" in a.get("what_happened", []), "an environmental report")),
+    Rule("P3", When(lambda a: "environmental" in a.get("what_happened", []), "an environmental report")),
 )
 DEFAULT_REASON = "P4: nothing more serious was reported (first aid, hazard, near miss or minor impact)"
 
