@@ -6,6 +6,7 @@ from typing import TypeVar
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -15,6 +16,11 @@ from .extensions import db
 def utcnow() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(UTC)
+
+
+def fields_changed(obj, fields) -> bool:
+    """Whether any of these attributes of an object about to be flushed has changed (flush listeners)."""
+    return any(get_history(obj, name).has_changes() for name in fields)
 
 
 ATTEMPTS = 3
@@ -27,7 +33,8 @@ def commit_retrying(work: Callable[[], T]) -> T:
     For changes that do not depend on what the person saw (an acknowledgement, a note, a status move by
     the API without If-Match): they are applied in turn, never on a state already gone. A change made on
     a state the person saw checks that state itself and is refused (a Conflict)."""
-    for attempt in range(1, ATTEMPTS + 1):
+    attempt = 1
+    while True:
         try:
             done = work()
             db.session.commit()
@@ -36,7 +43,7 @@ def commit_retrying(work: Callable[[], T]) -> T:
             db.session.rollback()
             if attempt == ATTEMPTS:
                 raise
-    raise AssertionError("unreachable")
+            attempt += 1
 
 
 class UTCDateTime(TypeDecorator):

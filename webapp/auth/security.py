@@ -10,7 +10,7 @@ from flask import Flask, abort, g, jsonify, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ..common.http import is_htmx, wants_json
+from ..common.http import digits, is_htmx, wants_json
 from ..database import utcnow
 from ..extensions import db, login_manager
 from .models import ROLES, STAFF_ROLES, ApiToken, User
@@ -83,7 +83,7 @@ def safe_next(target: str | None) -> str | None:
 def _load_user(user_id: str) -> User | None:
     """The signed-in user, only while the session is live on the server (sessions.py) and the user active:
     a deactivated user's open sessions stop working at once, not when they expire."""
-    user = db.session.get(User, int(user_id)) if user_id.isascii() and user_id.isdigit() else None
+    user = db.session.get(User, int(user_id)) if digits(user_id) else None
     if user is None or not user.active or current_session(user.id, utcnow()) is None:
         return None
     return user

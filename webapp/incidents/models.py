@@ -84,7 +84,8 @@ class Incident(db.Model):
     # was running); the metrics then work it out, and the worker's next look at the clocks stores it.
     response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # acknowledged_at and resolved_at less reported_at, in seconds: kept at flush time by metrics/rollup.py
+    # acknowledged_at and resolved_at less reported_at, in seconds, kept at flush time (_keep_durations below):
+    # the metrics read a median's bucket of them in order from their indexes
     ack_seconds: Mapped[float | None] = mapped_column(Float)
     resolve_seconds: Mapped[float | None] = mapped_column(Float)
     commander_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -256,7 +257,7 @@ def _seconds_between(later: datetime | None, earlier: datetime | None) -> float 
 @event.listens_for(Incident, "before_update")
 def _keep_durations(_mapper, _connection, incident: Incident) -> None:
     """MTTA's and MTTR's durations, kept beside the times they come from (the metrics read them in order)."""
-    if incident.reported_at is None:
+    if incident.reported_at is None:  # a new incident's column default is applied after this listener
         incident.reported_at = utcnow()
     incident.ack_seconds = _seconds_between(incident.acknowledged_at, incident.reported_at)
     incident.resolve_seconds = _seconds_between(incident.resolved_at, incident.reported_at)

@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.models import STAFF_ROLES, User
 from ..auth.security import any_user_required, staff_required, supervisor_required
-from ..common.errors import ActionRefused, Blocked, Conflict, Invalid, refusal_status
+from ..common.errors import ActionRefused, Blocked, Conflict, Invalid
 from ..common.http import check_csrf, digits, is_htmx
 from ..common.timewords import read_local_datetime
 from ..database import commit_retrying, utcnow
@@ -24,7 +24,6 @@ from ..rules.classification import CATEGORIES, SEVERITIES
 from ..rules.form import answers_from_form, form_values
 from ..rules.guide import SHOW_WHEN, follow_up_keys, show_when_attribute
 from . import actions, hooks, queries
-from .actions import changed_meanwhile
 from .lifecycle import ALL_STATUSES, STATUS_LABELS
 from .models import INCIDENT_ROLES, Incident
 
@@ -111,9 +110,6 @@ def render_detail(incident: Incident, error: str | None = None, failed_form: str
     return render_template(DETAIL, **context), status
 
 
-TIMELINE_OF = {"roles": "role"}  # the timeline's word for what a form changes, where it differs
-
-
 def act_on(reference: str, form: str, action) -> object:
     """Run `form`'s action on a visible incident, commit, and show the incident again (or the error)."""
     incident = visible_incident(reference)
@@ -121,14 +117,12 @@ def act_on(reference: str, form: str, action) -> object:
         commit_retrying(lambda: action(incident))  # a form that carries what it saw checks it each time
     except StaleDataError:  # changed by other requests again and again between our reading and our writing
         db.session.rollback()
-        db.session.expire_all()
-        return render_detail(incident, str(changed_meanwhile(incident, TIMELINE_OF.get(form, form), "changed")),
-                             form, 409)
+        return render_detail(incident, "Others changed this incident at the same moment, again and again. Nothing "
+                                       "you sent was changed: here it is as it is now.", form, 409)
     except ActionRefused as refused:
         db.session.rollback()
         listed = (": " + "; ".join(refused.blocking)) if isinstance(refused, Blocked) else ""
-        return render_detail(incident, str(refused) + listed, form, refusal_status(refused)
-                             if isinstance(refused, Conflict) else 422)
+        return render_detail(incident, str(refused) + listed, form, 409 if isinstance(refused, Conflict) else 422)
     if is_htmx():
         return render_detail(incident)
     return redirect(url_for("incidents.detail", reference=reference), code=303)

@@ -44,7 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import get_history
 
-from ..database import utcnow
+from ..database import fields_changed, utcnow
 from ..extensions import db
 from ..incidents.lifecycle import OPEN_STATUSES
 from ..incidents.models import Incident, IncidentCategory
@@ -54,10 +54,12 @@ from ..obligations.models import Obligation
 from ..organisation.models import Organisation, Site
 from ..rules.learning import REPEAT_WINDOW
 from ..rules.metrics import DURATION_BOUNDS
+from ..sla.tracking import SITE_FIELDS  # what moves the clocks of a site's incidents
 from .models import MetricCount, MetricDay, MetricMark
 from .sql import (
     ACTION_OUTCOMES,
     CLOCK_OUTCOMES,
+    DUE_COLUMNS,
     OBLIGATION_COUNTED,
     action_outcome_sql,
     clock_outcome_sql,
@@ -146,15 +148,13 @@ def count_figures(days: set[tuple[int, date]], now: datetime, by_day: bool) -> C
             yield site, when, severity, rest
 
     known = ~Incident.due_unknown()
-    running = {"response": (Incident.acknowledged_at, Incident.response_due_at),
-               "resolution": (Incident.resolved_at, Incident.resolution_due_at)}
     plain = {"total": func.count(), "high_potential": func.count().filter(Incident.high_potential.is_(True)),
              "near_misses": func.count().filter(what_happened("near_miss")),
              "lost_time": func.count().filter(lost_time_injury()),
              "recordable": func.count().filter(recordable_injury()),
              **{f"{clock}:{outcome}": func.count().filter(and_(known, clock_outcome_sql(clock, outcome, now)))
-                for clock in running for outcome in CLOCK_OUTCOMES}}
-    turns = [func.min(case((and_(met.is_(None), due >= now), due))) for met, due in running.values()]
+                for clock in DUE_COLUMNS for outcome in CLOCK_OUTCOMES}}
+    turns = [func.min(case((and_(met.is_(None), due >= now), due))) for met, due in DUE_COLUMNS.values()]
     for site, when, severity, values in rows(select(*group, *plain.values(), *turns).where(where)):
         for name, n in zip(plain, values, strict=False):  # then the turns
             counted.add((site, when, severity, name), n)
@@ -249,6 +249,12 @@ class Totals:
         return dict(found)
 
 
+def _named(figure, name: str):
+    """`figure` is the one named, or one of them when the name ends in a colon (works on text and on the
+    figure column alike)."""
+    return figure.startswith(name) if name.endswith(":") else figure == name
+
+
 def _gathered(first: date, last: date, site: Site | None, now: datetime, by_day: bool,
               only: tuple[str, ...] = ()) -> dict[Key, list]:
     """(site, day or None, severity, figure) -> [n, seconds] for the incidents reported from `first` to
@@ -269,8 +275,7 @@ def _gathered(first: date, last: date, site: Site | None, now: datetime, by_day:
             .join(kept_days, and_(kept_days.c.site_id == MetricCount.site_id, kept_days.c.day == MetricCount.day))
             .group_by(*group))
     if only:
-        sums = sums.where(or_(*(MetricCount.figure.startswith(name) if name.endswith(":")
-                                else MetricCount.figure == name for name in only)))
+        sums = sums.where(or_(*(_named(MetricCount.figure, name) for name in only)))
     listed = select(kept_days.c.site_id, cast(null(), String), cast(null(), String), cast(null(), Integer),
                     cast(null(), Float), kept_days.c.day)
     figures: dict[Key, list] = defaultdict(lambda: [0, 0.0])
@@ -283,7 +288,7 @@ def _gathered(first: date, last: date, site: Site | None, now: datetime, by_day:
     sites = [site.id] if site is not None else list(db.session.scalars(select(Site.id)))
     every = {(s, first + timedelta(days=i)) for s in sites for i in range((last - first).days + 1)}
     for key, (n, seconds) in count_figures(every - kept, now, by_day).figures.items():
-        if only and not any(key[3] == name or (name.endswith(":") and key[3].startswith(name)) for name in only):
+        if only and not any(_named(key[3], name) for name in only):
             continue
         cell = figures[key]
         cell[0] += n
@@ -376,11 +381,6 @@ NEIGHBOUR_FIELDS = ("occurred_at", "site_id", "status")  # what moves an inciden
 OBLIGATION_FIELDS = ("status", "done_at", "deadline", "applies", "incident_id")
 ACTION_FIELDS = ("done_at", "due_at", "incident_id")
 CHILD_FIELDS = {Obligation: OBLIGATION_FIELDS, CorrectiveAction: ACTION_FIELDS}
-SITE_FIELDS = ("timezone", "jurisdiction")
-
-
-def _changed(obj, fields) -> bool:
-    return any(get_history(obj, name).has_changes() for name in fields)
 
 
 def _before(obj, name):
@@ -397,25 +397,26 @@ def _mark(session: Session, _context) -> None:
     everywhere = False
     for obj, gone in [(o, False) for o in (*session.new, *session.dirty)] + [(o, True) for o in session.deleted]:
         fresh = obj in session.new or gone
-        if isinstance(obj, Incident) and (fresh or _changed(obj, INCIDENT_FIELDS)):
-            incidents.add(obj.id)
+        if isinstance(obj, Incident) and (fresh or fields_changed(obj, INCIDENT_FIELDS)):
+            incidents.add(obj.id)  # where it is now (read back after the flush)
             site, reported = _before(obj, "site_id"), _before(obj, "reported_at")
-            if site is not None and reported is not None:
-                places.add((site, reported.astimezone(UTC).date()))
-            if not fresh and _changed(obj, NEIGHBOUR_FIELDS):
+            moved = gone or (obj not in session.new and fields_changed(obj, ("site_id", "reported_at")))
+            if moved and site is not None and reported is not None:
+                places.add((site, reported.astimezone(UTC).date()))  # and where it was
+            if not fresh and fields_changed(obj, NEIGHBOUR_FIELDS):
                 neighbours.append((obj.id, site, _before(obj, "occurred_at"), set()))
         elif isinstance(obj, IncidentCategory) and fresh:
             incidents.add(obj.incident_id)
-        elif isinstance(obj, (Obligation, CorrectiveAction)) and (fresh or _changed(obj, CHILD_FIELDS[type(obj)])):
+        elif type(obj) in CHILD_FIELDS and (fresh or fields_changed(obj, CHILD_FIELDS[type(obj)])):
             incidents.update({obj.incident_id, _before(obj, "incident_id")})
-        elif isinstance(obj, Investigation) and (fresh or _changed(obj, ("root_cause_category",))):
+        elif isinstance(obj, Investigation) and (fresh or fields_changed(obj, ("root_cause_category",))):
             incidents.add(obj.incident_id)
             causes = {obj.root_cause_category, _before(obj, "root_cause_category")} - {None}
             if causes:
                 neighbours.append((obj.incident_id, None, None, causes))
-        elif isinstance(obj, Organisation) and not fresh and _changed(obj, ("sla_targets",)):
+        elif isinstance(obj, Organisation) and not fresh and fields_changed(obj, ("sla_targets",)):
             everywhere = True
-        elif isinstance(obj, Site) and not fresh and _changed(obj, SITE_FIELDS):  # a new site has no incidents
+        elif isinstance(obj, Site) and not fresh and fields_changed(obj, SITE_FIELDS):  # a new site has no incidents
             open_sites = (open_sites or set()) | {obj.id}
     if not (incidents or places or neighbours or everywhere or open_sites):
         return

@@ -26,7 +26,7 @@ from ..rules.classification import CATEGORIES, SEVERITIES
 from ..rules.metrics import QUANTILES, bucket_range, frequency_rate, locate, months_overlapping, rank
 from ..sla.rules import CLOCKS
 from .rollup import MEASURES, Totals, read, read_days
-from .sql import ACTION_OUTCOMES, CLOCK_OUTCOMES, is_postgres, seconds_between
+from .sql import ACTION_OUTCOMES, CLOCK_OUTCOMES, is_postgres
 
 
 @dataclass(frozen=True)
@@ -96,24 +96,23 @@ def in_period(period: Period) -> list:
     return conditions
 
 
-def _summaries(later_column, period: Period, by=None) -> dict:
-    """count, median and p90 (nearest rank: the ⌈q·n⌉-th smallest) and mean of later - reported_at, for
+def _summaries(column, period: Period, by=None) -> dict:
+    """count, median and p90 (nearest rank: the ⌈q·n⌉-th smallest) and mean of a kept duration column, for
     the whole period (key None) or for each value of `by` (a column such as the severity), in one query.
     PostgreSQL's percentile_disc is exactly the nearest rank; SQLite numbers the rows with a window."""
-    duration = seconds_between(later_column, Incident.reported_at)
     if is_postgres():
         group = (by if by is not None else literal(None)).label("g")
         rows = db.session.execute(
-            select(group, func.count(), func.percentile_disc(0.5).within_group(duration),
-                   func.percentile_disc(0.9).within_group(duration), func.avg(duration))
-            .where(*in_period(period), later_column.is_not(None)).group_by(group)).all()
+            select(group, func.count(), func.percentile_disc(0.5).within_group(column),
+                   func.percentile_disc(0.9).within_group(column), func.avg(column))
+            .where(*in_period(period), column.is_not(None)).group_by(group)).all()
     else:
-        duration = duration.label("d")
+        duration = column.label("d")
         group = (by if by is not None else literal(None)).label("g")
         partition = {"partition_by": by} if by is not None else {}
         ranked = (select(group, duration, func.row_number().over(order_by=duration, **partition).label("rn"),
                          func.count().over(**partition).label("n"))
-                  .where(*in_period(period), later_column.is_not(None)).subquery())
+                  .where(*in_period(period), column.is_not(None)).subquery())
         g, n, rn, d = ranked.c.g, ranked.c.n, ranked.c.rn, ranked.c.d
         rows = db.session.execute(select(
             g, func.count(), func.max(case((rn == (n + 1) // 2, d))), func.max(case((rn == (9 * n + 9) // 10, d))),
@@ -126,7 +125,6 @@ def _summaries(later_column, period: Period, by=None) -> dict:
 
 
 EMPTY = {"count": 0, "median": None, "p90": None, "mean": None}
-MEASURED_FROM = {"mtta": Incident.acknowledged_at, "mttr": Incident.resolved_at}  # less reported_at
 
 
 def _nth(column, period: Period, severity: str | None, histogram: dict[int, int], wanted: int) -> float | None:
@@ -154,7 +152,7 @@ def _summary(totals: Totals, measure: str, period: Period, severity: str | None 
     for name, quantile in QUANTILES.items():
         value = _nth(MEASURES[measure], period, severity, histogram, rank(count, quantile))
         if value is None:  # an incident changed between the counts and the reading: ask the database outright
-            exact = _summaries(MEASURED_FROM[measure], period, Incident.severity if severity else None)
+            exact = _summaries(MEASURES[measure], period, Incident.severity if severity else None)
             return exact.get(severity, EMPTY)
         found[name] = round(float(value), 3)
     return {key: found[key] for key in EMPTY}

@@ -19,8 +19,8 @@ from datetime import datetime
 
 from sqlalchemy import case, event, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import get_history
 
+from ..database import fields_changed
 from ..incidents.lifecycle import OPEN_STATUSES
 from ..incidents.models import Incident
 from ..organisation.models import Organisation, Site
@@ -29,10 +29,6 @@ from .rules import clocks
 INCIDENT_FIELDS = ("severity", "reported_at", "acknowledged_at", "resolved_at", "status")
 DUE_FIELDS = ("severity", "reported_at")  # what moves a due time (being acknowledged or resolved meets it)
 SITE_FIELDS = ("timezone", "jurisdiction")
-
-
-def _changed(obj, fields) -> bool:
-    return any(get_history(obj, field).has_changes() for field in fields)
 
 
 def due_times(incident: Incident, site: Site, targets: dict | None) -> dict[str, datetime]:
@@ -56,14 +52,14 @@ def _store_due_times(session: Session, incidents: list[Incident]) -> None:
 def _clocks_moved(session: Session, _context, _instances) -> None:
     moved = [obj for obj in session.new if isinstance(obj, Incident)]
     for obj in session.dirty:
-        if isinstance(obj, Incident) and _changed(obj, INCIDENT_FIELDS):
+        if isinstance(obj, Incident) and fields_changed(obj, INCIDENT_FIELDS):
             obj.clock_check_at = None
             obj.clock_generation = Incident.clock_generation + 1  # in SQL: a worker's stale answer is refused
-            if _changed(obj, DUE_FIELDS):
+            if fields_changed(obj, DUE_FIELDS):
                 moved.append(obj)
-        elif isinstance(obj, Organisation) and _changed(obj, ("sla_targets",)):
+        elif isinstance(obj, Organisation) and fields_changed(obj, ("sla_targets",)):
             session.info["recheck_clocks"] = True
-        elif isinstance(obj, Site) and _changed(obj, SITE_FIELDS):
+        elif isinstance(obj, Site) and fields_changed(obj, SITE_FIELDS):
             session.info.setdefault("recheck_sites", set()).add(obj.id)
     if moved:
         with session.no_autoflush:
