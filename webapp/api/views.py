@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
-from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request, stream_with_context, url_for
 from flask_login import current_user
@@ -19,36 +17,43 @@ from ..auth.security import (
 )
 from ..common.csvtext import csv_lines
 from ..common.errors import ActionRefused, Conflict, Invalid
-from ..common.http import json_api, json_body
+from ..common.http import json_api
+from ..common.schemas import Problem, declare
 from ..database import commit_retrying, utcnow
 from ..extensions import db
 from ..incidents import actions
-from ..incidents.lifecycle import ALL_STATUSES
 from ..incidents.models import Incident
-from ..incidents.queries import NOT_CANCELLED, incident_query
+from ..incidents.queries import incident_query
 from ..incidents.views import visible_incident
 from ..learning import summary as learning_summary
 from ..obligations.service import obligations_of
 from ..organisation.hours import set_hours
 from ..organisation.models import Organisation, Site, SiteHours
-from ..organisation.rules import parse_month, validate_hours, validate_profile, validate_site
+from ..organisation.rules import parse_month, validate_profile, validate_site
 from ..reporting.service import ClientIdTaken, submit_report
 from ..rules.answers import validate_report
-from ..rules.classification import SEVERITIES
 from ..rules.guide import unasked
 from ..sla.service import clock_view
+from . import schemas as s
 from .export import COLUMNS, incident_rows
 
 bp = json_api(Blueprint("api", __name__, url_prefix="/api/v1"))
 
 
+INCIDENTS = ("Incidents",)
+PLACES = ("Organisation and sites",)
+
+
 @bp.post("/incidents")
 @any_user_required
-def create_incident():
-    """File a report; the same client_id again returns the first incident (200) and creates nothing."""
+@declare(body=s.ReportIn, answers={201: s.IncidentOut, 200: s.IncidentOut, 409: Problem, 422: Problem}, tags=INCIDENTS)
+def create_incident(body: s.ReportIn):
+    """File a report; the same client_id again returns the first incident (200) and creates nothing.
+
+    Answers to follow-up questions the other answers do not ask are refused (the form drops them)."""
     sites = {code for code in db.session.scalars(db.select(Site.code))}
     home = current_user.home_site.code if current_user.home_site else None
-    report = validate_report(json_body(), now=utcnow(), site_codes=sites, default_site=home)
+    report = validate_report(body.given(), now=utcnow(), site_codes=sites, default_site=home)
     if problems := unasked(report.answers):  # the form would drop them: refused, so nothing is lost unseen
         raise Invalid(problems)
     try:
@@ -76,7 +81,9 @@ def _unless_changed(incident: Incident) -> None:
 
 @bp.get("/incidents/<reference>")
 @any_user_required
+@declare(answers={200: s.IncidentDetail}, tags=INCIDENTS)
 def get_incident(reference: str):
+    """An incident with its timeline, obligations and SLA clocks; its `ETag` is what `If-Match` takes."""
     incident = visible_incident(reference)
     now = utcnow()
     response = jsonify({**incident.to_json(), **learning_summary(incident, now, current_user),
@@ -91,21 +98,16 @@ def get_incident(reference: str):
 
 @bp.post("/incidents/<reference>/status")
 @staff_required
-def change_status(reference: str):
+@declare(body=s.StatusIn, answers={200: s.IncidentWithLearning, 409: s.Conflicted, 422: Problem}, tags=INCIDENTS)
+def change_status(reference: str, body: s.StatusIn):
     """`{"status": "...", "reason": "..."}` by the lifecycle's rules, as on the page. Closing while a
     required review or its actions are unfinished: 409 with `blocking`; a supervisor's reason closes
     it anyway (logged)."""
     incident = visible_incident(reference)
-    body = json_body()
-    if not isinstance(body, dict) or set(body) - {"status", "reason"}:
-        raise Invalid({"": "send {status, reason}"})
-    if body.get("status") not in ALL_STATUSES:
-        raise Invalid({"status": f"must be one of: {', '.join(ALL_STATUSES)}"})
-    if body.get("reason") is not None and not isinstance(body["reason"], str):
-        raise Invalid({"reason": "must be text"})
+
     def move() -> None:
         _unless_changed(incident)  # on each attempt: with If-Match, a race lost is a Conflict, not a retry
-        actions.change_status(incident, body["status"], body.get("reason"), current_user, utcnow())
+        actions.change_status(incident, body.status, body.reason, current_user, utcnow())
 
     commit_retrying(move)
     return jsonify({**incident.to_json(), **learning_summary(incident, utcnow(), current_user)})
@@ -113,6 +115,7 @@ def change_status(reference: str):
 
 @bp.post("/incidents/<reference>/acknowledge")
 @staff_required
+@declare(answers={200: s.IncidentOut}, tags=INCIDENTS)
 def acknowledge(reference: str):
     """Acknowledge as the token's owner, the same as the page's button (the first stamps acknowledged_at,
     later ones go on the timeline)."""
@@ -123,24 +126,21 @@ def acknowledge(reference: str):
 
 @bp.patch("/incidents/<reference>")
 @supervisor_required
-def correct_answers(reference: str):
+@declare(body=s.CorrectionIn, answers={200: s.CorrectedIncident, 409: s.Conflicted, 422: Problem}, tags=INCIDENTS)
+def correct_answers(reference: str, body: s.CorrectionIn):
     """Supervisors correct a report's answers: `{"answers": {...changed keys...}, "reason": "..."}`; a key
     set to null removes that answer. The incident is classified again and its obligations recomputed."""
     incident = visible_incident(reference)
-    body = json_body()
-    if not isinstance(body, dict) or set(body) - {"answers", "reason"}:
-        raise Invalid({"": "send {answers, reason}"})
-    if body.get("reason") is not None and not isinstance(body["reason"], str):
-        raise Invalid({"reason": "must be text"})
     _unless_changed(incident)
     try:
-        actions.correct_answers(incident, body.get("answers"), body.get("reason"), current_user, utcnow())
+        actions.correct_answers(incident, body.answers.given(), body.reason, current_user, utcnow())
     except ActionRefused as refused:
         db.session.rollback()
         raise Invalid({"reason" if "reason" in str(refused) else "answers": str(refused)}, 422) from None
-    except Invalid:
+    except Invalid as invalid:  # the service names answers by their keys: here they are inside `answers`
         db.session.rollback()
-        raise
+        raise Invalid({k if k in ("", "answers", "reason") else f"answers.{k}": v for k, v in invalid.fields.items()},
+                      invalid.status) from None
     db.session.commit()
     now = utcnow()
     return jsonify({**incident.to_json(), **learning_summary(incident, now, current_user),
@@ -156,48 +156,26 @@ def _cursor(raw: str | None) -> int | None:
         raise Invalid({"cursor": "is not a cursor this API gave out"}) from None
 
 
-def _day(text: str) -> date | None:
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:  # 2026-02-30
-        return None
-
-
-def _list_filters(args, allowed: tuple[str, ...]) -> dict[str, str]:
-    """The incident list's filters (`status`, `severity`, `site`, and what else `allowed` names); Invalid
-    names each bad one."""
-    errors = {k: f"is not a filter (use {', '.join(allowed)})" for k in args if k not in allowed}
-    if args.get("status") and args["status"] not in ALL_STATUSES + ("open", NOT_CANCELLED):
-        errors["status"] = f"must be one of: open, {NOT_CANCELLED}, {', '.join(ALL_STATUSES)}"
-    if args.get("severity") and args["severity"] not in SEVERITIES:
-        errors["severity"] = f"must be one of: {', '.join(SEVERITIES)}"
-    if args.get("site") and db.session.scalar(db.select(Site.id).filter_by(code=args["site"])) is None:
-        errors["site"] = f"unknown site {args['site']!r}"
-    for key in ("from", "to"):
-        if key in allowed and args.get(key) and _day(args[key]) is None:
-            errors[key] = "must be a date: YYYY-MM-DD (UTC)"
-    if errors:
-        raise Invalid(errors)
-    return {k: args[k] for k in ("status", "severity", "site") if args.get(k)}
+def _list_filters(query: s.IncidentFilters) -> dict[str, str]:
+    """The incident list's filters (`status`, `severity`, `site`); an unknown site is named."""
+    if query.site and db.session.scalar(db.select(Site.id).filter_by(code=query.site)) is None:
+        raise Invalid({"site": f"unknown site {query.site!r}"})
+    return {k: v for k, v in query.model_dump(include={"status", "severity", "site"}).items() if v}
 
 
 @bp.get("/incidents")
 @any_user_required
-def list_incidents():
+@declare(query=s.IncidentListQuery, answers={200: s.IncidentPage}, tags=INCIDENTS)
+def list_incidents(query: s.IncidentListQuery):
     """Newest first, with `status`, `severity` and `site` filters; follow `next_cursor` for more."""
-    args = request.args
-    limit = args.get("limit", str(current_app.config["API_PAGE_SIZE"]))
-    if not re.fullmatch(r"[0-9]{1,3}", limit) or not 1 <= int(limit) <= 200:
-        raise Invalid({"limit": "must be a whole number from 1 to 200"})
-    query = incident_query(current_user, **_list_filters(args, ("status", "severity", "site", "cursor", "limit")))
-    after = _cursor(args.get("cursor"))
+    limit = query.limit if "limit" in query.model_fields_set else current_app.config["API_PAGE_SIZE"]
+    found = incident_query(current_user, **_list_filters(query))
+    after = _cursor(query.cursor)
     if after is not None:
-        query = query.where(Incident.id < after)
-    page = list(db.session.scalars(query.order_by(Incident.id.desc()).limit(int(limit) + 1)))
-    more = len(page) > int(limit)
-    page = page[: int(limit)]
+        found = found.where(Incident.id < after)
+    page = list(db.session.scalars(found.order_by(Incident.id.desc()).limit(limit + 1)))
+    more = len(page) > limit
+    page = page[:limit]
     cursor = base64.urlsafe_b64encode(str(page[-1].id).encode()).decode().rstrip("=") if more else None
     return jsonify(incidents=[i.to_json() for i in page], next_cursor=cursor)
 
@@ -205,27 +183,27 @@ def list_incidents():
 @bp.get("/incidents.csv")
 @any_user_required
 @not_from_other_sites
-def export_incidents():
+@declare(query=s.ExportQuery, answers={200: "text/csv"}, tags=INCIDENTS)
+def export_incidents(query: s.ExportQuery):
     """The incident list as CSV (UTF-8, RFC 4180, ISO 8601 times with offsets), with the list's filters
     and `from`/`to` (the dates reported, UTC, inclusive); streamed a row at a time, oldest first."""
-    args = request.args
-    filters = _list_filters(args, ("status", "severity", "site", "from", "to"))
-    start, end = _day(args.get("from", "")), _day(args.get("to", ""))
+    filters = _list_filters(query)
+    start, end = query.from_, query.to
     if start and end and start > end:
         raise Invalid({"from": "must not be after to"})
-    query = incident_query(current_user, reported_from=start, reported_to=end, **filters)
+    found = incident_query(current_user, reported_from=start, reported_to=end, **filters)
     now, targets = utcnow(), Organisation.current().sla_targets
-    actions.record_list_export(query, "csv", current_user, now)  # on each incident's timeline, then the rows
+    actions.record_list_export(found, "csv", current_user, now)  # on each incident's timeline, then the rows
     db.session.commit()
     # Oldest first by the report time, which its index serves as a range (ordered by id instead, a
     # server-side cursor on PostgreSQL walks the whole primary key to find a recent month).
-    query = query.options(selectinload(Incident.site), selectinload(Incident.category_rows),
+    found = found.options(selectinload(Incident.site), selectinload(Incident.category_rows),
                           selectinload(Incident.reporter)).order_by(Incident.reported_at, Incident.id)
 
     def rows():
         # A thousand rows at a time (a server-side cursor on PostgreSQL): memory stays flat however many
         # incidents there are. The cursor is closed even when the download is abandoned half way.
-        result = db.session.scalars(query.execution_options(yield_per=1000))
+        result = db.session.scalars(found.execution_options(yield_per=1000))
         try:
             yield from csv_lines(COLUMNS, incident_rows(result, now, targets))
         finally:
@@ -238,14 +216,17 @@ def export_incidents():
 
 @bp.get("/organisation")
 @admin_required
+@declare(answers={200: s.OrganisationOut}, tags=PLACES)
 def get_organisation():
     return jsonify(Organisation.current().to_json())
 
 
 @bp.patch("/organisation")
 @admin_required
-def patch_organisation():
-    changes = validate_profile(json_body())
+@declare(body=s.ProfileIn, answers={200: s.OrganisationOut}, tags=PLACES)
+def patch_organisation(body: s.ProfileIn):
+    """Change the organisation's name or profile flags (null leaves one as it is)."""
+    changes = validate_profile({k: v for k, v in body.given().items() if v is not None})
     org = Organisation.current()
     for key, value in changes.items():
         setattr(org, key, value)
@@ -255,6 +236,7 @@ def patch_organisation():
 
 @bp.get("/sites")
 @admin_required
+@declare(answers={200: s.SiteList}, tags=PLACES)
 def list_sites():
     sites = db.session.scalars(db.select(Site).order_by(Site.code))
     return jsonify(sites=[s.to_json() for s in sites])
@@ -262,9 +244,10 @@ def list_sites():
 
 @bp.post("/sites")
 @admin_required
-def create_site():
+@declare(body=s.SiteIn, answers={201: s.SiteOut, 409: Problem}, tags=PLACES)
+def create_site(body: s.SiteIn):
     taken = set(db.session.scalars(db.select(Site.code)))
-    site = Site(**validate_site(json_body(), taken))
+    site = Site(**validate_site(body.given(), taken))
     db.session.add(site)
     db.session.commit()
     return jsonify(site.to_json()), 201
@@ -279,30 +262,23 @@ def _site(code: str) -> Site:
 
 @bp.put("/sites/<code>/hours/<month>")
 @admin_required
-def put_hours(code: str, month: str):
-    """`{"hours": 12345.5}`: the hours worked at the site in that calendar month (replacing any given)."""
+@declare(body=s.HoursIn, answers={200: s.HoursOut}, tags=PLACES)
+def put_hours(code: str, month: str, body: s.HoursIn):
+    """`{"hours": 12345.5}`: the hours worked at the site in that calendar month (`YYYY-MM`), replacing
+    any given."""
     site = _site(code)
-    body = json_body()
-    if not isinstance(body, dict) or set(body) != {"hours"}:
-        raise Invalid({"": 'send {"hours": number}'})
-    errors = {}
     try:
         first = parse_month(month)
     except ValueError as problem:
-        errors["month"] = str(problem)
-    try:
-        hours = validate_hours(body["hours"])
-    except ValueError as problem:
-        errors["hours"] = str(problem)
-    if errors:
-        raise Invalid(errors)
-    row = set_hours(site, first, hours)
+        raise Invalid({"month": str(problem)}) from None
+    row = set_hours(site, first, body.hours)
     db.session.commit()
     return jsonify(row.to_json(site.code))
 
 
 @bp.get("/sites/<code>/hours")
 @admin_required
+@declare(answers={200: s.HoursList}, tags=PLACES)
 def list_hours(code: str):
     site = _site(code)
     rows = db.session.scalars(db.select(SiteHours).filter_by(site_id=site.id).order_by(SiteHours.month.desc()))

@@ -103,7 +103,8 @@ def problems(error: ValidationError) -> dict[str, str]:
     """Each bad field by its dotted path (`levels.0.targets`), with what is wrong in words."""
     fields: dict[str, str] = {}
     for item in error.errors(include_url=False):
-        path = ".".join(str(part) for part in item["loc"])
+        # (a union's member, "list[int]", is not a field: left out of the path)
+        path = ".".join(str(part) for part in item["loc"] if "[" not in str(part))
         fields.setdefault(path, _words(item))
     return fields
 

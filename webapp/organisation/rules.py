@@ -20,6 +20,13 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+def known_zone(name: str) -> str:
+    """`name` if it is an IANA time zone; ValueError otherwise (a declared field's check)."""
+    if name not in _zones():
+        raise ValueError("must be an IANA time zone such as Australia/Sydney")
+    return name
+
+
 def _text(value: Any, limit: int) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("is required")
