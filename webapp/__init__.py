@@ -5,6 +5,7 @@ from flask import Flask
 
 from . import cli, comms, errors, escalation, learning, metrics, notify, obligations, sla, templating
 from .admin.views import bp as admin_bp
+from .api.reference import bp as api_docs_bp
 from .api.views import bp as api_bp
 from .auth import security
 from .auth.views import bp as auth_bp
@@ -34,7 +35,7 @@ from .system.views import bp as system_bp
 FEATURES = (obligations, sla, comms, escalation, learning, notify, metrics)
 BLUEPRINTS = (auth_bp, reporting_bp, incidents_bp, admin_bp, api_bp, evidence_bp, pwa_bp, notify_bp, oncall_api_bp,
               oncall_bp, obligations_bp, sla_bp, comms_bp, learning_api_bp, learning_bp,
-              metrics_api_bp, metrics_bp, exports_bp, system_bp)
+              metrics_api_bp, metrics_bp, exports_bp, system_bp, api_docs_bp)
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
