@@ -3,9 +3,10 @@ import re
 
 from helpers import PASSWORD
 
+from webapp.admin.schemas import OrganisationForm
 from webapp.auth.models import ApiToken, User
 from webapp.extensions import db
-from webapp.organisation.models import Organisation, Site
+from webapp.organisation.models import PROFILE_LABELS, Organisation, Site, SiteHours
 
 
 def test_invite_user_shows_the_first_password_once_and_it_works(as_user, client):
@@ -80,7 +81,76 @@ def test_tokens_created_shown_once_and_revoked(as_user, demo, client):
     secret = re.search(r'<p class="secret"><code>([^<]+)</code>', page).group(1)
     assert client.get("/api/v1/incidents", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
     assert secret not in admin.get("/admin/tokens").get_data(as_text=True)
-    assert admin.post("/admin/tokens", data={"name": "", "user_id": "x"}).status_code == 422
+    assert admin.post("/admin/tokens", data={"name": "", "user_id": ""}).status_code == 422
     token = db.session.scalar(db.select(ApiToken))
     admin.post(f"/admin/tokens/{token.id}/revoke")
     assert client.get("/api/v1/incidents", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+
+
+def count(model) -> int:
+    db.session.rollback()
+    return db.session.scalar(db.select(db.func.count()).select_from(model))
+
+
+def refused(response, field: str) -> bool:
+    """A 400 page naming the field (issue 13: the form's declaration refuses it before the view runs)."""
+    named = re.search(r"What was sent has errors \((.*)\)\. Nothing was changed", response.get_data(as_text=True))
+    return response.status_code == 400 and named is not None and any(
+        part.split(" ")[0] == field for part in named.group(1).split("; "))
+
+
+def test_forms_no_browser_of_ours_sends_are_refused_naming_the_field_and_change_nothing(as_user, demo):
+    admin = as_user("admin")
+    invite = {"name": "Casey Crew", "email": "casey@test.example", "role": "responder", "home_site": ""}
+    users, sites, tokens, hours = count(User), count(Site), count(ApiToken), count(SiteHours)
+    for field, value in (("home_site", "²"), ("home_site", "99999999999"), ("name", "x" * 201),
+                         ("email", ["casey@test.example", "other@test.example"]), ("is_admin", "1")):
+        assert refused(admin.post("/admin/users", data={**invite, field: value}), field), (field, value)
+    site = {"code": "BRU", "name": "Brussels", "jurisdiction": "EU", "timezone": "Europe/Brussels"}
+    for field, value in (("code", "B" * 21), ("timezone", ["Europe/Brussels", "UTC"]), ("id", "7")):
+        assert refused(admin.post("/admin/sites", data={**site, field: value}), field), (field, value)
+    for field, value in (("user_id", "²"), ("user_id", "-1"), ("name", "x" * 101), ("name", ["a", "b"])):
+        sent = {"name": "SIEM", "user_id": str(demo["responder"].id), field: value}
+        assert refused(admin.post("/admin/tokens", data=sent), field), (field, value)
+    for field, value in (("hours", ["1", "2"]), ("site", "S" * 21), ("note", "x")):
+        sent = {"site": "MAN", "month": "2026-03", "hours": "10", field: value}
+        assert refused(admin.post("/admin/hours", data=sent), field), (field, value)
+    assert (count(User), count(Site), count(ApiToken), count(SiteHours)) == (users, sites, tokens, hours)
+
+
+def test_changes_no_browser_of_ours_sends_are_refused_and_change_nothing(as_user, demo):
+    admin = as_user("admin")
+    reporter, syd = demo["reporter"], demo["sites"]["SYD"]
+    assert refused(admin.post(f"/admin/users/{reporter.id}", data={"active": "yes"}), "active")  # was: deactivated
+    assert refused(admin.post(f"/admin/users/{reporter.id}", data={"home_site": "²"}), "home_site")
+    assert refused(admin.post(f"/admin/users/{reporter.id}", data={"role": "responder", "admin": "1"}), "admin")
+    assert refused(admin.post(f"/admin/users/{reporter.id}/reset-password", data={"user_id": "1"}), "user_id")
+    assert refused(admin.post(f"/admin/sites/{syd.id}", data={"stakeholders": ["a@x.example", "b@x.example"]}),
+                   "stakeholders")
+    assert refused(admin.post(f"/admin/sites/{syd.id}", data={"name": "Sydney", "code": "SYD2"}), "code")
+    assert refused(admin.post("/admin/organisation", data={"name": "Acme", "soci_entity": "yes"}), "soci_entity")
+    assert refused(admin.post("/admin/organisation", data={"name": "Acme", "nuclear": "on"}), "nuclear")
+    token, _secret = ApiToken.issue(demo["responder"], "SIEM")
+    db.session.commit()
+    assert refused(admin.post(f"/admin/tokens/{token.id}/revoke", data={"confirm": "1"}), "confirm")
+    db.session.expire_all()
+    reporter, syd = db.session.get(User, reporter.id), db.session.get(Site, syd.id)
+    assert (reporter.active, reporter.role, reporter.home_site.code) == (True, "reporter", "SYD")
+    assert reporter.check_password(PASSWORD)
+    assert (syd.name, syd.code, syd.stakeholders) == ("Sydney depot", "SYD", None)
+    assert Organisation.current().name != "Acme" and db.session.get(ApiToken, token.id).revoked_at is None
+
+
+def test_a_blank_home_site_is_none_and_a_home_site_not_sent_is_kept(as_user, demo):
+    admin = as_user("admin")
+    reporter = demo["reporter"]
+    assert admin.post(f"/admin/users/{reporter.id}", data={"role": "responder"}).status_code == 303
+    db.session.refresh(reporter)
+    assert (reporter.role, reporter.home_site.code) == ("responder", "SYD")
+    assert admin.post(f"/admin/users/{reporter.id}", data={"home_site": ""}).status_code == 303
+    db.session.refresh(reporter)
+    assert (reporter.role, reporter.home_site) == ("responder", None)
+
+
+def test_the_organisation_form_has_a_box_for_every_profile_flag():
+    assert set(OrganisationForm.model_fields) == {"name", *PROFILE_LABELS}

@@ -358,3 +358,55 @@ def test_a_nul_in_any_value_of_a_repeated_field_is_refused(demo, as_user):
     answer = as_user("supervisor").post("/report", data={"what_happened": ["injury", "hazard\x00"],
                                                          "description": "x"})
     assert answer.status_code == 400 and "NUL" in answer.get_data(as_text=True)
+
+
+def refused(response, field: str) -> bool:
+    """A 400 page naming the field (issue 13: the form's declaration refuses it before the view runs)."""
+    named = re.search(r"What was sent has errors \((.*)\)\. Nothing was changed", response.get_data(as_text=True))
+    return response.status_code == 400 and named is not None and any(
+        part.split(" ")[0] == field for part in named.group(1).split("; "))
+
+
+def test_a_login_form_no_browser_of_ours_sends_is_refused_naming_the_field_and_signs_no_one_in(client, demo):
+    good = {"email": "reporter@test.example", "password": PASSWORD}
+    for field, value in (("email", ["reporter@test.example", "admin@test.example"]), ("password", [PASSWORD, "x"]),
+                         ("remember", "1"), ("email", "r" * 250 + "@test.example"), ("password", "x" * 1001)):
+        assert refused(client.post("/login", data={**good, field: value}), field), (field, value)
+        assert client.get("/reports/mine").status_code == 302  # still not signed in
+    assert refused(client.post("/login?next=/reports/mine&then=/incidents", data=good), "then")
+    assert refused(client.post("/login?next=/" + "x" * 4096, data=good), "next")
+    assert client.get("/reports/mine").status_code == 302
+
+
+def test_an_empty_login_is_still_the_login_pages_own_answer(client, demo):
+    for sent in ({}, {"email": "", "password": ""}, {"email": "reporter@test.example"}):
+        answer = client.post("/login", data=sent)
+        assert answer.status_code == 401 and "do not match an active account" in answer.get_data(as_text=True)
+
+
+def test_a_password_change_or_logout_no_browser_of_ours_sends_is_refused_and_changes_nothing(client, demo):
+    client.post("/login", data={"email": "reporter@test.example", "password": PASSWORD})
+    new = "kettle-moss-quarry-9"
+    for field, value in (("new", [new, new]), ("current", [PASSWORD, PASSWORD]), ("new_again", new),
+                         ("confirm", new + "x" * 1000)):
+        sent = {"current": PASSWORD, "new": new, "confirm": new, field: value}
+        assert refused(client.post("/account/password", data=sent), field), (field, value)
+    assert refused(client.post("/logout", data={"everywhere": "1"}), "everywhere")
+    assert refused(client.post("/account/sessions/end", data={"user_id": "2"}), "user_id")
+    assert client.get("/reports/mine").status_code == 200  # still signed in
+    db.session.expire_all()
+    assert db.session.get(auth_models.User, demo["reporter"].id).check_password(PASSWORD)
+
+
+def test_a_new_password_over_the_longest_still_gets_the_pages_own_reason(client, demo):
+    client.post("/login", data={"email": "reporter@test.example", "password": PASSWORD})
+    long = "kettle moss quarry " * 11
+    answer = client.post("/account/password", data={"current": PASSWORD, "new": long, "confirm": long})
+    assert answer.status_code == 422 and "at most 200 characters" in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True, "LOGIN_ACCOUNT_RATE_LIMIT": "3 per minute"}])
+def test_refused_login_forms_count_towards_the_limits_like_wrong_passwords(client, demo):
+    sent = {"email": "reporter@test.example", "password": [PASSWORD, PASSWORD]}
+    assert [client.post("/login", data=sent).status_code for _ in range(4)] == [400, 400, 400, 429]
+    assert client.post("/login", data={"email": "reporter@test.example", "password": PASSWORD}).status_code == 429

@@ -11,7 +11,7 @@ from ..auth.models import ROLE_LABELS, ROLES, ApiToken, User
 from ..auth.security import admin_required
 from ..auth.sessions import end_sessions
 from ..common.errors import Invalid
-from ..common.http import digits
+from ..common.schemas import Form, declare
 from ..comms.rules import parse_emails
 from ..database import utcnow
 from ..extensions import db
@@ -19,6 +19,7 @@ from ..organisation.hours import set_hours
 from ..organisation.models import PROFILE_LABELS, Organisation, Site, SiteHours
 from ..organisation.rules import parse_month, validate_hours, validate_profile, validate_site
 from ..rules.answers import JURISDICTIONS
+from .schemas import HoursForm, InviteForm, OrganisationForm, SiteChangeForm, SiteForm, TokenForm, UserChangeForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -27,10 +28,10 @@ def _sites() -> list[Site]:
     return list(db.session.scalars(db.select(Site).order_by(Site.name)))
 
 
-def _site_by_id(raw: str | None) -> Site | None:
-    if not raw:
+def _site_by_id(site_id: int | None) -> Site | None:
+    if site_id is None:
         return None
-    site = db.session.get(Site, int(raw)) if digits(raw) else None
+    site = db.session.get(Site, site_id)
     if site is None:
         raise Invalid({"home_site": "choose one of the sites"})
     return site
@@ -51,49 +52,51 @@ def users():
 
 @bp.post("/users")
 @admin_required
-def invite_user():
+@declare(form=InviteForm)
+def invite_user(form: InviteForm):
     """Add a user with a one-time password that the admin passes on."""
-    form = request.form
-    values = form.to_dict()
+    values = {"name": form.name, "email": form.email, "role": form.role,
+              "home_site": "" if form.home_site is None else str(form.home_site)}
     errors = {}
-    email = User.normalise_email(form.get("email", ""))
-    if "@" not in email or len(email) > 254:
+    email = User.normalise_email(form.email)  # (the form holds at most 254 characters)
+    if "@" not in email:
         errors["email"] = "Enter an email address"
     elif User.by_email(email):
         errors["email"] = "Someone already has this email"
-    if not form.get("name", "").strip():
+    if not form.name:
         errors["name"] = "Enter a name"
-    if form.get("role") not in ROLES:
+    if form.role not in ROLES:
         errors["role"] = "Choose a role"
     try:
-        site = _site_by_id(form.get("home_site"))
+        site = _site_by_id(form.home_site)
     except Invalid as invalid:
         errors.update(invalid.fields)
     if errors:
         return _users_page(errors, values, status=422)
-    user, password = create_user(email, form["role"], site, name=form["name"].strip())
+    user, password = create_user(email, form.role, site, name=form.name)
     db.session.commit()
     return _users_page(new_login=(user.email, password))
 
 
 @bp.post("/users/<int:user_id>")
 @admin_required
-def update_user(user_id: int):
+@declare(form=UserChangeForm)
+def update_user(user_id: int, form: UserChangeForm):
     """Change a user's role or home site, or deactivate / reactivate them."""
     user = db.session.get(User, user_id) or abort(404)
-    form = request.form
-    if user.id == current_user.id and (form.get("active") == "0" or form.get("role", "admin") != "admin"):
+    sent = form.model_fields_set
+    if user.id == current_user.id and (form.active == "0" or ("role" in sent and form.role != "admin")):
         return _users_page({"": "You cannot remove your own admin access or deactivate yourself."},
                            status=422)
     try:
-        if "role" in form:
-            if form["role"] not in ROLES:
+        if "role" in sent:
+            if form.role not in ROLES:
                 raise Invalid({"role": "Choose a role"})
-            user.role = form["role"]
-        if "home_site" in form:
-            user.home_site = _site_by_id(form["home_site"])
-        if "active" in form:
-            user.active = form["active"] == "1"
+            user.role = form.role
+        if "home_site" in sent:
+            user.home_site = _site_by_id(form.home_site)
+        if form.active is not None:
+            user.active = form.active == "1"
             if not user.active:
                 end_sessions(user, utcnow())  # signed out everywhere at once, not at their next request
     except Invalid as invalid:
@@ -106,7 +109,8 @@ def update_user(user_id: int):
 
 @bp.post("/users/<int:user_id>/reset-password")
 @admin_required
-def reset_password(user_id: int):
+@declare(form=Form)
+def reset_password(user_id: int, form: Form):
     """Give a user a new one-time password, shown once to the admin."""
     user = db.session.get(User, user_id) or abort(404)
     password = new_password()
@@ -129,11 +133,11 @@ def sites():
 
 @bp.post("/sites")
 @admin_required
-def create_site():
-    values = request.form.to_dict()
-    data = {k: values.get(k, "") for k in ("code", "name", "jurisdiction", "timezone")}
+@declare(form=SiteForm)
+def create_site(form: SiteForm):
+    values = form.model_dump()
     try:
-        clean = validate_site(data, set(db.session.scalars(db.select(Site.code))))
+        clean = validate_site(values, set(db.session.scalars(db.select(Site.code))))
     except Invalid as invalid:
         return _sites_page(invalid.fields, values, invalid.status)
     db.session.add(Site(**clean))
@@ -144,15 +148,16 @@ def create_site():
 
 @bp.post("/sites/<int:site_id>")
 @admin_required
-def update_site(site_id: int):
+@declare(form=SiteChangeForm)
+def update_site(site_id: int, form: SiteChangeForm):
     site = db.session.get(Site, site_id) or abort(404)
-    values = request.form.to_dict()
-    data = {k: values[k] for k in ("name", "jurisdiction", "timezone") if k in values}
+    values = form.model_dump(exclude_unset=True)  # only the fields sent change
+    stakeholders = values.pop("stakeholders", None)
     try:
-        clean = validate_site(data, set(), partial=True)
-        if "stakeholders" in values:
+        clean = validate_site(values, set(), partial=True)
+        if stakeholders is not None:
             try:
-                clean["stakeholders"] = parse_emails(values["stakeholders"]) or None
+                clean["stakeholders"] = parse_emails(stakeholders) or None
             except ValueError as problem:
                 raise Invalid({"stakeholders": str(problem)}, 422) from None
     except Invalid as invalid:
@@ -166,12 +171,13 @@ def update_site(site_id: int):
 
 @bp.route("/organisation", methods=["GET", "POST"])
 @admin_required
-def organisation():
+@declare(form=OrganisationForm)
+def organisation(form: OrganisationForm):
     org = Organisation.current()
     errors = {}
     if request.method == "POST":
-        data = {"name": request.form.get("name", "")}
-        data.update({flag: request.form.get(flag) == "on" for flag in PROFILE_LABELS})
+        data = {"name": form.name}
+        data.update({flag: getattr(form, flag) == "on" for flag in PROFILE_LABELS})
         try:
             for key, value in validate_profile(data).items():
                 setattr(org, key, value)
@@ -200,14 +206,14 @@ def tokens():
 
 @bp.post("/tokens")
 @admin_required
-def create_token():
-    raw = request.form.get("user_id", "")
-    user = db.session.get(User, int(raw)) if digits(raw) else None
-    name = request.form.get("name", "").strip()
+@declare(form=TokenForm)
+def create_token(form: TokenForm):
+    user = db.session.get(User, form.user_id) if form.user_id is not None else None
+    name = form.name  # (the form holds at most 100 characters)
     errors = {}
     if user is None or not user.active:
         errors["user_id"] = "Choose an active user for the token to act as"
-    if not name or len(name) > 100:
+    if not name:
         errors["name"] = "Name the token (up to 100 characters), e.g. what uses it"
     if errors:
         return _tokens_page(errors=errors, status=422)
@@ -218,7 +224,8 @@ def create_token():
 
 @bp.post("/tokens/<int:token_id>/revoke")
 @admin_required
-def revoke_token(token_id: int):
+@declare(form=Form)
+def revoke_token(token_id: int, form: Form):
     token = db.session.get(ApiToken, token_id) or abort(404)
     token.revoke()
     db.session.commit()
@@ -241,18 +248,19 @@ def hours():
 
 @bp.post("/hours")
 @admin_required
-def save_hours():
+@declare(form=HoursForm)
+def save_hours(form: HoursForm):
     """Hours worked at a site in a month (what LTIFR and TRIFR are counted against)."""
-    values = request.form.to_dict()
+    values = form.model_dump()
     errors = {}
-    site = db.session.scalar(db.select(Site).filter_by(code=values.get("site", "")))
+    site = db.session.scalar(db.select(Site).filter_by(code=form.site))
     if site is None:
         errors["site"] = "Choose a site"
     try:
-        month = parse_month(values.get("month", "").strip())
+        month = parse_month(form.month)
     except ValueError as problem:
         errors["month"] = f"The month {problem}"
-    typed = values.get("hours", "").strip()
+    typed = form.hours
     try:
         # Commas only as thousands separators (12,345.5); a decimal comma (12345,5) is refused, not misread.
         if not re.fullmatch(r"[0-9]+(\.[0-9]+)?|[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?", typed):

@@ -6,10 +6,12 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..common.schemas import Form, declare
 from ..database import utcnow
 from ..extensions import db, limiter
 from .models import User
 from .passwords import password_problem
+from .schemas import LoginForm, LoginQuery, PasswordForm
 from .security import any_user_required, public, safe_next
 from .sessions import end_sessions, known_device, remember_device, sign_in, sign_out, this_session
 
@@ -58,19 +60,21 @@ def _stand_in_hash() -> str:
 @public
 @limiter.limit(_address_limit, methods=["POST"], deduct_when=_login_failed)
 @limiter.limit(_account_limit, key_func=_account, methods=["POST"], exempt_when=_own_device)
-def login():
+@declare(query=LoginQuery, form=LoginForm)
+def login(query: LoginQuery, form: LoginForm):
     """Email and password; a wrong pair gets one message that does not say which was wrong, after the same
-    work whether or not the email has an account (so no timing tells which emails do)."""
+    work whether or not the email has an account (so no timing tells which emails do). The limits above
+    count a refused form too (it is not a login)."""
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
-    email = request.form.get("email", "")
+    email = form.email
     if request.method == "POST":
         user = User.by_email(email)
-        password = request.form.get("password", "")
+        password = form.password
         matches = user.check_password(password) if user else check_password_hash(_stand_in_hash(), password)
         if user and user.active and matches:
             sign_in(user, utcnow())
-            return remember_device(redirect(safe_next(request.args.get("next")) or home_for(user)), user)
+            return remember_device(redirect(safe_next(query.next) or home_for(user)), user)
         return render_template("auth/login.html", email=email,
                                error="That email and password do not match an active account."), 401
     return render_template("auth/login.html", email=email, error=None)
@@ -78,7 +82,8 @@ def login():
 
 @bp.post("/logout")
 @any_user_required
-def logout():
+@declare(form=Form)
+def logout(form: Form):
     sign_out(current_user, utcnow())
     flash("You are logged out.")
     return redirect(url_for("auth.login"))
@@ -86,7 +91,8 @@ def logout():
 
 @bp.post("/account/sessions/end")
 @any_user_required
-def log_out_everywhere():
+@declare(form=Form)
+def log_out_everywhere(form: Form):
     """End every session of the person, this one too: a lost phone, a shared tablet left signed in."""
     now = utcnow()
     end_sessions(current_user, now)
@@ -111,18 +117,18 @@ def _own_account() -> str:
 @bp.route("/account/password", methods=["GET", "POST"])
 @any_user_required
 @limiter.limit(_account_limit, key_func=_own_account, methods=["POST"])  # a tablet left signed in: no guessing
-def change_password():
+@declare(form=PasswordForm)
+def change_password(form: PasswordForm):
     """Change your own password (the first one comes from an admin)."""
     errors = {}
     if request.method == "POST":
-        form = request.form
         minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-        if not current_user.check_password(form.get("current", "")):
+        if not current_user.check_password(form.current):
             errors["current"] = "That is not your current password"
-        new = form.get("new", "")
+        new = form.new
         if problem := password_problem(new, current_user.email, current_user.name, minimum):
             errors["new"] = problem
-        elif new != form.get("confirm", ""):
+        elif new != form.confirm:
             errors["confirm"] = "The two new passwords differ"
         if not errors:
             current_user.set_password(new)
