@@ -66,3 +66,32 @@ def test_the_form_and_the_api_never_make_different_incidents_of_the_same_answers
         "client_id": "1d9f7a52-3c1e-4e8c-9d2f-0a1b2c3d4e5f", "description": "Found on the floor",
         "what_happened": ["other"], "site": "SYD"})
     assert same.status_code == 201 and same.get_json()["severity"] == filed.severity
+
+
+FACTS = ("severity", "classified_severity", "severity_reasons", "categories", "confidential", "high_potential",
+         "answers")
+
+
+def test_a_correction_to_the_same_answers_makes_the_same_incident_as_a_report_of_them(as_user, demo):
+    """One path from answers to facts (incidents/facts.apply_answers) for a report and a correction: an
+    incident reported as a first-aid injury and corrected to a hospital admission with a serious head
+    injury is, in every fact and every obligation, the incident reported that way in the first place."""
+    serious = {"what_happened": ["injury"], "injured_person": "public", "treatment": "hospital_admitted",
+               "injuries": ["serious_head"], "taken_to_hospital_from_scene": True}
+    api = as_user("reporter")
+    first = api.post("/api/v1/incidents", json={"description": "Fell from a ladder", "site": "SYD", **serious})
+    minor = api.post("/api/v1/incidents", json={"description": "Fell from a ladder", "site": "SYD",
+                                                "what_happened": ["injury"], "injured_person": "public",
+                                                "treatment": "first_aid"})
+    assert first.status_code == minor.status_code == 201 and minor.get_json()["severity"] != "P1"
+    corrected = as_user("supervisor").patch(f"/api/v1/incidents/{minor.get_json()['reference']}", json={
+        "answers": {k: v for k, v in serious.items() if k not in ("what_happened", "injured_person")},
+        "reason": "the hospital admitted him"})
+    assert corrected.status_code == 200, corrected.get_json()
+    supervisor = as_user("supervisor")
+    reported, fixed = (supervisor.get(f"/api/v1/incidents/{r.get_json()['reference']}").get_json()
+                       for r in (first, corrected))
+    assert {k: reported[k] for k in FACTS} == {k: fixed[k] for k in FACTS}
+    assert reported["severity"] == "P1"
+    steps = [[(o["regime"], o["step"], o["deadline"] is None) for o in r["obligations"]] for r in (reported, fixed)]
+    assert steps[0] == steps[1] and steps[0]

@@ -12,6 +12,9 @@ ROUTES = {
     # endpoint: (method, url, body, statuses by role)
     "static": ("GET", "/static/css/app.css", None, (200, 200, 200, 200, 200)),
     "system.healthz": ("GET", "/healthz", None, (200, 200, 200, 200, 200)),
+    # The API's document and its reference page are public: they tell how to use it, not what is in it.
+    "api_docs.openapi_json": ("GET", "/api/v1/openapi.json", None, (200, 200, 200, 200, 200)),
+    "api_docs.page": ("GET", "/api-reference", None, (200, 200, 200, 200, 200)),
     "auth.login": ("GET", "/login", None, (200, 302, 302, 302, 302)),
     "auth.index": ("GET", "/", None, (302, 302, 302, 302, 302)),
     "auth.logout": ("POST", "/logout", {}, (302, 302, 302, 302, 302)),

@@ -79,10 +79,9 @@ def _ascii_digits(value: Any) -> Any:
 
 
 ROW_ID = 2**31 - 1  # the largest id a database row of ours has
-FormId = Annotated[int, BeforeValidator(_ascii_digits), Field(ge=1, le=ROW_ID)]
-# (pydantic runs "before" validators last to first: a blank is None before digits are asked for)
-OptionalFormId = Annotated[int | None, BeforeValidator(_ascii_digits), BeforeValidator(_blank_is_none),
-                           Field(ge=1, le=ROW_ID)]
+# (the range is the int's, so the document says minimum/maximum; a blank is None before digits are asked for)
+FormId = Annotated[int, Field(ge=1, le=ROW_ID), BeforeValidator(_ascii_digits)]
+OptionalFormId = Annotated[FormId | None, BeforeValidator(_blank_is_none)]
 RowId = Annotated[int, Field(ge=1, le=ROW_ID)]
 
 

@@ -15,13 +15,12 @@ from ..common.pdf import html_to_pdf, pdf_response
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..rules.answers import ANSWER_KEYS, ENVELOPE, describe_answers, validate_report
-from ..rules.classification import SEVERITIES, classify
+from ..rules.classification import SEVERITIES
 from ..rules.guide import prune
 from . import hooks
+from .facts import HIGH_POTENTIAL_AT_LEAST, apply_answers
 from .lifecycle import STATUS_LABELS, TransitionRefused, cleared_timestamps, plan_transition
 from .models import INCIDENT_ROLES, Incident, TimelineEntry
-
-HIGH_POTENTIAL_AT_LEAST = "P2"  # REFERENCE section 2
 
 
 def _reason(reason: object, what: str) -> str:
@@ -202,17 +201,8 @@ def correct_answers(incident: Incident, changes: object, reason: str | None, act
              if before.get(q) != after.get(q)]
     if not words:
         raise ActionRefused("Those are the answers already")
-    result = classify(clean, incident.site.jurisdiction, incident.confidential)
-    overridden = incident.severity != incident.classified_severity
     previous = incident.severity
-    incident.answers, incident.categories = clean, result.categories
-    incident.classified_severity, incident.severity_reasons = result.severity, result.reasons
-    incident.confidential = incident.confidential or result.confidential
-    incident.high_potential = result.high_potential
-    if not overridden:
-        incident.severity = result.severity
-    elif result.high_potential and incident.severity > HIGH_POTENTIAL_AT_LEAST:
-        incident.severity = HIGH_POTENTIAL_AT_LEAST  # an override below P2 gives way: high potential is at least P2
+    result = apply_answers(incident, clean)  # as a new report's: the same answers, the same incident
     incident.record("answers", f"Answers corrected by {actor.name}: {reason}. " + "; ".join(words), actor,
                     reason=reason, changes=words, classified=result.severity)
     hooks.changed(incident, hooks.Change("the answers were corrected", actor, now,

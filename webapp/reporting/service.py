@@ -11,10 +11,11 @@ from ..evidence.models import Evidence
 from ..evidence.service import attach
 from ..extensions import db
 from ..incidents import hooks
+from ..incidents.facts import apply_answers
 from ..incidents.models import Incident
 from ..organisation.models import Site
 from ..rules.answers import Report
-from ..rules.classification import SEVERITY_NAMES, classify
+from ..rules.classification import SEVERITY_NAMES
 
 
 class ClientIdTaken(Exception):
@@ -41,12 +42,9 @@ def submit_report(report: Report, reporter: User, now: datetime,
     if existing is not None:
         return _attach_late_photos(existing, photos, reporter, now), False
     site = db.session.scalar(db.select(Site).filter_by(code=report.site))
-    result = classify(report.answers, site.jurisdiction, report.confidential)
     incident = Incident(
         client_id=report.client_id, reporter=reporter, site=site, status="reported",
-        severity=result.severity, classified_severity=result.severity, severity_reasons=result.reasons,
-        answers=report.answers, description=report.description, confidential=result.confidential,
-        high_potential=result.high_potential,
+        description=report.description, confidential=report.confidential,
         occurred_at=report.occurred_at, submitted_at=report.submitted_at, reported_at=now,
         aware_at=report.submitted_at or now,
     )
@@ -54,7 +52,7 @@ def submit_report(report: Report, reporter: User, now: datetime,
         incident.latitude = report.location["lat"]
         incident.longitude = report.location["lon"]
         incident.accuracy_m = report.location.get("accuracy_m")
-    incident.categories = result.categories
+    result = apply_answers(incident, report.answers)  # as a correction would: the same answers, the same incident
     incident.record("reported", f"Reported by {reporter.name}; classified "
                     f"{result.severity} {SEVERITY_NAMES[result.severity].lower()}", reporter,
                     reasons=result.reasons)
