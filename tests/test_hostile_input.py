@@ -95,3 +95,41 @@ def test_a_correction_to_the_same_answers_makes_the_same_incident_as_a_report_of
     assert reported["severity"] == "P1"
     steps = [[(o["regime"], o["step"], o["deadline"] is None) for o in r["obligations"]] for r in (reported, fixed)]
     assert steps[0] == steps[1] and steps[0]
+
+
+def _page_names(response, field: str) -> bool:
+    return response.status_code == 400 and field in response.get_data(as_text=True)
+
+
+def test_the_incident_page_forms_refuse_what_no_page_of_ours_sends_and_change_nothing(as_user, demo):
+    """Declared forms (incidents/schemas.py): each refusal a 400 page naming the field, the incident as it was."""
+    incident = file_incident(demo)
+    base = f"/incidents/{incident.reference}"
+    supervisor = as_user("supervisor")
+    before = [e.what for e in incident.timeline]
+    cases = [
+        ("/roles", {"role": "commander", "user_id": "²"}, "user_id"),
+        ("/roles", {"role": "commander", "user_id": "1", "colour": "red"}, "colour"),
+        ("/status", {"status": ["acknowledged", "closed"], "reason": "x"}, "status"),  # which one was meant?
+        ("/status", {"status": "flying"}, "status"),
+        ("/severity", {"severity": "P0", "reason": "x"}, "severity"),
+        ("/notes", {"note": "x" * 20_001}, "note"),
+        ("/aware-at", {"aware_at": "2026-01-01T09:00" * 10, "reason": "x"}, "aware_at"),
+        ("/answers", {"what_happened": "injury", "description": "rewritten", "reason": "x"}, "description"),
+        ("/acknowledge", {"by": "someone else"}, "by"),
+    ]
+    for path, data, field in cases:
+        assert _page_names(supervisor.post(base + path, data=data), field), (path, data)
+    db.session.expire_all()
+    same = db.session.get(Incident, incident.id)
+    assert [e.what for e in same.timeline] == before and same.acknowledged_at is None
+
+
+def test_the_report_form_refuses_an_unknown_field_and_files_nothing(as_user, demo):
+    reporter = as_user("reporter")
+    report = {"what_happened": "hazard", "description": "Loose grating", "site": "SYD"}
+    assert _page_names(reporter.post("/report", data={**report, "priority": "urgent"}), "priority")
+    assert _page_names(reporter.post("/report", data={**report, "description": ["a", "b"]}), "description")
+    assert _page_names(reporter.post("/report", data={**report, "photos": ["f" * 65]}), "photos.0")
+    assert count(Incident) == 0
+    assert reporter.post("/report", data=report).status_code == 303 and count(Incident) == 1

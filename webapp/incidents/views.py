@@ -14,7 +14,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..auth.models import STAFF_ROLES, User
 from ..auth.security import any_user_required, staff_required, supervisor_required
 from ..common.errors import ActionRefused, Blocked, Conflict, Invalid
-from ..common.http import check_csrf, digits, is_htmx
+from ..common.http import check_csrf, is_htmx
+from ..common.schemas import Form, declare
 from ..common.timewords import read_local_datetime
 from ..database import commit_retrying, utcnow
 from ..extensions import csrf, db
@@ -24,6 +25,7 @@ from ..rules.classification import CATEGORIES, SEVERITIES
 from ..rules.form import answers_from_form, form_values
 from ..rules.guide import SHOW_WHEN, follow_up_keys, show_when_attribute
 from . import actions, hooks, queries
+from . import schemas as forms
 from .lifecycle import ALL_STATUSES, STATUS_LABELS
 from .models import INCIDENT_ROLES, Incident
 
@@ -130,61 +132,59 @@ def act_on(reference: str, form: str, action) -> object:
 
 @bp.post("/<reference>/status")
 @staff_required
-def change_status(reference: str):
-    form = request.form
+@declare(form=forms.StatusForm)
+def change_status(reference: str, form: forms.StatusForm):
     return act_on(reference, "status", lambda i: actions.change_status(
-        i, form.get("status", ""), form.get("reason"), current_user, utcnow(), was=form.get("was")))
+        i, form.status, form.reason, current_user, utcnow(), was=form.was))
 
 
 @bp.post("/<reference>/severity")
 @supervisor_required
-def override_severity(reference: str):
-    form = request.form
+@declare(form=forms.SeverityForm)
+def override_severity(reference: str, form: forms.SeverityForm):
     return act_on(reference, "severity", lambda i: actions.override_severity(
-        i, form.get("severity", ""), form.get("reason"), current_user, utcnow(), was=form.get("was")))
+        i, form.severity, form.reason, current_user, utcnow(), was=form.was))
 
 
 @bp.post("/<reference>/roles")
 @supervisor_required
-def assign_role(reference: str):
-    form = request.form
-    raw = form.get("user_id", "")
-    if raw and not digits(raw):
-        abort(400)
-    return act_on(reference, "roles", lambda i: actions.assign_role(
-        i, form.get("role", ""), int(raw) if raw else None, current_user, was=form.get("was")))
+@declare(form=forms.RoleForm)
+def assign_role(reference: str, form: forms.RoleForm):
+    return act_on(reference, "roles", lambda i: actions.assign_role(i, form.role, form.user_id, current_user,
+                                                                      was=form.was))
 
 
 @bp.post("/<reference>/notes")
 @staff_required
-def add_note(reference: str):
-    return act_on(reference, "note", lambda i: actions.add_note(i, request.form.get("note"), current_user))
+@declare(form=forms.NoteForm)
+def add_note(reference: str, form: forms.NoteForm):
+    return act_on(reference, "note", lambda i: actions.add_note(i, form.note, current_user))
 
 
 @bp.post("/<reference>/acknowledge")
 @staff_required
-def acknowledge(reference: str):
+@declare(form=Form)
+def acknowledge(reference: str, form: Form):
     return act_on(reference, "acknowledge", lambda i: actions.acknowledge(i, current_user, utcnow()))
 
 
 @bp.post("/<reference>/progress")
 @staff_required
-def report_progress(reference: str):
-    return act_on(reference, "progress", lambda i: actions.report_progress(i, request.form.get("progress", ""),
-                                                                         current_user))
+@declare(form=forms.ProgressForm)
+def report_progress(reference: str, form: forms.ProgressForm):
+    return act_on(reference, "progress", lambda i: actions.report_progress(i, form.progress, current_user))
 
 
 @bp.post("/<reference>/aware-at")
 @supervisor_required
-def correct_aware_at(reference: str):
-    form = request.form
-
+@declare(form=forms.AwareAtForm)
+def correct_aware_at(reference: str, form: forms.AwareAtForm):
     def correct(incident: Incident) -> None:
         try:
-            moment = read_local_datetime(form.get("aware_at", ""), ZoneInfo(incident.site.timezone))
+            moment = read_local_datetime(form.aware_at, ZoneInfo(incident.site.timezone))
         except ValueError:
             raise ActionRefused("Enter the date and time the organisation became aware") from None
-        actions.correct_aware_at(incident, moment, form.get("reason"), current_user, utcnow())
+        actions.correct_aware_at(incident, moment, form.reason, current_user, utcnow())
 
     return act_on(reference, "aware_at", correct)
 
@@ -192,7 +192,8 @@ def correct_aware_at(reference: str):
 @bp.route("/<reference>/answers", methods=["GET", "POST"])
 @supervisor_required
 @csrf.exempt  # checked below, so an expired form comes back with the corrections still in it
-def correct_answers(reference: str):
+@declare(form=forms.AnswersForm)
+def correct_answers(reference: str, form: forms.AnswersForm):
     """The report's guided questions, filled in, for a supervisor to correct with a reason. The incident
     is classified again and its obligations and clocks follow (see actions.correct_answers)."""
     incident = visible_incident(reference)
@@ -202,14 +203,13 @@ def correct_answers(reference: str):
     if request.method == "GET":
         answers, values = incident.answers, form_values(incident.answers, zone)
     else:
-        answers = answers_from_form(request.form, request.form.getlist, zone)
-        values = {**request.form.to_dict(), **{k: request.form.getlist(k) for k, spec in keys.ANSWER_KEYS.items()
-                                               if spec.kind == "multi"}}
+        values = form.model_dump()
+        answers = answers_from_form(values, values.get, zone)
         changes = {k: answers.get(k) for k in keys.ANSWER_KEYS if k not in keys.ENVELOPE}
         try:
             check_csrf()
-            words = actions.correct_answers(incident, changes, request.form.get("reason"), current_user, utcnow(),
-                                            was=request.form.get("answers_seen"))
+            words = actions.correct_answers(incident, changes, form.reason, current_user, utcnow(),
+                                            was=form.answers_seen)
         except Conflict as conflict:  # the answers as they are now, to correct again
             db.session.rollback()
             errors, status = {"": str(conflict)}, 409

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 
 from ..auth.security import any_user_required
 from ..common.http import check_csrf, wants_json
+from ..common.schemas import declare
 from ..common.timewords import local_input_value
 from ..database import utcnow
 from ..evidence.images import MAX_BYTES
@@ -21,6 +22,7 @@ from ..rules import answers as keys
 from ..rules.answers import ReportInvalid, validate_report
 from ..rules.form import answers_from_form
 from ..rules.guide import SHOW_WHEN, follow_up_keys, prune, show_when_attribute
+from .schemas import ReportForm
 from .service import ClientIdTaken, submit_report
 
 bp = Blueprint("reporting", __name__)
@@ -44,14 +46,10 @@ def _form_context(values: dict, answers: dict, errors: dict, sites: list[Site]) 
                 show_when={key: show_when_attribute(key) for key in SHOW_WHEN})
 
 
-def _read_form(sites: list[Site]) -> tuple[dict, dict]:
+def _read_form(form: ReportForm, sites: list[Site]) -> tuple[dict, dict]:
     """The typed answers from the posted form, and the strings to show back in the fields."""
-    zone = _site_zone(request.values.get("site"), sites)
-    answers = answers_from_form(request.values, request.values.getlist, zone)
-    shown = request.values.to_dict()
-    for key, spec in keys.ANSWER_KEYS.items():
-        if spec.kind == "multi":
-            shown[key] = request.values.getlist(key)
+    shown = form.model_dump()
+    answers = answers_from_form(shown, shown.get, _site_zone(form.site, sites))
     return answers, shown
 
 
@@ -81,7 +79,8 @@ def _refused(values: dict, answers: dict, sites: list[Site], errors: dict, statu
 @bp.post("/report")
 @any_user_required
 @csrf.exempt
-def submit():
+@declare(form=ReportForm)
+def submit(form: ReportForm):
     """Validate and file the report with its photos; on any problem nothing is stored and all is kept.
 
     Browsers without JavaScript post the form with the photo files; the app's outbox uploads each
@@ -89,7 +88,7 @@ def submit():
     """
     request.max_content_length = PHOTO_FORM_LIMIT
     sites = _sites()
-    answers, values = _read_form(sites)
+    answers, values = _read_form(form, sites)
     try:
         check_csrf()
     except CSRFError:
@@ -100,8 +99,7 @@ def submit():
     now = utcnow()
     try:
         report = validate_report(prune(answers), now=now, site_codes={s.code for s in sites}, default_site=home)
-        photos = photos_from_request(request.form.getlist("photos"), request.files.getlist("photo_files"),
-                                     current_user)
+        photos = photos_from_request(form.photos, request.files.getlist("photo_files"), current_user)
         incident, created = submit_report(report, current_user, now, photos)
     except ReportInvalid as invalid:
         db.session.rollback()
