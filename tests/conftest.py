@@ -240,3 +240,33 @@ def route_targets(demo, as_user, p1_policy) -> dict:
     return {"user_id": demo["reporter"].id, "site_id": demo["sites"]["SYD"].id, "token_id": token.id,
             "sha256": hashlib.sha256(photo).hexdigest(), "team_id": team.id, "policy_id": p1_policy.id,
             "schedule_id": db.session.scalar(db.select(Schedule.id))}
+
+
+def pytest_terminal_summary(terminalreporter):
+    """What the fuzz test and schemathesis sent over the whole run (each test records its counts), and how
+    many of their runs failed (a server error, a partial write, an answer that breaks the document)."""
+    totals: dict[str, int] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            properties = dict(getattr(report, "user_properties", ()))
+            if getattr(report, "when", None) != "call" or not properties:
+                continue
+            for name, value in properties.items():
+                totals[name] = totals.get(name, 0) + int(value)
+            kind = next(iter(properties)).split("_")[0]
+            totals[f"{kind}_runs"] = totals.get(f"{kind}_runs", 0) + 1
+            totals[f"{kind}_failed"] = totals.get(f"{kind}_failed", 0) + report.failed
+    if not totals:
+        return
+    terminalreporter.section("generated requests")
+    if "fuzz_runs" in totals:
+        terminalreporter.write_line(
+            f"fuzz (hypothesis): {totals['fuzz_requests']:,} made-up bodies to {totals['fuzz_runs']} route runs "
+            f"(routes x databases), {totals['fuzz_refused']:,} refused; {totals['fuzz_failed']} runs failed "
+            "(a server error or a refusal that changed rows)")
+    if "schemathesis_runs" in totals:
+        terminalreporter.write_line(
+            f"schemathesis: {totals['schemathesis_requests']:,} generated requests to "
+            f"{totals['schemathesis_operations'] // totals['schemathesis_runs']} operations on each of "
+            f"{totals['schemathesis_runs']} databases; "
+            f"{totals['schemathesis_failures']} operations failed a check")

@@ -47,8 +47,9 @@ def rows() -> dict[str, int]:
 
 
 @pytest.mark.parametrize("endpoint", WRITES)
-def test_made_up_bodies_never_break_a_route_or_half_change_anything(as_user, route_targets, endpoint):
+def test_made_up_bodies_never_break_a_route_or_half_change_anything(as_user, route_targets, endpoint, record_property):
     method, url, _body, _statuses = ROUTES[endpoint]
+    sent = refused = 0
     url = url.format(**route_targets)
     admin = as_user("admin")
     api = url.startswith("/api/")
@@ -57,11 +58,17 @@ def test_made_up_bodies_never_break_a_route_or_half_change_anything(as_user, rou
               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
     @given(body=json_bodies if api else form_bodies)
     def never_breaks(body):
+        nonlocal sent, refused
         before = rows()
         response = admin.open(url, method=method, **({"json": body} if api else {"data": body}))
         response.close()
+        sent, refused = sent + 1, refused + (response.status_code >= 400)
         assert response.status_code < 500, (method, url, body, response.get_data(as_text=True)[:300])
         if response.status_code >= 400:
             assert rows() == before, (method, url, body, response.status_code)
 
-    never_breaks()
+    try:
+        never_breaks()
+    finally:  # counted in the suite's summary (conftest.py)
+        record_property("fuzz_requests", sent)
+        record_property("fuzz_refused", refused)

@@ -72,7 +72,8 @@ def _operation(endpoint: str, view: Any, spec: Declared, path_parameters: list[d
     summary, _, description = doc.partition("\n")
     access = getattr(view, "access", None)
     answers = {status: _answer(status, model) for status, model in sorted(spec.answers.items())}
-    refusals = [400] + ([] if access == "public" else [401, 403]) + ([404] if path_parameters else [])
+    refusals = ([400] + ([] if access == "public" else [401, 403]) + ([404] if path_parameters else [])
+                + ([413] if spec.body or spec.upload else []))
     for status in refusals:
         answers.setdefault(status, _answer(status, Problem))
     operation: dict[str, Any] = {
