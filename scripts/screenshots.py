@@ -1,6 +1,8 @@
 """Screenshots of every page at phone (390x844) and tablet (1024x768) size, for people to look at.
 
-    .venv/bin/python scripts/screenshots.py [OUTPUT_DIR]
+    .venv/bin/python scripts/screenshots.py [OUTPUT_DIR] [ONLY]
+
+ONLY: take only the pages whose address contains it (e.g. /api-reference).
 
 Serves a throwaway demo with a few incidents and drives Debian's Chromium. Writes PNG files
 (default: test-artifacts/screens/).
@@ -23,13 +25,15 @@ PAGES = {
                    "/actions", "/reviews", "/lessons", "/structural-issues",
                    "/metrics", "/metrics/incidents?figure=near_misses"],
     "admin": ["/admin/users", "/admin/sites", "/admin/organisation", "/admin/tokens", "/admin/teams",
-              "/admin/schedules", "/admin/policies", "/admin/sla", "/admin/regulatory", "/admin/hours"],
+              "/admin/schedules", "/admin/policies", "/admin/sla", "/admin/regulatory", "/admin/hours",
+              "/api-reference"],
 }
 
 
 def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "test-artifacts" / "screens"
+    only = sys.argv[2] if len(sys.argv) > 2 else ""
     out.mkdir(parents=True, exist_ok=True)
     with demo_server() as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -43,7 +47,7 @@ def main() -> None:
             for role, urls in PAGES.items():
                 context.clear_cookies()
                 log_in(page, base, role)
-                for url in urls:
+                for url in (u for u in urls if only in u):
                     page.goto(base + url)
                     name = out / f"{size}-{role}{url.replace('/', '-')}.png"
                     page.screenshot(path=str(name), full_page=True)

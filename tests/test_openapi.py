@@ -9,6 +9,7 @@ not yet taken), and they refuse such data with a 400 naming the field, as they s
 from __future__ import annotations
 
 import os
+import re
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -55,3 +56,30 @@ def test_every_operation_keeps_the_document(app, demo, route_targets, record_pro
     record_property("schemathesis_failures", len(failures))
     assert len(operations) > 40
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
+
+
+def test_the_document_covers_every_api_route_and_the_reference_page_shows_each_operation(app, client):
+    """Public (they say how to use the API, not what is in it); every /api/v1 route is in the document with
+    a summary; the page lists each operation, its body's fields in words, and loads nothing from elsewhere."""
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["openapi"] == "3.1.0"
+    operations = {(method.upper(), path) for path, methods in doc["paths"].items() for method in methods}
+    routes = {(method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)) for rule in app.url_map.iter_rules()
+              if rule.rule.startswith("/api/v1/") and rule.endpoint != "api_docs.openapi_json"
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert operations == routes
+    summaries = [op["summary"] for methods in doc["paths"].values() for op in methods.values()]
+    assert all(summaries)
+    create = doc["paths"]["/api/v1/incidents"]["post"]
+    assert set(create["responses"]) >= {"201", "200", "400", "401", "403", "413"}
+    report = doc["components"]["schemas"]["ReportIn"]
+    assert report["additionalProperties"] is False and "what_happened" in report["properties"]
+
+    page = client.get("/api-reference")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for methods in doc["paths"].values():
+        for op in methods.values():
+            assert f'id="{op["operationId"].replace(".", "-")}"' in html
+    assert "<code>what_happened</code>" in html and "one of: injury, near_miss" in html
+    assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing from a CDN

@@ -17,7 +17,8 @@ PAGES = {
                    "/actions", "/reviews", "/lessons", "/structural-issues",
                    "/metrics"],
     "admin": ["/admin/users", "/admin/sites", "/admin/organisation", "/admin/tokens", "/admin/teams",
-              "/admin/schedules", "/admin/policies", "/admin/sla", "/admin/regulatory", "/admin/hours"],
+              "/admin/schedules", "/admin/policies", "/admin/sla", "/admin/regulatory", "/admin/hours",
+              "/api-reference"],
 }
 SIZES = {"phone": {"width": 390, "height": 844}, "tablet": {"width": 1024, "height": 768}}
 

@@ -28,6 +28,16 @@ REFUSALS = {
     429: "Too many requests: wait and try again.",
 }
 SUCCESS = {200: "OK", 201: "Created", 204: "Done; no content"}
+TAGS = {  # in the order a reader meets them
+    "Incidents": "Report, read, acknowledge, move along the lifecycle, correct; the list and its CSV.",
+    "Photos": "Upload a photo first, then name it by its SHA-256 in a report or a completed action.",
+    "Learning": "Investigation, post-incident review, corrective actions, lessons.",
+    "On call": "Teams, schedules with overrides, escalation policies.",
+    "Alerts and push": "Web push subscriptions, and what the service worker reports back.",
+    "Metrics": "The figures on the metrics page.",
+    "Organisation and sites": "The organisation's profile, its sites and their hours worked.",
+    "Session": "Who is signed in (the app's own scripts).",
+}
 
 
 def _path(rule: Rule) -> tuple[str, list[dict]]:
@@ -117,6 +127,7 @@ def document(app: Flask) -> dict:
                                 "its CSRF token; a token acts as the person it belongs to, with their role."},
         "servers": [{"url": "/"}],
         "security": [{"token": []}, {"session": []}],
+        "tags": [{"name": name, "description": words} for name, words in TAGS.items()],
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": {
             "token": {"type": "http", "scheme": "bearer", "description": "an API token an admin made"},

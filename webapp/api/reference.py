@@ -2,15 +2,23 @@
 and served by the app itself (no CDN, no script: the page is rendered here from the same document)."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template
+from markupsafe import Markup, escape
 
 from ..auth.security import public
 from .openapi import document
 
 bp = Blueprint("api_docs", __name__)
+
+
+@bp.app_template_filter("ticks")
+def ticks(text: str) -> Markup:
+    """`code` in a docstring as <code>code</code> (the text is escaped first)."""
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text))))
 
 
 @bp.get("/api/v1/openapi.json")
@@ -107,7 +115,11 @@ def sections(doc: dict) -> list[dict]:
                 "parameters": [{**p, "type": type_words(p["schema"], schemas)} for p in op.get("parameters", [])],
                 "body": list(fields(body_schema, schemas)) if body_schema else [],
                 "body_media": next(iter(body), None), "answers": answers})
-    return [{"tag": tag, "id": tag.lower().replace(" ", "-"), "operations": ops} for tag, ops in grouped.items()]
+    order = [t["name"] for t in doc.get("tags", [])]
+    words = {t["name"]: t["description"] for t in doc.get("tags", [])}
+    tags = sorted(grouped, key=lambda tag: order.index(tag) if tag in order else len(order))
+    return [{"tag": tag, "id": tag.lower().replace(" ", "-"), "description": words.get(tag, ""),
+             "operations": grouped[tag]} for tag in tags]
 
 
 @bp.get("/api-reference")
