@@ -59,7 +59,7 @@ def test_an_update_is_posted_emailed_to_the_stakeholders_and_moves_the_next_one(
     demo["sites"]["MAN"].stakeholders = ["ops@customer.example", "safety@customer.example"]
     incident = file_incident(demo)
     client = as_user("responder")
-    bad = client.post(f"/incidents/{incident.reference}/updates", data={"audience": "press", "text": "x"})
+    bad = client.post(f"/incidents/{incident.reference}/updates", data={"audience": "", "text": "x"})
     assert bad.status_code == 422 and "Choose who the update is for" in bad.get_data(as_text=True)
     empty = client.post(f"/incidents/{incident.reference}/updates", data={"audience": "customer", "text": " "})
     assert empty.status_code == 422 and db.session.scalar(db.select(db.func.count(StatusUpdate.id))) == 0
@@ -182,3 +182,36 @@ def test_the_same_update_sent_twice_in_a_row_is_posted_and_emailed_once(as_user,
     # The same words for another audience are another update.
     client.post(f"/incidents/{incident.reference}/updates", data={**form, "audience": "internal"})
     assert db.session.scalar(db.select(db.func.count(StatusUpdate.id))) == 2
+
+
+@pytest.mark.parametrize("data, field", [
+    ({"audience": "press", "text": "x"}, "audience"),  # not one the form offers
+    ({"audience": "internal", "text": "x" * 3001}, "text"),  # the box holds 3000
+    ({"audience": ["internal", "public"], "text": "x"}, "audience"),  # which one was meant?
+    ({"audience": "internal", "text": "x", "urgent": "on"}, "urgent"),
+])
+def test_an_update_no_form_of_ours_sends_is_a_400_naming_the_field_and_posts_nothing(as_user, demo, data, field):
+    incident = file_incident(demo)
+    entries = len(incident.timeline)
+    response = as_user("responder").post(f"/incidents/{incident.reference}/updates", data=data)
+    assert response.status_code == 400 and f"({field} " in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(db.select(db.func.count(StatusUpdate.id))) == 0
+    assert len(db.session.get(type(incident), incident.id).timeline) == entries
+
+
+def test_line_breaks_count_once_as_the_box_counts_them(as_user, demo):
+    incident = file_incident(demo)
+    text = "\r\n".join(["x" * 99] * 30)  # 2,999 characters in the box, 3,028 as the browser sends them
+    response = as_user("responder").post(f"/incidents/{incident.reference}/updates",
+                                         data={"audience": "internal", "text": text})
+    assert response.status_code == 303
+    assert db.session.scalar(db.select(StatusUpdate.text)) == text.replace("\r\n", "\n")
+
+
+def test_declaring_a_major_incident_takes_nothing_but_the_token(as_user, demo):
+    incident = file_incident(demo, what_happened=["service_outage"], treatment=None, service_impact="team")
+    response = as_user("supervisor").post(f"/incidents/{incident.reference}/major", data={"severity": "P1"})
+    assert response.status_code == 400 and "(severity is not a field here)" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(incident), incident.id).major_at is None

@@ -113,6 +113,11 @@ def test_a_supervisor_may_close_anyway_with_a_reason_a_responder_may_not(as_user
     assert db.session.scalar(db.select(Review).filter_by(incident_id=incident.id)).status == "draft"
 
 
+def _names(answer, field: str) -> bool:
+    """The refusal names the field (or a part of it: `whys.1`, `witness_statements.0.taken_at`)."""
+    return any(key == field or key.startswith(field + ".") for key in answer.get_json()["fields"])
+
+
 def test_wrong_types_and_shapes_are_400s_naming_the_field_and_change_nothing(as_user, demo):
     incident = file_incident(demo)
     ref = incident.reference
@@ -123,7 +128,7 @@ def test_wrong_types_and_shapes_are_400s_naming_the_field_and_change_nothing(as_
                          "witness_statements"),
                         ({"witness_statements": {"name": "A"}}, "witness_statements"), ({"colour": "red"}, "colour")):
         answer = supervisor.put(f"/api/v1/incidents/{ref}/investigation", json=body)
-        assert answer.status_code == 400 and field in answer.get_json()["fields"], body
+        assert answer.status_code == 400 and _names(answer, field), body
     assert supervisor.put(f"/api/v1/incidents/{ref}/investigation", json=["x"]).status_code == 400
     good = {"title": "Guard", "owner_id": demo["responder"].id, "due_date": "2099-01-05", "control": "engineering"}
     for change, field in (({"priority": ["high"]}, "priority"), ({"control": {}}, "control"),
@@ -131,7 +136,7 @@ def test_wrong_types_and_shapes_are_400s_naming_the_field_and_change_nothing(as_
                           ({"due_date": "2099-W01-1"}, "due_date"), ({"due_date": "2099-02-30"}, "due_date"),
                           ({"external_ref": "javascript:alert(1)"}, "external_ref"), ({"title": "x" * 201}, "title")):
         answer = supervisor.post(f"/api/v1/incidents/{ref}/actions", json={**good, **change})
-        assert answer.status_code == 400 and field in answer.get_json()["fields"], change
+        assert answer.status_code == 400 and _names(answer, field), change
     assert supervisor.post(f"/api/v1/incidents/{ref}/actions", json={**good, "owner_id": 999999}).status_code == 422
     assert supervisor.get("/api/v1/actions?owner=²").status_code == 400
     assert supervisor.get("/api/v1/actions?status=lost").status_code == 400
@@ -176,3 +181,60 @@ def test_the_same_statements_sent_again_in_any_order_or_offset_change_nothing(as
     assert supervisor.put(f"/api/v1/incidents/{ref}/investigation", json={"witness_statements": [b]}).status_code == 200
     assert [s["name"] for s in supervisor.get(f"/api/v1/incidents/{ref}/investigation").get_json()[
         "witness_statements"]] == ["Driver"]
+
+
+def _rows() -> dict[str, int]:
+    db.session.rollback()
+    return {name: db.session.scalar(db.select(db.func.count()).select_from(table))
+            for name, table in db.metadata.tables.items()}
+
+
+def test_declared_bodies_and_queries_refuse_before_anything_is_looked_up(as_user, demo):
+    """Types are strict, unknown keys and parameters are refused, lengths and nesting are bounded: each a 400
+    naming the field (by its path inside the body), and nothing changes."""
+    incident = file_incident(demo)
+    ref = incident.reference
+    supervisor = as_user("supervisor")
+    good = {"title": "Guard", "owner_id": demo["responder"].id, "due_date": "2099-01-05", "control": "engineering"}
+    made = supervisor.post(f"/api/v1/incidents/{ref}/actions", json=good)
+    assert made.status_code == 201
+    action = made.get_json()["id"]
+    statement = {"name": "Al", "statement": "Saw it"}
+    refused = [
+        ("PUT", f"/api/v1/incidents/{ref}/investigation", {"root_cause": 5}, "root_cause"),
+        ("PUT", f"/api/v1/incidents/{ref}/investigation", {"root_cause": "x" * 5001}, "root_cause"),
+        ("PUT", f"/api/v1/incidents/{ref}/investigation", {"whys": ["why"] * 8}, "whys"),
+        ("PUT", f"/api/v1/incidents/{ref}/investigation", {"witness_statements": [{**statement, "age": 40}]},
+         "witness_statements.0.age"),
+        ("PUT", f"/api/v1/incidents/{ref}/investigation", {"witness_statements": [statement] * 51},
+         "witness_statements"),
+        ("PUT", f"/api/v1/incidents/{ref}/investigation", {"immediate_causes": [["deeper"]]}, "immediate_causes.0"),
+        ("PUT", f"/api/v1/incidents/{ref}/review", {"summary": ["one"]}, "summary"),
+        ("PUT", f"/api/v1/incidents/{ref}/review", {"timeline": [{"at": "2026-01-05T10:00:00Z", "text": ""}]},
+         "timeline.0.text"),
+        ("POST", f"/api/v1/incidents/{ref}/actions", {**good, "owner_id": str(demo["responder"].id)}, "owner_id"),
+        ("POST", f"/api/v1/incidents/{ref}/actions", {**good, "owner_id": 2**31}, "owner_id"),
+        ("POST", f"/api/v1/incidents/{ref}/actions", {**good, "due_date": 20990105}, "due_date"),
+        ("POST", f"/api/v1/incidents/{ref}/actions", {key: v for key, v in good.items() if key != "control"},
+         "control"),
+        ("POST", f"/api/v1/actions/{action}/verify", {"effective": "true"}, "effective"),
+        ("POST", f"/api/v1/actions/{action}/verify", {"note": "works"}, "effective"),
+        ("POST", f"/api/v1/actions/{action}/done", {"evidence": "x", "photos": ["not-a-hash"]}, "photos.0"),
+        ("POST", f"/api/v1/actions/{action}/done", {"evidence": "x", "photos": "ab" * 32}, "photos"),
+    ]
+    responder = as_user("responder")  # the owner
+    before = _rows()
+    for method, url, body, field in refused:
+        client = responder if url.endswith("/done") else supervisor
+        answer = client.open(url, method=method, json=body)
+        assert answer.status_code == 400 and field in answer.get_json()["fields"], (url, body, answer.get_json())
+    for query, field in (("owner=me&owner=7", "owner"), ("owner=²", "owner"), ("status=open&colour=red", "colour"),
+                         ("owner=" + "9" * 11, "owner")):
+        answer = supervisor.get(f"/api/v1/actions?{query}")
+        assert answer.status_code == 400 and field in answer.get_json()["fields"], query
+    for query, field in (("q=" + "x" * 201, "q"), ("category=luck", "category"), ("q=a&q=b", "q")):
+        answer = supervisor.get(f"/api/v1/lessons?{query}")
+        assert answer.status_code == 400 and field in answer.get_json()["fields"], query
+    assert _rows() == before
+    assert supervisor.get("/api/v1/actions?owner=&status=").status_code == 200  # an empty filter is no filter
+    assert supervisor.get("/api/v1/lessons?category=&site=").status_code == 200

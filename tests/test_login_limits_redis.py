@@ -10,7 +10,6 @@ import uuid
 
 import pytest
 import redis
-
 from helpers import unavailable
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

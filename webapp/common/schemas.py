@@ -64,7 +64,7 @@ class Problem(Answer):
                                    description="each bad field, by its dotted path, with what is wrong")
 
 
-def _blank_is_none(value: Any) -> Any:
+def blank_is_none(value: Any) -> Any:
     return None if isinstance(value, str) and value.strip() == "" else value
 
 
@@ -81,8 +81,18 @@ def _ascii_digits(value: Any) -> Any:
 ROW_ID = 2**31 - 1  # the largest id a database row of ours has
 # (the range is the int's, so the document says minimum/maximum; a blank is None before digits are asked for)
 FormId = Annotated[int, Field(ge=1, le=ROW_ID), BeforeValidator(_ascii_digits)]
-OptionalFormId = Annotated[FormId | None, BeforeValidator(_blank_is_none)]
+OptionalFormId = Annotated[FormId | None, BeforeValidator(blank_is_none)]
 RowId = Annotated[int, Field(ge=1, le=ROW_ID)]
+
+
+def _line_feeds(value: Any) -> Any:
+    """A textarea sends each line break as CRLF: one character, as the browser's maxlength counts it."""
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
+def text_up_to(limit: int) -> Any:
+    """Text of at most `limit` characters, its line breaks as LF."""
+    return Annotated[str, Field(max_length=limit), BeforeValidator(_line_feeds)]
 
 
 def _words(error: dict) -> str:

@@ -15,6 +15,7 @@ from ..auth.security import any_user_required, not_from_other_sites, per_user, s
 from ..common.errors import ActionRefused, Invalid, refusal_status
 from ..common.http import is_htmx, wants_json
 from ..common.pdf import PDF_LIMIT
+from ..common.schemas import Form, declare
 from ..common.timewords import read_local_datetime
 from ..database import utcnow
 from ..evidence.service import derived, photos_from_request
@@ -27,6 +28,16 @@ from ..rules import learning as rules
 from ..rules.classification import CATEGORIES
 from . import corrective, investigation, lessons, repeats, reviews
 from .models import Lesson, LessonShare, Review
+from .schemas import (
+    ActionEditForm,
+    ActionForm,
+    DoneForm,
+    InvestigationForm,
+    ReviewStepForm,
+    ShareForm,
+    StatementForm,
+    VerifyForm,
+)
 
 bp = Blueprint("learning", __name__)
 
@@ -37,6 +48,11 @@ def _people() -> list[User]:
 
 def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _echo(form: Form) -> dict[str, str]:
+    """What was sent, as the form's inputs show it again (a refused form keeps what was typed)."""
+    return {k: "" if v is None else str(v) for k, v in form.model_dump(by_alias=True, exclude_unset=True).items()}
 
 
 def _refusal(error: ActionRefused | Invalid) -> tuple[str, int]:
@@ -66,13 +82,13 @@ def investigation_page(reference: str):
 
 @bp.post("/incidents/<reference>/investigation")
 @staff_required
-def save_investigation(reference: str):
+@declare(form=InvestigationForm)
+def save_investigation(reference: str, form: InvestigationForm):
     incident = visible_incident(reference)
-    form = request.form
-    factors = [f for f in form.getlist("factor") if f in rules.CONTRIBUTING_FACTORS] + _lines(form.get("other_factors"))
-    raw = {"whys": [w for w in form.getlist("why")], "immediate_causes": _lines(form.get("immediate_causes")),
-           "underlying_causes": _lines(form.get("underlying_causes")), "root_cause": form.get("root_cause", ""),
-           "root_cause_category": form.get("root_cause_category") or None, "contributing_factors": factors}
+    factors = list(form.factor) + _lines(form.other_factors)
+    raw = {"whys": list(form.why), "immediate_causes": _lines(form.immediate_causes),
+           "underlying_causes": _lines(form.underlying_causes), "root_cause": form.root_cause,
+           "root_cause_category": form.root_cause_category or None, "contributing_factors": factors}
     try:
         changed = investigation.save(incident, raw, current_user, utcnow())
     except (ActionRefused, Invalid) as refused:
@@ -86,18 +102,13 @@ def save_investigation(reference: str):
 
 @bp.post("/incidents/<reference>/investigation/statements")
 @staff_required
-def add_statement(reference: str):
+@declare(form=StatementForm)
+def add_statement(reference: str, form: StatementForm):
     """One witness statement; the tablet's outbox may send it later, with the time it was taken."""
     incident = visible_incident(reference)
-    form = request.get_json(silent=True) if request.is_json else request.form
-    if not isinstance(form, dict):  # a JSON list or number: nothing to read
-        form = {}
-    raw = {"name": form.get("name", ""), "statement": form.get("statement", ""), "taken_at": ""}
-    taken = form.get("taken_at") or ""
-    if not isinstance(taken, str):
-        raw["taken_at"] = taken  # the validator names it
-    elif taken.strip():
-        taken = taken.strip()
+    raw = {"name": form.name, "statement": form.statement, "taken_at": ""}
+    taken = form.taken_at.strip()
+    if taken:
         try:
             raw["taken_at"] = read_local_datetime(taken, ZoneInfo(incident.site.timezone)).isoformat()
         except ValueError:
@@ -208,14 +219,14 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.strip().encode()).hexdigest()
 
 
-def _save_review(incident: Incident, form) -> None:
-    raw = {**{k: form.get(k, "") for k in rules.REVIEW_TEXTS}, "lessons": _lines(form.get("lessons"))}
-    typed = form.get("timeline")
+def _save_review(incident: Incident, form: ReviewStepForm) -> None:
+    raw = {**{k: getattr(form, k) for k in rules.REVIEW_TEXTS}, "lessons": _lines(form.lessons)}
+    typed = form.timeline
     typed = typed.replace("\r\n", "\n") if typed is not None else None  # a textarea sends CRLF
     # The box starts as the timeline as it was shown (its digest comes back with the form): only an edit
     # of it is kept as the review's excerpt; untouched, it goes on following the incident, even if the
     # incident's timeline grew while the author was writing.
-    if typed is not None and _digest(typed) != form.get("timeline_shown"):
+    if typed is not None and _digest(typed) != form.timeline_shown:
         raw["timeline"] = _timeline_from(typed, incident)
     reviews.save(incident, raw, current_user, utcnow())
 
@@ -225,7 +236,7 @@ REVIEW_STEPS = {
     "start": lambda i, form: reviews.start(i, current_user, utcnow()),
     "submit": lambda i, form: reviews.submit(i, current_user, utcnow()),
     "publish": lambda i, form: reviews.publish(i, current_user, utcnow()),
-    "send_back": lambda i, form: reviews.send_back(i, form.get("reason"), current_user, utcnow()),
+    "send_back": lambda i, form: reviews.send_back(i, form.reason, current_user, utcnow()),
 }
 REVIEW_DONE = {"save": "Review saved.", "start": "Review started.", "submit": "Submitted for approval.",
                "publish": "Review published: its lessons are in the Lessons library.",
@@ -234,16 +245,17 @@ REVIEW_DONE = {"save": "Review saved.", "start": "Review started.", "submit": "S
 
 @bp.post("/incidents/<reference>/review/<step>")
 @staff_required
-def review_step(reference: str, step: str):
+@declare(form=ReviewStepForm)
+def review_step(reference: str, step: str, form: ReviewStepForm):
     if step not in REVIEW_STEPS:
         abort(404)
     incident = visible_incident(reference)
     try:
-        REVIEW_STEPS[step](incident, request.form)
+        REVIEW_STEPS[step](incident, form)
     except (ActionRefused, Invalid) as refused:
         db.session.rollback()
         message, status = _refusal(refused)
-        return _review_page(incident, message, step, status, values=request.form.to_dict())
+        return _review_page(incident, message, step, status, values=_echo(form))
     db.session.commit()
     flash(REVIEW_DONE[step])
     return redirect(url_for("learning.review_page", reference=reference), code=303)
@@ -251,17 +263,17 @@ def review_step(reference: str, step: str):
 
 @bp.post("/incidents/<reference>/actions")
 @staff_required
-def create_action(reference: str):
+@declare(form=ActionForm)
+def create_action(reference: str, form: ActionForm):
     incident = visible_incident(reference)
-    raw = {k: request.form.get(k, "") for k in rules.ACTION_FIELDS}
-    raw = {k: v for k, v in raw.items() if v != "" or k in ("title", "owner_id", "due_date", "control")}
-    from_review = request.form.get("from") == "review"
+    raw = {k: getattr(form, k) for k in rules.ACTION_FIELDS}
+    raw = {k: v for k, v in raw.items() if v not in ("", None) or k in ("title", "owner_id", "due_date", "control")}
     try:
-        action = corrective.create(incident, raw, current_user, utcnow(), from_review=from_review)
+        action = corrective.create(incident, raw, current_user, utcnow(), from_review=form.from_ == "review")
     except (ActionRefused, Invalid) as refused:
         db.session.rollback()
         message, status = _refusal(refused)
-        return _review_page(incident, message, "action", status, values=request.form.to_dict())
+        return _review_page(incident, message, "action", status, values=_echo(form))
     db.session.commit()
     flash(f"Action “{action.title}” created for {action.owner.name}.")
     return redirect(url_for("learning.review_page", reference=reference) + "#actions", code=303)
@@ -331,30 +343,30 @@ def _act(action_id: int, form_name: str, work, done: str):
 
 @bp.post("/actions/<int:action_id>/done")
 @any_user_required
-def complete_action(action_id: int):
+@declare(form=DoneForm)
+def complete_action(action_id: int, form: DoneForm):
     """The owner: what was done, and photos from the camera (kept like the incident's own photos)."""
     def work(action):
         corrective.may_complete(action, current_user)  # before any photo is kept
-        photos = photos_from_request(request.form.getlist("photos"), request.files.getlist("photo_files"),
-                                     current_user)
-        corrective.complete(action, request.form.get("evidence"), photos, current_user, utcnow())
+        photos = photos_from_request(list(form.photos), request.files.getlist("photo_files"), current_user)
+        corrective.complete(action, form.evidence, photos, current_user, utcnow())
     return _act(action_id, "done", work, "Marked done: someone else will now check that it works.")
 
 
 @bp.post("/actions/<int:action_id>/verify")
 @staff_required
-def verify_action(action_id: int):
-    effective = {"yes": True, "no": False}.get(request.form.get("effective", ""))
-    return _act(action_id, "verify", lambda a: corrective.verify(
-        a, effective if effective is not None else "", request.form.get("note"), current_user, utcnow()),
-        "Verification recorded.")
+@declare(form=VerifyForm)
+def verify_action(action_id: int, form: VerifyForm):
+    effective = {"yes": True, "no": False}.get(form.effective, "")  # not chosen: the service asks for it
+    return _act(action_id, "verify", lambda a: corrective.verify(a, effective, form.note, current_user, utcnow()),
+                "Verification recorded.")
 
 
 @bp.post("/actions/<int:action_id>/edit")
 @staff_required
-def edit_action(action_id: int):
-    fields = ("owner_id", "due_date", "priority", "control", "completion_criteria", "external_ref")
-    raw = {k: request.form[k] for k in fields if k in request.form}
+@declare(form=ActionEditForm)
+def edit_action(action_id: int, form: ActionEditForm):
+    raw = form.model_dump(exclude_unset=True)  # only the fields sent are changed
     return _act(action_id, "edit", lambda a: corrective.edit(a, raw, current_user, utcnow()), "Action updated.")
 
 
@@ -404,16 +416,17 @@ def lesson_library():
 
 @bp.post("/lessons/<int:lesson_id>/share")
 @supervisor_required
-def share_lesson(lesson_id: int):
+@declare(form=ShareForm)
+def share_lesson(lesson_id: int, form: ShareForm):
     lesson = db.session.get(Lesson, lesson_id)
     if lesson is None or not lesson.incident.can_view(current_user):
         abort(404)
-    site = db.session.scalar(db.select(Site).filter_by(code=request.form.get("site", "")))
+    site = db.session.scalar(db.select(Site).filter_by(code=form.site))
     if site is None:
         flash("Choose the site whose staff should read it.")
         return redirect(url_for("learning.lesson_library"), code=303)
     try:
-        sent = lessons.share(lesson, site, request.form.get("note"), current_user, utcnow())
+        sent = lessons.share(lesson, site, form.note, current_user, utcnow())
     except ActionRefused as refused:
         db.session.rollback()
         flash(str(refused))
@@ -434,7 +447,8 @@ def lesson_readers(share_id: int):
 
 @bp.post("/lessons/read/<int:share_id>")
 @any_user_required
-def read_lesson(share_id: int):
+@declare(form=Form)
+def read_lesson(share_id: int, form: Form):
     try:
         lessons.mark_read(current_user, share_id, utcnow())
     except LookupError:

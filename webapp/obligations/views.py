@@ -3,25 +3,26 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template
 from flask_login import current_user
 
 from ..auth.security import admin_required, supervisor_required
 from ..common.errors import ActionRefused
-from ..common.http import digits
+from ..common.schemas import declare
 from ..common.timewords import read_local_datetime
 from ..database import utcnow
 from ..incidents.views import act_on
 from ..organisation.models import Organisation
 from . import service
 from .regimes import DISCLAIMER, REGIMES, Facts
+from .schemas import DoneForm, EventForm, NotRequiredForm, OwnerForm
 
 bp = Blueprint("obligations", __name__)
 
 
-def _moment(incident, field: str):
+def _moment(incident, text: str):
     """A local date-time from the form in the site's zone; now when left empty."""
-    text = request.form.get(field, "").strip()
+    text = text.strip()
     if not text:
         return utcnow()
     try:
@@ -32,33 +33,34 @@ def _moment(incident, field: str):
 
 @bp.post("/incidents/<reference>/obligations/<int:obligation_id>/done")
 @supervisor_required
-def mark_done(reference: str, obligation_id: int):
+@declare(form=DoneForm)
+def mark_done(reference: str, obligation_id: int, form: DoneForm):
     return act_on(reference, "obligations", lambda i: service.mark_done(
-        i, obligation_id, _moment(i, "done_at"), request.form.get("reference"), current_user, utcnow()))
+        i, obligation_id, _moment(i, form.done_at), form.reference, current_user, utcnow()))
 
 
 @bp.post("/incidents/<reference>/obligations/<int:obligation_id>/not-required")
 @supervisor_required
-def mark_not_required(reference: str, obligation_id: int):
+@declare(form=NotRequiredForm)
+def mark_not_required(reference: str, obligation_id: int, form: NotRequiredForm):
     return act_on(reference, "obligations", lambda i: service.mark_not_required(
-        i, obligation_id, request.form.get("reason"), current_user))
+        i, obligation_id, form.reason, current_user))
 
 
 @bp.post("/incidents/<reference>/obligations/<int:obligation_id>/owner")
 @supervisor_required
-def assign_owner(reference: str, obligation_id: int):
-    raw = request.form.get("user_id", "")
-    if raw and not digits(raw):
-        abort(400)
+@declare(form=OwnerForm)
+def assign_owner(reference: str, obligation_id: int, form: OwnerForm):
     return act_on(reference, "obligations", lambda i: service.assign_owner(
-        i, obligation_id, int(raw) if raw else None, current_user))
+        i, obligation_id, form.user_id, current_user))
 
 
 @bp.post("/incidents/<reference>/obligations/events")
 @supervisor_required
-def record_event(reference: str):
+@declare(form=EventForm)
+def record_event(reference: str, form: EventForm):
     return act_on(reference, "obligations", lambda i: service.record_event(
-        i, request.form.get("event", ""), _moment(i, "at"), current_user, utcnow()))
+        i, form.event, _moment(i, form.at), current_user, utcnow()))
 
 
 @bp.get("/admin/regulatory")
