@@ -87,7 +87,7 @@ def _operation(endpoint: str, view: Any, spec: Declared, path_parameters: list[d
     for status in refusals:
         answers.setdefault(status, _answer(status, Problem))
     operation: dict[str, Any] = {
-        "operationId": endpoint, "summary": summary.strip() or endpoint.split(".")[-1].replace("_", " "),
+        "operationId": endpoint, "summary": summary.strip(),
         "tags": list(spec.tags) or ["Other"], "parameters": list(path_parameters), "responses":
         {str(status): answer for status, answer in answers.items()}}
     if description.strip():

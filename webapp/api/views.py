@@ -218,6 +218,7 @@ def export_incidents(query: s.ExportQuery):
 @admin_required
 @declare(answers={200: s.OrganisationOut}, tags=PLACES)
 def get_organisation():
+    """The organisation's name and profile flags."""
     return jsonify(Organisation.current().to_json())
 
 
@@ -238,6 +239,7 @@ def patch_organisation(body: s.ProfileIn):
 @admin_required
 @declare(answers={200: s.SiteList}, tags=PLACES)
 def list_sites():
+    """Every site, by code."""
     sites = db.session.scalars(db.select(Site).order_by(Site.code))
     return jsonify(sites=[s.to_json() for s in sites])
 
@@ -246,6 +248,7 @@ def list_sites():
 @admin_required
 @declare(body=s.SiteIn, answers={201: s.SiteOut, 409: Problem}, tags=PLACES)
 def create_site(body: s.SiteIn):
+    """Add a site; its code is upper-cased, and a code already in use is a 409."""
     taken = set(db.session.scalars(db.select(Site.code)))
     site = Site(**validate_site(body.given(), taken))
     db.session.add(site)
@@ -280,6 +283,7 @@ def put_hours(code: str, month: str, body: s.HoursIn):
 @admin_required
 @declare(answers={200: s.HoursList}, tags=PLACES)
 def list_hours(code: str):
+    """The hours worked at the site, newest month first."""
     site = _site(code)
     rows = db.session.scalars(db.select(SiteHours).filter_by(site_id=site.id).order_by(SiteHours.month.desc()))
     return jsonify(hours=[row.to_json(site.code) for row in rows])
