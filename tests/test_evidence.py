@@ -9,6 +9,7 @@ from PIL import Image
 
 from webapp.evidence.images import PhotoRejected, check_photo
 from webapp.evidence.models import Evidence, IncidentPhoto
+from webapp.evidence.schemas import EvidenceOut
 from webapp.evidence.service import derived, originals
 from webapp.extensions import db
 from webapp.incidents.models import Incident
@@ -71,7 +72,7 @@ def test_upload_keeps_the_original_byte_for_byte(as_user):
     (b"this is a text file, not a photo", "notes.jpg", None, 400, "is not an image"),
     (png_bytes()[:60], "cut.png", None, 400, "damaged"),
     (png_bytes(), "photo.png", "0" * 64, 400, "does not match the SHA-256"),
-    (png_bytes(), "photo.png", "abc", 400, "no SHA-256"),
+    (png_bytes(), "photo.png", "abc", 400, "sha256"),  # refused by the declared form (schemas.UploadForm)
     (png_bytes(format="BMP"), "photo.bmp", None, 400, "send JPEG, PNG, WebP or GIF"),
 ])
 def test_bad_uploads_are_refused_with_a_reason_and_nothing_is_kept(as_user, data, name, digest, status, message):
@@ -287,3 +288,37 @@ def test_palette_bilevel_and_16_bit_images_are_shrunk_not_called_damaged(mode):
     checked = check_photo(encoded(mode, (6000, 1500)))
     display = Image.open(io.BytesIO(checked.display))
     assert display.size == (1280, 320) and display.mode in ("L", "RGB")
+
+
+# ---- the text beside the files, declared (schemas.py) ----
+
+def test_an_upload_answers_its_declared_shape_and_takes_only_its_text_field(as_user):
+    client = as_user("reporter")
+    data = jpeg_with_gps_and_rotation()
+    for fields, field in (({"note": "from the pit"}, "note"),  # was kept, `note` ignored
+                          ({"sha256": [sha(data), sha(data)]}, "sha256")):  # which one? (the first was taken)
+        response = client.post("/api/v1/photos", data={"photo": (io.BytesIO(data), "pit.jpg"), "sha256": sha(data),
+                                                       **fields}, headers={"Accept": "application/json"})
+        response.request.environ["wsgi.input"].close()
+        assert response.status_code == 400 and field in response.get_json()["fields"]
+    assert counts() == (0, 0) and originals().keys() == []
+    body = upload(client, data).get_json()
+    EvidenceOut.model_validate(body)
+    assert set(body) == set(EvidenceOut.model_fields) and set(body["gps"]) == {"lat", "lon"}
+
+
+def test_the_incident_pages_photo_forms_take_only_their_fields(as_user):
+    data = jpeg_with_gps_and_rotation()
+    client = as_user("reporter")
+    reference = report_with_photo(client, data)
+    other = png_bytes(colour=(1, 2, 3))
+    upload(client, other)
+    for form, field in (({"photos": [sha(other)], "note": "x"}, "note"),  # was attached, `note` ignored
+                        ({"photos": ["²" * 64]}, "photos.0"),
+                        ({"photos": [sha(other)] * 11}, "photos")):
+        refused = client.post(f"/incidents/{reference}/photos", data=form, headers={"Accept": "application/json"})
+        assert refused.status_code == 400 and field in refused.get_json()["fields"], refused.get_json()
+    moved = client.post(f"/incidents/{reference}/location-from-photo", data={"lat": "0", "lon": "0"})
+    assert moved.status_code == 400 and "lat is not a field here" in moved.get_data(as_text=True)
+    incident = db.session.scalar(db.select(Incident))
+    assert incident.location is None and len(incident.photos) == 1

@@ -133,3 +133,12 @@ def test_the_report_form_refuses_an_unknown_field_and_files_nothing(as_user, dem
     assert _page_names(reporter.post("/report", data={**report, "photos": ["f" * 65]}), "photos.0")
     assert count(Incident) == 0
     assert reporter.post("/report", data=report).status_code == 303 and count(Incident) == 1
+
+
+def test_a_refused_form_on_a_page_of_an_api_blueprint_gets_the_page_not_json(as_user, demo):
+    """The alerts pages share a blueprint with the push API: a refused form there is the error page."""
+    response = as_user("responder").post("/account/alerts/test", data={"phone": "all of them"})
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    assert "phone is not a field here" in response.get_data(as_text=True)
+    api = as_user("responder").post("/api/v1/push-subscriptions", json={"phone": "all of them"})
+    assert api.status_code == 400 and api.get_json()["fields"]["phone"] == "is not a field here"

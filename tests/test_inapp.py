@@ -8,6 +8,7 @@ from helpers import T0, file_incident
 
 from webapp.extensions import db
 from webapp.incidents.models import Incident
+from webapp.notify import schemas
 from webapp.notify.models import Message
 from webapp.notify.outbox import queue
 from webapp.notify.worker import work_once
@@ -84,3 +85,23 @@ def test_the_in_app_alert_is_there_when_the_phone_never_gets_it(as_user, demo, p
     incident = file_incident(demo)
     work_once(T0)
     assert f"P1 Critical · {incident.reference}" in as_user("responder").get("/alerts").get_data(as_text=True)
+
+
+def test_the_badge_answers_its_declared_shape_and_the_list_forms_take_only_their_token(as_user, demo):
+    incident = file_incident(demo, treatment="first_aid")
+    queue("deadline", "o1:nearly:1", T0, user=demo["supervisor"], incident_id=incident.id,
+          about="GDPR: Notify the ICO: due in 18 h")
+    db.session.commit()
+    work_once(T0)
+    client = as_user("supervisor")
+    summary = client.get("/api/v1/alerts").get_json()
+    schemas.AlertsSummary.model_validate(summary)
+    assert set(summary) == set(schemas.AlertsSummary.model_fields)
+    assert set(summary["latest"]) == set(schemas.LatestAlert.model_fields) and summary["latest"]["waiting"]
+    alert = db.session.scalar(db.select(Message).where(Message.channel == "app"))
+    for form in ({"alert_id": "1"}, {"csrf_token": "x", "next": "/incidents"}):
+        for action in ("dismiss", "acknowledge"):
+            response = client.post(f"/alerts/{alert.id}/{action}", data=form)
+            assert response.status_code == 400 and "is not a field here" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Message, alert.id).acked_at is None and badge(client) == 1

@@ -6,16 +6,19 @@ import csv
 import io
 import re
 from datetime import UTC, date, datetime, timedelta
+from typing import get_args
 
 import pytest
 from helpers import file_incident
 from metrics_world import expected
+from pydantic import BaseModel
 from sqlalchemy import update
 
 from webapp.extensions import db
 from webapp.incidents.models import Incident
 from webapp.learning.models import CorrectiveAction, Investigation
 from webapp.metrics.rollup import refresh_all
+from webapp.metrics.schemas import MetricsOut
 from webapp.metrics.service import Period, over_time, times_by_severity
 from webapp.obligations.models import Obligation
 from webapp.organisation.models import Organisation
@@ -244,3 +247,32 @@ def test_the_repeat_causes_list_holds_the_incidents_that_repeat(as_user, world, 
     listed = re.findall(r'<span class="ref">(INC-\d+)</span>', html.get_data(as_text=True))
     plant = {i.reference for i in db.session.scalars(db.select(Incident).join(Investigation))}
     assert count == 3 and set(listed) == plant  # three SYD incidents with a plant root cause, 8 days apart
+
+
+def same_shape(model, data, path="") -> None:
+    """`data` has every key `model` declares and no other, with the declared types, all the way down."""
+    model.model_validate(data)
+    declared = {field.alias or name: field.annotation for name, field in model.model_fields.items()}
+    assert set(data) == set(declared), path
+    for key, annotation in declared.items():
+        for inner in (annotation, *get_args(annotation)):
+            if isinstance(inner, type) and issubclass(inner, BaseModel) and data[key] is not None:
+                same_shape(inner, data[key], f"{path}.{key}")
+
+
+@pytest.mark.parametrize("site", [None, "SYD"])
+def test_the_answer_has_exactly_the_declared_figures(as_user, world, monkeypatch, site):
+    monkeypatch.setattr("webapp.metrics.api.utcnow", lambda: world)
+    got = as_user("supervisor").get("/api/v1/metrics?from=2026-01-01&to=2026-02-28" + (f"&site={site}" if site else ""))
+    same_shape(MetricsOut, got.get_json())
+
+
+@pytest.mark.parametrize("query, field", [
+    ("to=2026-01-31&to=2026-02-28", "to"),  # which one? (the first was taken)
+    ("from_=2026-01-01", "from_"),
+    ("site=" + "S" * 21, "site"),
+    ("from=２０２６-01-01", "from"),
+])
+def test_the_query_is_read_as_declared(as_user, demo, query, field):
+    answer = as_user("supervisor").get(f"/api/v1/metrics?{query}")
+    assert answer.status_code == 400 and field in answer.get_json()["fields"], answer.get_json()

@@ -1,13 +1,24 @@
 """Teams, schedules, overrides and policies through the JSON API and the admin pages, and the
 supervisors' coverage warnings."""
 from datetime import UTC, datetime, timedelta
+from typing import get_args, get_origin
 from zoneinfo import ZoneInfo
 
 import pytest
 from helpers import T0, file_incident, paged
+from pydantic import BaseModel
 
+from webapp.escalation import schemas
 from webapp.escalation.engine import run_due, start_new
-from webapp.escalation.models import Escalation, EscalationPolicy, PolicyChoice, Schedule
+from webapp.escalation.models import (
+    Escalation,
+    EscalationPolicy,
+    PolicyChoice,
+    PolicyLevel,
+    Schedule,
+    ScheduleOverride,
+    Team,
+)
 from webapp.extensions import db
 from webapp.notify.models import PushSubscription
 
@@ -115,12 +126,13 @@ def test_policies_through_the_api_choose_and_page(app, as_user, demo, p1_policy)
 
 
 @pytest.mark.parametrize("levels, field", [
+    # What the declared model refuses is named by its dotted path; what needs the database, by the validator.
     ([], "levels"),
-    ([{"delay_minutes": 0, "targets": [{"kind": "user", "ref": 1}]}], "levels[0].delay_minutes"),
-    ([{"delay_minutes": 5, "targets": []}], "levels[0].targets"),
-    ([{"delay_minutes": 5, "targets": [{"kind": "team", "ref": 1}]}], "levels[0].targets[0]"),
-    ([{"delay_minutes": 5, "targets": [{"kind": "schedule", "ref": 999}]}], "levels[0].targets[0]"),
-    ([{"delay_minutes": 5, "targets": [{"kind": "role", "ref": "janitor"}]}], "levels[0].targets[0]"),
+    ([{"delay_minutes": 0, "targets": [{"kind": "user", "ref": 1}]}], "levels.0.delay_minutes"),
+    ([{"delay_minutes": 5, "targets": []}], "levels.0.targets"),
+    ([{"delay_minutes": 5, "targets": [{"kind": "team", "ref": 1}]}], "levels.0.targets.0"),
+    ([{"delay_minutes": 5, "targets": [{"kind": "schedule", "ref": 999}]}], "levels.0.targets.0"),
+    ([{"delay_minutes": 5, "targets": [{"kind": "role", "ref": "janitor"}]}], "levels.0.targets.0.role.ref"),
 ])
 def test_a_bad_policy_names_the_level_and_target(as_user, demo, levels, field):
     response = as_user("admin").post("/api/v1/escalation-policies", json={"name": "X", "levels": levels})
@@ -187,8 +199,11 @@ def test_admin_pages_build_a_policy_level_by_level(as_user, demo, p1_policy):
     db.session.expire_all()
     assert [lv.targets for lv in policy.levels][1] == [{"kind": "role", "ref": "commander"},
                                                       {"kind": "user", "ref": demo["supervisor"].id}]
-    refused = admin.post(f"/admin/policies/{policy.id}/levels", data={"delay_minutes": "ten", "targets": []})
+    refused = admin.post(f"/admin/policies/{policy.id}/levels", data={"delay_minutes": "", "targets": []})
     assert refused.status_code == 422 and len(db.session.get(EscalationPolicy, policy.id).levels) == 2
+    typed = admin.post(f"/admin/policies/{policy.id}/levels", data={"delay_minutes": "ten", "targets": []})
+    assert typed.status_code == 400 and "delay_minutes must be a whole number" in typed.get_data(as_text=True)
+    assert len(db.session.get(EscalationPolicy, policy.id).levels) == 2
     admin.post(f"/admin/policies/{policy.id}/levels/0/remove")
     db.session.expire_all()
     assert len(db.session.get(EscalationPolicy, policy.id).levels) == 1
@@ -206,3 +221,136 @@ def test_admin_pages_save_a_rotation_from_its_slots(as_user, demo):
     assert [m.user_id for m in schedule.members] == [demo["responder2"].id, demo["responder"].id]
     bad = admin.post(f"/admin/schedules/{schedule.id}", data={**form, "timezone": "Nowhere/Else"})
     assert bad.status_code == 422 and "must be an IANA time zone" in bad.get_data(as_text=True)
+
+
+# ---- declared inputs and answers (schemas.py) ----
+
+def on_call_rows() -> tuple[int, ...]:
+    db.session.rollback()
+    return tuple(db.session.scalar(db.select(db.func.count()).select_from(model))
+                 for model in (Team, Schedule, ScheduleOverride, EscalationPolicy, PolicyLevel, PolicyChoice))
+
+
+def same_shape(model, data, path="") -> None:
+    """`data` has every key `model` declares and no other, with the declared types, all the way down."""
+    model.model_validate(data)
+    declared = {field.alias or name: field.annotation for name, field in model.model_fields.items()}
+    assert set(data) == set(declared), path
+    for key, annotation in declared.items():
+        _same_shape_of(annotation, data[key], f"{path}.{key}")
+
+
+def _same_shape_of(annotation, value, path) -> None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        same_shape(annotation, value, path)
+    elif get_origin(annotation) is list:
+        for i, item in enumerate(value):
+            _same_shape_of(get_args(annotation)[0], item, f"{path}.{i}")
+    elif value is not None:
+        for arg in get_args(annotation):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                same_shape(arg, value, path)
+
+
+def test_every_on_call_answer_has_the_declared_keys_and_types(as_user, demo, p1_policy):
+    admin = as_user("admin")
+    team = admin.post("/api/v1/teams", json={"name": "Night", "members": [demo["responder"].id]})
+    same_shape(schemas.TeamOut, team.get_json())
+    same_shape(schemas.TeamList, admin.get("/api/v1/teams").get_json())
+    schedule_id = db.session.scalar(db.select(Schedule.id))
+    start = datetime.now(UTC) + timedelta(hours=1)
+    cover = admin.post(f"/api/v1/schedules/{schedule_id}/overrides",
+                       json={"user_id": demo["responder2"].id, "start": start.isoformat(),
+                             "end": (start + timedelta(hours=2)).isoformat()})
+    assert cover.status_code == 201
+    same_shape(schemas.ScheduleWithOverride, cover.get_json())
+    same_shape(schemas.ScheduleList, admin.get("/api/v1/schedules").get_json())
+    created = admin.post("/api/v1/schedules", json=schedule_body(demo, team_id=team.get_json()["id"]))
+    same_shape(schemas.ScheduleOut, created.get_json())
+    policy = admin.post("/api/v1/escalation-policies", json={
+        "name": "Spills", "levels": [{"delay_minutes": 5, "targets": [{"kind": "role", "ref": "commander"}]}],
+        "rules": [{"categories": ["environment"]}]})
+    same_shape(schemas.PolicyOut, policy.get_json())
+    same_shape(schemas.PolicyList, admin.get("/api/v1/escalation-policies").get_json())
+
+
+@pytest.mark.parametrize("url, body, field", [
+    ("/api/v1/teams", {"name": "Night", "colour": "red"}, "colour"),  # a key we do not take
+    ("/api/v1/teams", {"name": "Night", "members": "3"}, "members"),  # text, not a list
+    ("/api/v1/teams", {"name": "N" * 121}, "name"),
+    ("/api/v1/schedules", {"team_id": "1"}, "team_id"),  # an id is a number, not text
+    ("/api/v1/schedules", {"members": [True]}, "members.0"),
+    ("/api/v1/schedules/{schedule_id}/overrides", {"note": "swap with Sam"}, "note"),
+    ("/api/v1/escalation-policies", {"levels": [{"delay_minutes": 5, "note": "x",
+                                                 "targets": [{"kind": "user", "ref": 1}]}]}, "levels.0.note"),
+    ("/api/v1/escalation-policies", {"levels": [{"delay_minutes": 5.5, "targets": [{"kind": "user", "ref": 1}]}]},
+     "levels.0.delay_minutes"),
+    ("/api/v1/escalation-policies", {"rules": [{"sites": "SYD"}]}, "rules.0.sites"),
+    ("/api/v1/escalation-policies", {"rules": [{"severities": ["P9"]}]}, "rules.0.severities.0"),
+])
+def test_the_api_refuses_what_its_models_do_not_declare_and_changes_nothing(as_user, demo, p1_policy, url, body,
+                                                                              field):
+    schedule_id = db.session.scalar(db.select(Schedule.id))
+    start = datetime.now(UTC) + timedelta(hours=1)
+    complete = {"/api/v1/teams": {},
+                "/api/v1/schedules": schedule_body(demo),
+                "/api/v1/schedules/{schedule_id}/overrides": {"user_id": demo["responder"].id,
+                                                              "start": start.isoformat(),
+                                                              "end": (start + timedelta(hours=1)).isoformat()},
+                "/api/v1/escalation-policies": {"name": "X", "levels": [
+                    {"delay_minutes": 5, "targets": [{"kind": "user", "ref": demo["responder"].id}]}]}}[url]
+    before = on_call_rows()
+    response = as_user("admin").post(url.format(schedule_id=schedule_id), json={**complete, **body})
+    assert response.status_code == 400 and field in response.get_json()["fields"], response.get_json()
+    assert on_call_rows() == before
+
+
+def test_a_change_may_leave_keys_out_but_not_send_them_empty(as_user, demo, p1_policy):
+    admin = as_user("admin")
+    schedule_id = db.session.scalar(db.select(Schedule.id))
+    before = on_call_rows()
+    for change, field in (({"name": None}, "name"), ({"members": None}, "members"), ({"levels": None}, "levels"),
+                          ({"repeats": "1"}, "repeats"), ({"extra": 1}, "extra")):
+        url = f"/api/v1/escalation-policies/{p1_policy.id}" if field in ("levels", "repeats") else \
+            f"/api/v1/schedules/{schedule_id}"
+        response = admin.patch(url, json=change)
+        assert response.status_code == 400 and field in response.get_json()["fields"], (change, response.get_json())
+    assert on_call_rows() == before
+    assert admin.patch(f"/api/v1/schedules/{schedule_id}", json={"team_id": None}).status_code == 200
+
+
+@pytest.mark.parametrize("url, form, field", [
+    ("/admin/teams", {"name": ["Day", "Night"]}, "name"),  # one name, given twice: which one was meant?
+    ("/admin/teams", {"name": "N" * 121}, "name"),
+    ("/admin/teams", {"name": "Night", "members": ["²"]}, "members.0"),
+    ("/admin/schedules", {"name": "Night", "team_id": "²"}, "team_id"),  # was read as "no team" and saved
+    ("/admin/schedules", {"name": "Night", "period": "fortnightly"}, "period"),
+    ("/admin/policies", {"name": "Spills", "delay_minutes": "5", "targets": ["team:1"]}, "targets.0"),
+    ("/admin/policies/{policy_id}", {"name": "P1", "colour": "red"}, "colour"),
+    ("/admin/policies/{policy_id}/rules", {"priority": "5", "severities": ["P9"]}, "severities.0"),
+    ("/admin/policies/{policy_id}/rules", {"priority": "5", "note": "x"}, "note"),  # was saved, note ignored
+    ("/admin/policies/{policy_id}/levels/0/remove", {"index": "1"}, "index"),
+    ("/oncall/{schedule_id}/overrides", {"user_id": "me", "start": "2030-01-01T08:00", "end": "2030-01-01T20:00"},
+     "user_id"),  # was read as "myself" and saved
+    ("/oncall/{schedule_id}/overrides", {"start": "2030-01-01T08:00" * 5, "end": "2030-01-01T20:00"}, "start"),
+])
+def test_the_pages_refuse_what_no_form_of_ours_sends_and_change_nothing(as_user, demo, p1_policy, url, form, field):
+    url = url.format(policy_id=p1_policy.id, schedule_id=db.session.scalar(db.select(Schedule.id)))
+    before = on_call_rows()
+    response = as_user("admin").post(url, data=form)
+    assert response.status_code == 400 and f"{field} " in response.get_data(as_text=True)
+    assert on_call_rows() == before
+
+
+def test_a_blank_choice_is_left_to_the_friendly_page(as_user, demo, p1_policy):
+    """What a person can leave empty still gets the page with its message (422), not a 400."""
+    admin = as_user("admin")
+    schedule_id = db.session.scalar(db.select(Schedule.id))
+    before = on_call_rows()
+    assert admin.post("/admin/policies", data={"name": "", "team_id": "", "repeats": "", "delay_minutes": ""}
+                      ).status_code == 422
+    assert admin.post(f"/admin/policies/{p1_policy.id}/rules", data={"priority": ""}).status_code == 422
+    assert admin.post("/admin/schedules", data={"name": "Night", "members": ["", ""]}).status_code == 422
+    assert as_user("responder").post(f"/oncall/{schedule_id}/overrides", data={"start": "", "end": ""}
+                                     ).status_code == 422
+    assert on_call_rows() == before

@@ -10,7 +10,7 @@ from webapp.database import utcnow
 from webapp.escalation.engine import run_due
 from webapp.escalation.models import Escalation
 from webapp.extensions import db
-from webapp.notify import render, tokens
+from webapp.notify import render, schemas, tokens
 from webapp.notify.models import Message, PushSubscription
 from webapp.notify.outbox import queue
 from webapp.notify.worker import work_once
@@ -183,7 +183,7 @@ def test_an_expired_forged_or_wrong_token_acknowledges_nothing(app, demo, p1_pol
     assert expired.status_code == 401 and "too old" in expired.get_json()["error"]
     assert ack(client, alert["receipt"]).status_code == 401  # a receipt token is not an ack token
     assert ack(client, alert["ack"][:-3] + "abc").status_code == 401
-    assert ack(client, None).status_code == 401
+    assert ack(client, None).status_code == 400  # not a token at all: a bad body, named
     assert client.post("/api/v1/push/ack", data="token").status_code == 400
     db.session.refresh(incident)
     assert incident.acknowledged_at is None
@@ -317,3 +317,64 @@ def test_a_failed_phone_says_email_follows_only_when_it_will(app, demo, p1_polic
     db.session.refresh(incident)
     failed = [e.summary for e in incident.timeline if e.summary.startswith("Alert to Responder by phone failed")]
     assert failed and "email follows" not in failed[0]
+
+
+# ---- what the service worker sends (service_worker/sw.js), declared (schemas.py) ----
+
+def exactly(model, body: dict) -> dict:
+    """The answer has the keys its declared model names, no others, of the declared types."""
+    model.model_validate(body)
+    assert set(body) == {field.alias or name for name, field in model.model_fields.items()}
+    return body
+
+
+def test_receipts_and_acknowledgements_take_exactly_what_the_service_worker_sends(app, demo, p1_policy, phone,
+                                                                                  push_service):
+    phone("responder")
+    incident = file_incident(demo)
+    work_once(T0)
+    alert = push_service.wait_for(1)[0].json()
+    client = app.test_client()
+    refused = {
+        "receipts": [({"receipt": alert["receipt"], "state": "shown", "at": "now"}, "at"),
+                     ({"receipt": alert["receipt"], "state": ["shown"]}, "state"),
+                     ({"receipt": [alert["receipt"]], "state": "shown"}, "receipt"),
+                     ({"receipt": 7, "state": "shown"}, "receipt"),
+                     ({"state": "shown"}, "receipt")],
+        "ack": [({"token": alert["ack"], "again": True}, "again"),  # was acknowledged, `again` ignored
+                ({"token": [alert["ack"]]}, "token"),
+                ({"token": "x" * 501}, "token")],
+    }
+    for path, cases in refused.items():
+        for body, field in cases:
+            response = client.post(f"/api/v1/push/{path}", json=body)
+            assert response.status_code == 400 and field in response.get_json()["fields"], (body, response.get_json())
+    [page] = pages()
+    assert page.state == "sent" and page.delivered_at is None and page.acked_at is None
+    db.session.refresh(incident)
+    assert incident.acknowledged_at is None
+    receipt = client.post("/api/v1/push/receipts", json={"receipt": alert["receipt"], "state": "delivered"})
+    assert exactly(schemas.ReceiptOut, receipt.get_json()) == {"page": page.id, "state": "delivered"}
+    acknowledged = client.post("/api/v1/push/ack", json={"token": alert["ack"]})
+    assert exactly(schemas.AckOut, acknowledged.get_json())["reference"] == incident.reference
+
+
+def test_subscriptions_answer_their_declared_shape(as_user, push_service, demo):
+    client = as_user("responder")
+    subscription = push_service.subscribe().subscription()
+    assert set(subscription) == {"endpoint", "expirationTime", "keys"}  # what PushSubscription.toJSON() gives
+    exactly(schemas.SubscriptionOut, client.post("/api/v1/push-subscriptions", json=subscription).get_json())
+    [listed] = exactly(schemas.SubscriptionList, client.get("/api/v1/push-subscriptions").get_json())["subscriptions"]
+    exactly(schemas.SubscriptionOut, listed)
+
+
+def test_the_phones_page_forms_take_nothing_but_their_token(as_user, demo, phone):
+    mine = phone("responder")
+    client = as_user("responder")
+    before = db.session.scalar(db.select(db.func.count(Message.id)))
+    test = client.post("/account/alerts/test", data={"to": "everyone"})  # was queued, `to` ignored
+    assert test.status_code == 400 and "is not a field here" in test.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(Message.id))) == before
+    remove = client.post(f"/account/alerts/{mine.server_id}/remove", data={"sub_id": ["1", "2"]})
+    assert remove.status_code == 400
+    assert db.session.scalar(db.select(db.func.count(PushSubscription.id))) == 1

@@ -2,6 +2,7 @@
 import json
 import re
 
+from webapp.pwa.schemas import SessionOut, SessionUser
 from webapp.pwa.views import SHELL_STATIC
 
 
@@ -53,3 +54,9 @@ def test_text_is_served_compressed(client, demo):
         response = client.get(url, headers={"Accept-Encoding": "gzip, deflate, br, zstd"})  # as Chromium asks
         assert response.headers.get("Content-Encoding") in ("zstd", "br", "gzip", "deflate"), url
         response.close()
+
+
+def test_the_session_answers_its_declared_shape(as_user, demo):
+    body = as_user("supervisor").get("/api/v1/session").get_json()
+    SessionOut.model_validate(body)
+    assert set(body) == set(SessionOut.model_fields) and set(body["user"]) == set(SessionUser.model_fields)

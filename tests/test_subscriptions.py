@@ -101,14 +101,17 @@ def post(client, body):
     ({"endpoint": "http://fcm.googleapis.com/fcm/send/abc"}, "endpoint", "must use https"),
     ({"endpoint": "ftp://push.example.com/abc"}, "endpoint", "not a push service URL"),
     ({"endpoint": "https://user:pw@fcm.googleapis.com/abc"}, "endpoint", "not a push service URL"),
-    ({"endpoint": "https://fcm.googleapis.com/" + "a" * 2000}, "endpoint", "longer than 2000"),
-    ({"endpoint": 42}, "endpoint", "required"),
-    ({"keys": None}, "keys", "p256dh and auth"),
+    # the declared model (schemas.SubscriptionIn) refuses a wrong type or length before the validator looks
+    ({"endpoint": "https://fcm.googleapis.com/" + "a" * 2000}, "endpoint", "at most 2000 characters"),
+    ({"endpoint": 42}, "endpoint", "should be a valid string"),
+    ({"keys": None}, "keys", "should be an object"),
     ({"keys": {"p256dh": OFF_CURVE, "auth": GOOD["keys"]["auth"]}}, "keys.p256dh", "not a point on the curve"),
     ({"keys": {"p256dh": "AAAA", "auth": GOOD["keys"]["auth"]}}, "keys.p256dh", "65 bytes"),
     ({"keys": {"p256dh": GOOD["keys"]["p256dh"], "auth": "c2hvcnQ"}}, "keys.auth", "16-byte"),
-    ({"keys": {"p256dh": GOOD["keys"]["p256dh"], "auth": 7}}, "keys.auth", "16-byte"),
-    ({"expirationTime": "soon"}, "expirationTime", "null or a number"),
+    ({"keys": {"p256dh": GOOD["keys"]["p256dh"], "auth": 7}}, "keys.auth", "should be a valid string"),
+    ({"expirationTime": "soon"}, "expirationTime", "should be a valid number"),
+    ({"keys": {**GOOD["keys"], "kid": "x"}}, "keys.kid", "is not a field here"),
+    ({"endpoint": ["https://fcm.googleapis.com/fcm/send/abc"]}, "endpoint", "should be a valid string"),
 ])
 def test_a_bad_subscription_is_refused_with_the_reason_and_nothing_stored(app, as_user, demo, dns, change, field,
                                                                           words):

@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from .common.errors import Invalid
-from .common.http import wants_json
+from .common.http import invalid_answer, wants_json
 from .extensions import db
 
 MESSAGES = {
@@ -82,16 +82,8 @@ def init_app(app: Flask) -> None:
             return _render(400, "What you sent contains a NUL character, which text cannot hold. Nothing was changed.")
         return None
 
-    @app.errorhandler(Invalid)
-    def invalid(error: Invalid):
-        """Input its view's declaration refuses (common/schemas.py), or a validator's refusal left to the
-        app: each field named, nothing changed. (JSON API blueprints answer these themselves.)"""
-        db.session.rollback()
-        if wants_json():
-            return jsonify(error="the request has errors: " + ", ".join(k or "body" for k in error.fields),
-                           fields=error.fields), error.status
-        listed = "; ".join(f"{k} {v}" if k else v for k, v in error.fields.items())
-        return _render(error.status, f"What was sent has errors ({listed}). Nothing was changed.")
+    # Input its view's declaration refuses (common/schemas.py), or a validator's refusal left to the app.
+    app.register_error_handler(Invalid, invalid_answer)
 
     @app.errorhandler(OverflowError)
     @app.errorhandler(DataError)

@@ -2,7 +2,7 @@
 themselves, and JSON API blueprints (CSRF for cookie sessions, errors as JSON, reading the body)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, render_template, request
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -25,6 +25,18 @@ def digits(text: str) -> bool:
     """Whether a form field holds a whole number int() reads: ASCII digits only ("²" and "٣" are digits
     to str.isdigit(), but not to int())."""
     return text.isascii() and text.isdigit()
+
+
+def invalid_answer(error: Invalid):
+    """A refused input (a declaration's or a validator's), each field named, nothing changed: JSON for the
+    API and the app's scripts, the error page for a browser's form."""
+    db.session.rollback()
+    if wants_json():
+        return jsonify(error="the request has errors: " + ", ".join(k or "body" for k in error.fields),
+                       fields=error.fields), error.status
+    listed = "; ".join(f"{k} {v}" if k else v for k, v in error.fields.items())
+    return render_template("error.html", status=error.status,
+                           message=f"What was sent has errors ({listed}). Nothing was changed."), error.status
 
 
 def check_csrf() -> None:
@@ -56,11 +68,7 @@ def json_api(bp: Blueprint, token_authorised: tuple[str, ...] = ()) -> Blueprint
             return
         check_csrf_unless_token()
 
-    @bp.errorhandler(Invalid)
-    def _invalid(error: Invalid):
-        db.session.rollback()
-        message = "the request has errors: " + ", ".join(k or "body" for k in error.fields)
-        return jsonify(error=message, fields=error.fields), error.status
+    bp.register_error_handler(Invalid, invalid_answer)  # (a blueprint's page forms get the page)
 
     @bp.errorhandler(ActionRefused)
     def _refused(error: ActionRefused):

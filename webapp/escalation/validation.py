@@ -19,14 +19,17 @@ MAX_TARGETS = 10
 MAX_REPEATS = 9
 MAX_DELAY_MINUTES = 24 * 60
 MAX_OVERRIDE = timedelta(days=62)
+MAX_NAME = 120
+MAX_ROTATION = 100
+MAX_RULES = 20
 
 
 def _name(body: dict, errors: dict, partial: bool) -> str | None:
     if partial and "name" not in body:
         return None
     name = body.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 120:
-        errors["name"] = "give a name of 1 to 120 characters"
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME:
+        errors["name"] = f"give a name of 1 to {MAX_NAME} characters"
         return None
     return name.strip()
 
@@ -111,9 +114,10 @@ def validate_schedule(body: object, *, users: set[int], teams: set[int], partial
             errors["first_day"] = "must be a date, YYYY-MM-DD (a weekly rotation hands off on its weekday)"
     if not partial or "members" in body:
         members = body.get("members")
-        if not isinstance(members, list) or not members or len(members) > 100 \
+        if not isinstance(members, list) or not members or len(members) > MAX_ROTATION \
                 or any(_id(m, users) is None for m in members):
-            errors["members"] = "must list 1 to 100 ids of active responders, supervisors or admins, in hand-off order"
+            errors["members"] = (f"must list 1 to {MAX_ROTATION} ids of active responders, supervisors or admins, "
+                                 "in hand-off order")
         else:
             clean["members"] = members
     if errors:
@@ -161,7 +165,7 @@ def _targets(targets: object, where: str, errors: dict, users: set[int], schedul
         return []
     clean = []
     for i, target in enumerate(targets):
-        key = f"{where}[{i}]"
+        key = f"{where}.{i}"
         if not isinstance(target, dict) or target.get("kind") not in TARGET_KINDS:
             errors[key] = f"kind must be one of: {', '.join(TARGET_KINDS)}"
             continue
@@ -206,33 +210,33 @@ def validate_policy(body: object, *, users: set[int], schedules: set[int], teams
             clean["levels"] = []
             for i, level in enumerate(levels):
                 if not isinstance(level, dict):
-                    errors[f"levels[{i}]"] = "must be an object with delay_minutes and targets"
+                    errors[f"levels.{i}"] = "must be an object with delay_minutes and targets"
                     continue
                 delay = level.get("delay_minutes")
                 if not _whole(delay, 1, MAX_DELAY_MINUTES):
-                    errors[f"levels[{i}].delay_minutes"] = (f"must be a whole number of minutes from 1 to "
+                    errors[f"levels.{i}.delay_minutes"] = (f"must be a whole number of minutes from 1 to "
                                                             f"{MAX_DELAY_MINUTES}")
-                targets = _targets(level.get("targets"), f"levels[{i}].targets", errors, users, schedules)
+                targets = _targets(level.get("targets"), f"levels.{i}.targets", errors, users, schedules)
                 clean["levels"].append({"delay_minutes": delay, "targets": targets})
     if not partial or "rules" in body:
         rules = body.get("rules", [])
-        if not isinstance(rules, list) or len(rules) > 20:
-            errors["rules"] = "must be a list of up to 20 rules"
+        if not isinstance(rules, list) or len(rules) > MAX_RULES:
+            errors["rules"] = f"must be a list of up to {MAX_RULES} rules"
         else:
             clean["rules"] = []
             for i, rule in enumerate(rules):
                 if not isinstance(rule, dict):
-                    errors[f"rules[{i}]"] = "must be an object with sites, categories and severities"
+                    errors[f"rules.{i}"] = "must be an object with sites, categories and severities"
                     continue
                 priority = rule.get("priority", 100)
                 if not _whole(priority, 0, 1000):
-                    errors[f"rules[{i}].priority"] = "must be a whole number from 0 to 1000 (lower is tried first)"
+                    errors[f"rules.{i}.priority"] = "must be a whole number from 0 to 1000 (lower is tried first)"
                 clean["rules"].append({
                     "priority": priority,
-                    "sites": _choice_list(rule.get("sites"), sites, f"rules[{i}].sites", errors),
-                    "categories": _choice_list(rule.get("categories"), set(CATEGORIES), f"rules[{i}].categories",
+                    "sites": _choice_list(rule.get("sites"), sites, f"rules.{i}.sites", errors),
+                    "categories": _choice_list(rule.get("categories"), set(CATEGORIES), f"rules.{i}.categories",
                                                errors),
-                    "severities": _choice_list(rule.get("severities"), set(SEVERITIES), f"rules[{i}].severities",
+                    "severities": _choice_list(rule.get("severities"), set(SEVERITIES), f"rules.{i}.severities",
                                                errors),
                 })
     if errors:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from ..auth.models import STAFF_ROLES, User
 from ..auth.security import admin_required, staff_required
 from ..common.errors import Invalid
-from ..common.http import digits
+from ..common.schemas import Form, declare
 from ..common.timewords import read_local_datetime
 from ..database import utcnow
 from ..extensions import db
@@ -22,6 +22,7 @@ from . import manage
 from .api import may_put_on_call, removable_override
 from .models import EscalationPolicy, Schedule, Team
 from .oncall import PERIOD_DAYS
+from .schemas import LevelForm, NewPolicyForm, OverrideForm, PolicyForm, RuleForm, ScheduleForm, TeamForm
 from .validation import validate_override, validate_policy, validate_schedule, validate_team
 
 bp = Blueprint("oncall", __name__)
@@ -36,11 +37,6 @@ def _done(message: str, endpoint: str):
     db.session.commit()
     flash(message)
     return redirect(url_for(endpoint), code=303)
-
-
-def _ints(values: list[str]) -> list[int | str]:
-    """Form values are text: whole numbers become ints, anything else is kept for validation to refuse."""
-    return [int(v) if digits(v) else v for v in values if v != ""]
 
 
 # ---- who is on call ----
@@ -63,14 +59,15 @@ def index():
 
 @bp.post("/oncall/<int:schedule_id>/overrides")
 @staff_required
-def add_override(schedule_id: int):
+@declare(form=OverrideForm)
+def add_override(schedule_id: int, form: OverrideForm):
     schedule = db.session.get(Schedule, schedule_id) or abort(404)
-    form, zone = request.form, ZoneInfo(schedule.timezone)
-    body = {"user_id": int(form["user_id"]) if digits(form.get("user_id", "")) else current_user.id}
+    zone = ZoneInfo(schedule.timezone)
+    body = {"user_id": form.user_id or current_user.id}
     errors = {}
     for key in ("start", "end"):
         try:
-            body[key] = read_local_datetime(form.get(key, ""), zone).isoformat()
+            body[key] = read_local_datetime(getattr(form, key), zone).isoformat()
         except ValueError:
             errors[key] = "enter a date and time"
     try:
@@ -83,13 +80,14 @@ def add_override(schedule_id: int):
         return _oncall_page(invalid.fields, schedule_id, 422)
     manage.add_override(schedule, clean)
     who = db.session.get(User, clean["user_id"]).name
-    return _done(f"{who} is on call for {schedule.name} from {form['start'].replace('T', ' ')} "
-                 f"to {form['end'].replace('T', ' ')}.", "oncall.index")
+    return _done(f"{who} is on call for {schedule.name} from {form.start.strip().replace('T', ' ')} "
+                 f"to {form.end.strip().replace('T', ' ')}.", "oncall.index")
 
 
 @bp.post("/oncall/<int:schedule_id>/overrides/<int:override_id>/remove")
 @staff_required
-def remove_override(schedule_id: int, override_id: int):
+@declare(form=Form)
+def remove_override(schedule_id: int, override_id: int, form: Form):
     db.session.delete(removable_override(schedule_id, override_id))
     return _done("Override removed.", "oncall.index")
 
@@ -111,9 +109,10 @@ def teams():
 @bp.post("/admin/teams")
 @bp.post("/admin/teams/<int:team_id>")
 @admin_required
-def save_team(team_id: int | None = None):
+@declare(form=TeamForm)
+def save_team(form: TeamForm, team_id: int | None = None):
     team = (db.session.get(Team, team_id) or abort(404)) if team_id else None
-    body = {"name": request.form.get("name", ""), "members": _ints(request.form.getlist("members"))}
+    body = {"name": form.name, "members": form.members}
     taken = set(db.session.scalars(db.select(Team.name).where(Team.id != (team_id or 0))))
     try:
         clean = validate_team(body, users=manage.staff_ids(), taken=taken)
@@ -125,7 +124,8 @@ def save_team(team_id: int | None = None):
 
 @bp.post("/admin/teams/<int:team_id>/delete")
 @admin_required
-def delete_team(team_id: int):
+@declare(form=Form)
+def delete_team(team_id: int, form: Form):
     team = db.session.get(Team, team_id) or abort(404)
     db.session.delete(team)
     return _done(f"Deleted team {team.name}; its schedules and policies remain.", "oncall.teams")
@@ -152,12 +152,12 @@ def schedules():
 @bp.post("/admin/schedules")
 @bp.post("/admin/schedules/<int:schedule_id>")
 @admin_required
-def save_schedule(schedule_id: int | None = None):
+@declare(form=ScheduleForm)
+def save_schedule(form: ScheduleForm, schedule_id: int | None = None):
     schedule = (db.session.get(Schedule, schedule_id) or abort(404)) if schedule_id else None
-    form = request.form
-    body = {key: form.get(key, "") for key in ("name", "timezone", "period", "handoff", "first_day")}
-    body["team_id"] = int(form["team_id"]) if digits(form.get("team_id", "")) else None
-    body["members"] = _ints(form.getlist("members"))
+    body = {"name": form.name, "timezone": form.timezone, "period": form.period or "", "handoff": form.handoff,
+            "first_day": form.first_day, "team_id": form.team_id,
+            "members": [member for member in form.members if member is not None]}
     known = manage.known()
     try:
         clean = validate_schedule(body, users=known["users"], teams=known["teams"])
@@ -169,7 +169,8 @@ def save_schedule(schedule_id: int | None = None):
 
 @bp.post("/admin/schedules/<int:schedule_id>/delete")
 @admin_required
-def delete_schedule(schedule_id: int):
+@declare(form=Form)
+def delete_schedule(schedule_id: int, form: Form):
     schedule = db.session.get(Schedule, schedule_id) or abort(404)
     try:
         manage.delete_schedule(schedule)
@@ -208,17 +209,13 @@ def policies():
     return _policies_page()
 
 
-def _form_targets(prefix: str = "") -> list:
+def _form_level(form: LevelForm | NewPolicyForm) -> dict:
+    """The level a form adds: its targets are `kind:ref` (schemas.TARGET), a user's or schedule's ref an id."""
     targets = []
-    for value in request.form.getlist(f"{prefix}targets"):
+    for value in form.targets:
         kind, _, ref = value.partition(":")
-        targets.append({"kind": kind, "ref": int(ref) if digits(ref) else ref})
-    return targets
-
-
-def _form_level() -> dict:
-    delay = request.form.get("delay_minutes", "")
-    return {"delay_minutes": int(delay) if digits(delay) else delay, "targets": _form_targets()}
+        targets.append({"kind": kind, "ref": ref if kind == "role" else int(ref)})
+    return {"delay_minutes": form.delay_minutes, "targets": targets}
 
 
 def _change_policy(policy: EscalationPolicy | None, body: dict, message: str, failed):
@@ -236,25 +233,23 @@ def _policy(policy_id: int) -> EscalationPolicy:
     return db.session.get(EscalationPolicy, policy_id) or abort(404)
 
 
+def _policy_fields(form: PolicyForm) -> dict:
+    return {"name": form.name, "repeats": form.repeats, "team_id": form.team_id}
+
+
 @bp.post("/admin/policies")
 @admin_required
-def create_policy():
-    form = request.form
-    repeats = form.get("repeats", "0")
-    body = {"name": form.get("name", ""), "repeats": int(repeats) if digits(repeats) else repeats,
-            "team_id": int(form["team_id"]) if digits(form.get("team_id", "")) else None,
-            "levels": [_form_level()], "rules": []}
+@declare(form=NewPolicyForm)
+def create_policy(form: NewPolicyForm):
+    body = {**_policy_fields(form), "levels": [_form_level(form)], "rules": []}
     return _change_policy(None, body, "Added policy {name}. Add the rules that choose it, and more levels.", "new")
 
 
 @bp.post("/admin/policies/<int:policy_id>")
 @admin_required
-def update_policy(policy_id: int):
-    form = request.form
-    repeats = form.get("repeats", "0")
-    body = {"name": form.get("name", ""), "repeats": int(repeats) if digits(repeats) else repeats,
-            "team_id": int(form["team_id"]) if digits(form.get("team_id", "")) else None}
-    return _change_policy(_policy(policy_id), body, "Saved policy {name}.", policy_id)
+@declare(form=PolicyForm)
+def update_policy(policy_id: int, form: PolicyForm):
+    return _change_policy(_policy(policy_id), _policy_fields(form), "Saved policy {name}.", policy_id)
 
 
 def _levels(policy: EscalationPolicy) -> list[dict]:
@@ -268,15 +263,17 @@ def _rules(policy: EscalationPolicy) -> list[dict]:
 
 @bp.post("/admin/policies/<int:policy_id>/levels")
 @admin_required
-def add_level(policy_id: int):
+@declare(form=LevelForm)
+def add_level(policy_id: int, form: LevelForm):
     policy = _policy(policy_id)
-    return _change_policy(policy, {"levels": _levels(policy) + [_form_level()]},
+    return _change_policy(policy, {"levels": _levels(policy) + [_form_level(form)]},
                           "Added a level to {name}.", policy_id)
 
 
 @bp.post("/admin/policies/<int:policy_id>/levels/<int:index>/remove")
 @admin_required
-def remove_level(policy_id: int, index: int):
+@declare(form=Form)
+def remove_level(policy_id: int, index: int, form: Form):
     policy = _policy(policy_id)
     levels = _levels(policy)
     if not 0 <= index < len(levels):
@@ -287,18 +284,18 @@ def remove_level(policy_id: int, index: int):
 
 @bp.post("/admin/policies/<int:policy_id>/rules")
 @admin_required
-def add_rule(policy_id: int):
+@declare(form=RuleForm)
+def add_rule(policy_id: int, form: RuleForm):
     policy = _policy(policy_id)
-    form = request.form
-    priority = form.get("priority", "100")
-    rule = {"priority": int(priority) if digits(priority) else priority,
-            **{key: form.getlist(key) or None for key in ("sites", "categories", "severities")}}
+    rule = {"priority": form.priority, "sites": form.sites or None, "categories": form.categories or None,
+            "severities": form.severities or None}
     return _change_policy(policy, {"rules": _rules(policy) + [rule]}, "Added a rule that chooses {name}.", policy_id)
 
 
 @bp.post("/admin/policies/<int:policy_id>/rules/<int:index>/remove")
 @admin_required
-def remove_rule(policy_id: int, index: int):
+@declare(form=Form)
+def remove_rule(policy_id: int, index: int, form: Form):
     policy = _policy(policy_id)
     rules = _rules(policy)
     if not 0 <= index < len(rules):
@@ -309,7 +306,8 @@ def remove_rule(policy_id: int, index: int):
 
 @bp.post("/admin/policies/<int:policy_id>/delete")
 @admin_required
-def delete_policy(policy_id: int):
+@declare(form=Form)
+def delete_policy(policy_id: int, form: Form):
     policy = _policy(policy_id)
     try:
         manage.delete_policy(policy)

@@ -1,6 +1,9 @@
 """Photo upload (the outbox sends each one on its own), attaching photos, and showing them."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from flask import Blueprint, Response, abort, jsonify, redirect, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -8,12 +11,14 @@ from flask_wtf.csrf import CSRFError
 from ..auth.security import any_user_required, not_from_other_sites
 from ..common.errors import Invalid
 from ..common.http import check_csrf, check_csrf_unless_token, is_htmx, wants_json
+from ..common.schemas import Form, Problem, declare
 from ..database import utcnow
 from ..extensions import csrf, db
 from ..incidents.models import Incident
 from ..incidents.views import render_detail, visible_incident
 from .images import MAX_BYTES, PhotoRejected
 from .models import Evidence, IncidentPhoto
+from .schemas import TAGS, UPLOAD, AttachPhotosForm, EvidenceOut, UploadForm
 from .service import MAX_PHOTOS_PER_REQUEST, attach, derived, originals, photos_from_request, receive_photo
 
 bp = Blueprint("evidence", __name__)
@@ -24,20 +29,37 @@ def _error(message: str, status: int, field: str = "photo"):
     return jsonify(error=message, fields={field: message}), status
 
 
+def _before_reading(limit: int, check: Callable[[], object]) -> Callable:
+    """Set the body's size limit and check the CSRF token (`check` may answer instead of the view) before
+    anything reads the body: the declared form is parsed after both."""
+    def wrap(view: Callable) -> Callable:
+        @wraps(view)
+        def limited(*args, **kwargs):
+            request.max_content_length = limit
+            return check() or view(*args, **kwargs)
+
+        return limited
+
+    return wrap
+
+
+def _upload_csrf() -> None:
+    check_csrf_unless_token()
+
+
 @bp.post("/api/v1/photos")
 @any_user_required
 @csrf.exempt
-def upload():
+@_before_reading(UPLOAD_LIMIT, _upload_csrf)
+@declare(form=UploadForm, upload=UPLOAD, answers={201: EvidenceOut, 200: EvidenceOut, 413: Problem}, tags=TAGS)
+def upload(form: UploadForm):
     """One original photo with the SHA-256 the device computed; 201 when new, 200 when already kept."""
-    request.max_content_length = UPLOAD_LIMIT  # before the body is read (the CSRF check reads it)
-    check_csrf_unless_token()
     file = request.files.get("photo")
     if file is None:
         return _error("send the photo as multipart form data in the field 'photo'", 400)
     data = file.read()
     try:
-        evidence, created = receive_photo(data, request.form.get("sha256"), file.filename or "photo",
-                                          current_user)
+        evidence, created = receive_photo(data, form.sha256, file.filename or "photo", current_user)
     except PhotoRejected as rejected:
         db.session.rollback()
         status = 413 if len(data) > MAX_BYTES else 400
@@ -46,22 +68,26 @@ def upload():
     return jsonify(evidence.to_json()), 201 if created else 200
 
 
-@bp.post("/incidents/<reference>/photos")
-@any_user_required
-@csrf.exempt
-def add_photos(reference: str):
-    """Attach photos to an incident: uploaded ones by SHA-256 (outbox) or files (a plain form)."""
-    request.max_content_length = MAX_PHOTOS_PER_REQUEST * UPLOAD_LIMIT
+def _photos_csrf():
     try:
         check_csrf()
     except CSRFError:
         if wants_json():
             return _error("your session's security token is missing or old: reload and try again", 400, "")
         raise
+    return None
+
+
+@bp.post("/incidents/<reference>/photos")
+@any_user_required
+@csrf.exempt
+@_before_reading(MAX_PHOTOS_PER_REQUEST * UPLOAD_LIMIT, _photos_csrf)
+@declare(form=AttachPhotosForm)
+def add_photos(reference: str, form: AttachPhotosForm):
+    """Attach photos to an incident: uploaded ones by SHA-256 (outbox) or files (a plain form)."""
     incident = visible_incident(reference)
     try:
-        evidence = photos_from_request(request.form.getlist("photos"), request.files.getlist("photo_files"),
-                                       current_user)
+        evidence = photos_from_request(form.photos, request.files.getlist("photo_files"), current_user)
         if not evidence:
             raise Invalid({"photo_files": "choose at least one photo"})
     except Invalid as invalid:
@@ -121,7 +147,8 @@ def original(reference: str, sha256: str):
 
 @bp.post("/incidents/<reference>/location-from-photo")
 @any_user_required
-def use_photo_location(reference: str):
+@declare(form=Form)
+def use_photo_location(reference: str, form: Form):
     """Take the incident's location from a photo's GPS when the device gave none."""
     incident = visible_incident(reference)
     if not (current_user.is_staff or incident.reporter_id == current_user.id):

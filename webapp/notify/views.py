@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..auth.security import any_user_required, public, staff_required
 from ..common.errors import ActionRefused, Invalid
-from ..common.http import json_api, json_body
+from ..common.http import json_api
+from ..common.schemas import Form, Problem, declare
 from ..database import commit_retrying, utcnow
 from ..extensions import db
 from . import inapp, tokens
@@ -21,6 +22,17 @@ from .compose import compose
 from .models import KINDS, STATES, DevMail, Message, PushSubscription, endpoint_hash
 from .outbox import queue
 from .routes import Route, mail_enabled
+from .schemas import (
+    TAGS,
+    AckIn,
+    AckOut,
+    AlertsSummary,
+    ReceiptIn,
+    ReceiptOut,
+    SubscriptionIn,
+    SubscriptionList,
+    SubscriptionOut,
+)
 from .service import AckRefused, acknowledge_with_token, page_for_token, record_receipt
 from .subscriptions import device_label, validate_subscription
 from .vapid import application_server_key
@@ -44,6 +56,7 @@ def alerts():
 
 @bp.get("/api/v1/alerts")
 @staff_required
+@declare(answers={200: AlertsSummary}, tags=TAGS)
 def alerts_summary():
     """What the header's badge shows: how many alerts still want an answer, and the newest one."""
     items = inapp.alerts_of(current_user, size=1)  # polled by every open page: the newest only
@@ -65,7 +78,8 @@ def _own_alert(alert_id: int) -> Message:
 
 @bp.post("/alerts/<int:alert_id>/acknowledge")
 @staff_required
-def acknowledge_alert(alert_id: int):
+@declare(form=Form)
+def acknowledge_alert(alert_id: int, form: Form):
     alert = _own_alert(alert_id)
     try:
         incident = commit_retrying(lambda: inapp.acknowledge(current_user, alert, utcnow()))
@@ -79,7 +93,8 @@ def acknowledge_alert(alert_id: int):
 
 @bp.post("/alerts/<int:alert_id>/dismiss")
 @staff_required
-def dismiss_alert(alert_id: int):
+@declare(form=Form)
+def dismiss_alert(alert_id: int, form: Form):
     inapp.dismiss(_own_alert(alert_id), utcnow())
     db.session.commit()
     return redirect(url_for("notify.alerts"), code=303)
@@ -106,7 +121,8 @@ def phones():
 
 @bp.post("/account/alerts/test")
 @staff_required
-def send_test():
+@declare(form=Form)
+def send_test(form: Form):
     """Queue a test alert to each of my working phones; the worker sends it like any page."""
     now = utcnow()
     routes = [Route("push", sub.id) for sub in PushSubscription.of_user(current_user.id) if sub.disabled_at is None]
@@ -121,7 +137,8 @@ def send_test():
 
 @bp.post("/account/alerts/<int:sub_id>/remove")
 @staff_required
-def remove_device(sub_id: int):
+@declare(form=Form)
+def remove_device(sub_id: int, form: Form):
     sub = db.session.get(PushSubscription, sub_id)
     if sub is None or sub.user_id != current_user.id:
         abort(404)
@@ -133,11 +150,13 @@ def remove_device(sub_id: int):
 
 @bp.post("/api/v1/push-subscriptions")
 @staff_required
-def subscribe():
-    """Store the browser's PushSubscription JSON for the current user: 201 the first time, 200 when the
-    same phone subscribes again (a turned-off subscription is turned on with its new keys). The same
-    endpoint under another person is 409: a subscription is never taken over."""
-    clean = validate_subscription(json_body(), current_app.config["ALLOW_LOOPBACK_TARGETS"])
+@declare(body=SubscriptionIn, answers={201: SubscriptionOut, 200: SubscriptionOut, 409: Problem}, tags=TAGS)
+def subscribe(body: SubscriptionIn):
+    """Turn alerts on for this browser: store its push subscription for the current user.
+
+    201 the first time, 200 when the same phone subscribes again (a turned-off subscription is turned on
+    with its new keys). The same endpoint under another person is 409: a subscription is never taken over."""
+    clean = validate_subscription(body.given(), current_app.config["ALLOW_LOOPBACK_TARGETS"])
     try:
         sub, created = _store(clean)
     except IntegrityError:  # the same phone posted twice at once: the other request stored it first
@@ -165,13 +184,17 @@ def _store(clean: dict) -> tuple[PushSubscription, bool]:
 
 @bp.get("/api/v1/push-subscriptions")
 @staff_required
+@declare(answers={200: SubscriptionList}, tags=TAGS)
 def list_subscriptions():
+    """My phones (and browsers) that receive alerts."""
     return jsonify(subscriptions=[s.to_json() for s in PushSubscription.of_user(current_user.id)])
 
 
 @bp.delete("/api/v1/push-subscriptions/<int:sub_id>")
 @staff_required
+@declare(answers={204: None}, tags=TAGS)
 def unsubscribe(sub_id: int):
+    """Turn alerts off for one of my phones."""
     sub = db.session.get(PushSubscription, sub_id)
     if sub is None or sub.user_id != current_user.id:
         return jsonify(error="no such subscription of yours"), 404
@@ -184,14 +207,13 @@ def unsubscribe(sub_id: int):
 
 @bp.post("/api/v1/push/receipts")
 @public
-def receipt():
-    """The service worker got a page (`delivered`) or showed it (`shown`). Authorised by the page's
-    receipt token, so it works whoever is logged in (or nobody)."""
-    body = request.get_json(silent=True) if request.is_json else None
-    if not isinstance(body, dict):
-        return jsonify(error="send JSON: {receipt, state}"), 400
+@declare(body=ReceiptIn, answers={200: ReceiptOut}, tags=TAGS)
+def receipt(body: ReceiptIn):
+    """The service worker got a page (`delivered`) or showed it (`shown`).
+
+    Authorised by the page's receipt token, so it works whoever is logged in (or nobody)."""
     try:
-        page = record_receipt(body.get("receipt"), body.get("state"), utcnow())
+        page = record_receipt(body.receipt, body.state, utcnow())
     except tokens.TokenRefused as refused:
         return jsonify(error=str(refused)), 400
     return jsonify(page=page.id, state=page.state)
@@ -199,13 +221,15 @@ def receipt():
 
 @bp.post("/api/v1/push/ack")
 @public
-def acknowledge():
-    """"Acknowledge" on the notification: the page's single-use token acknowledges as its recipient."""
-    body = request.get_json(silent=True) if request.is_json else None
-    if not isinstance(body, dict):
-        return jsonify(error="send JSON: {token}"), 400
+@declare(body=AckIn, answers={200: AckOut, 401: Problem, 403: Problem, 404: Problem, 409: Problem}, tags=TAGS)
+def acknowledge(body: AckIn):
+    """"Acknowledge" tapped on a page's notification.
+
+    The page's single-use token acknowledges its incident as the person paged, without a session: 401 for a
+    token that is not valid or too old, 403 when that person may no longer acknowledge, 404 when the page is
+    gone, 409 when the token was used or the incident is no longer open."""
     try:
-        incident = acknowledge_with_token(body.get("token"), utcnow())
+        incident = acknowledge_with_token(body.token, utcnow())
     except AckRefused as refused:
         return jsonify(error=str(refused)), refused.status
     return jsonify(reference=incident.reference, acknowledged_at=incident.acknowledged_at.isoformat())
@@ -213,7 +237,8 @@ def acknowledge():
 
 @bp.route("/ack/<token>", methods=["GET", "POST"])
 @public
-def email_ack(token: str):
+@declare(form=Form)
+def email_ack(token: str, form: Form):
     """The Acknowledge link in a page email. Opening it shows what it acknowledges and one button (a
     mail scanner that follows links must not acknowledge for the responder); the button acknowledges
     as the person paged, once, without logging in."""

@@ -12,6 +12,8 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from ..auth.security import any_user_required, public
+from ..common.schemas import declare
+from .schemas import TAGS, SessionOut
 
 bp = Blueprint("pwa", __name__)
 THEME = "#0b4f6c"
@@ -80,6 +82,7 @@ def offline():
 
 @bp.get("/api/v1/session")
 @any_user_required
+@declare(answers={200: SessionOut}, tags=TAGS)
 def session_info():
     """Who is logged in and a CSRF token: what the outbox needs before it sends."""
     return jsonify(user=current_user.to_json(), csrf_token=generate_csrf())
