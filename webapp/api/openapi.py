@@ -77,9 +77,18 @@ def _answer(status: int, model: Any) -> dict:
             "content": {"application/json": {"schema": {"$ref": REF.format(model=model.__name__)}}}}
 
 
+def _words_of(doc: str) -> tuple[str, str]:
+    """A docstring as the operation's summary (its first sentence) and description (the rest)."""
+    first, _, rest = doc.partition("\n\n")
+    first = " ".join(first.split())
+    sentence = re.match(r"(.+?[.!?])\s+([A-Z`].*)", first)
+    if sentence:
+        return sentence.group(1), (sentence.group(2) + "\n\n" + rest).strip()
+    return first, rest.strip()
+
+
 def _operation(endpoint: str, view: Any, spec: Declared, path_parameters: list[dict], schemas: dict) -> dict:
-    doc = inspect.getdoc(view) or ""
-    summary, _, description = doc.partition("\n")
+    summary, description = _words_of(inspect.getdoc(view) or "")
     access = getattr(view, "access", None)
     answers = {status: _answer(status, model) for status, model in sorted(spec.answers.items())}
     refusals = ([400] + ([] if access == "public" else [401, 403]) + ([404] if path_parameters else [])

@@ -100,9 +100,11 @@ def get_incident(reference: str):
 @staff_required
 @declare(body=s.StatusIn, answers={200: s.IncidentWithLearning, 409: s.Conflicted, 422: Problem}, tags=INCIDENTS)
 def change_status(reference: str, body: s.StatusIn):
-    """`{"status": "...", "reason": "..."}` by the lifecycle's rules, as on the page. Closing while a
-    required review or its actions are unfinished: 409 with `blocking`; a supervisor's reason closes
-    it anyway (logged)."""
+    """Move the incident along its lifecycle, by the same rules as the page.
+
+    A reason is needed to move back or to cancel. Closing while a required review or its actions are
+    unfinished is a 409 with `blocking`; a supervisor's reason closes it anyway (logged). With `If-Match`
+    (the ETag of a GET), a change made meanwhile is a 409 with `current`."""
     incident = visible_incident(reference)
 
     def move() -> None:
