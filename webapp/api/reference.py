@@ -42,6 +42,12 @@ def _nullable(schema: dict) -> tuple[dict, bool]:
     return schema, False
 
 
+def _number(value: float | None) -> str | None:
+    if value is None:
+        return None
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+
+
 def type_words(schema: dict, schemas: dict) -> str:
     """A schema as a reader says it: "text, at most 200 characters", "whole number 1–200", "one of: …"."""
     schema, nullable = _nullable(schema)
@@ -57,11 +63,11 @@ def type_words(schema: dict, schemas: dict) -> str:
             words += f", at most {schema['maxLength']:,} characters"
     elif kind in ("integer", "number"):
         words = "whole number" if kind == "integer" else "number"
-        low, high = schema.get("minimum"), schema.get("maximum")
+        low, high = (_number(schema.get(k)) for k in ("minimum", "maximum"))
         if low is not None and high is not None:
-            words += f" {low:g}–{high:g}"
+            words += f" from {low} to {high}"
         elif low is not None:
-            words += f" ≥ {low:g}"
+            words += f" ≥ {low}"
     elif kind == "boolean":
         words = "true or false"
     elif kind == "array":

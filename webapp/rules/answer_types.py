@@ -55,17 +55,12 @@ def _json_type(spec: Key) -> Any:
     raise AssertionError(f"unknown kind {kind}")
 
 
-def _described(spec: Key) -> str:
-    words = spec.question
-    if spec.choices:
-        words += " " + "; ".join(f"`{k}`: {v}" for k, v in spec.choices.items())
-    return words
 
 
 def report_fields() -> dict[str, Any]:
     """Every answer key as an optional, nullable field of a JSON report (what is required is the
     validator's to say, with the report's own message)."""
-    return {key: (_json_type(spec) | None, Field(default=None, description=_described(spec)))
+    return {key: (_json_type(spec) | None, Field(default=None, description=spec.question))
             for key, spec in ANSWER_KEYS.items()}
 
 
