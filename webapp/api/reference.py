@@ -2,7 +2,6 @@
 and served by the app itself (no CDN, no script: the page is rendered here from the same document)."""
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +17,11 @@ bp = Blueprint("api_docs", __name__)
 @bp.app_template_filter("ticks")
 def ticks(text: str) -> Markup:
     """`code` in a docstring as <code>code</code> (the text is escaped first)."""
-    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text))))
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: shown as it is
+        return escape(text)
+    return Markup("").join(Markup("<code>{}</code>").format(part) if i % 2 else escape(part)
+                           for i, part in enumerate(parts))
 
 
 @bp.get("/api/v1/openapi.json")
