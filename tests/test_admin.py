@@ -103,19 +103,35 @@ def test_forms_no_browser_of_ours_sends_are_refused_naming_the_field_and_change_
     admin = as_user("admin")
     invite = {"name": "Casey Crew", "email": "casey@test.example", "role": "responder", "home_site": ""}
     users, sites, tokens, hours = count(User), count(Site), count(ApiToken), count(SiteHours)
-    for field, value in (("home_site", "²"), ("home_site", "99999999999"), ("name", "x" * 201),
+    for field, value in (("home_site", "²"), ("home_site", "99999999999"), ("name", "x" * 1001),
                          ("email", ["casey@test.example", "other@test.example"]), ("is_admin", "1")):
         assert refused(admin.post("/admin/users", data={**invite, field: value}), field), (field, value)
     site = {"code": "BRU", "name": "Brussels", "jurisdiction": "EU", "timezone": "Europe/Brussels"}
-    for field, value in (("code", "B" * 21), ("timezone", ["Europe/Brussels", "UTC"]), ("id", "7")):
+    for field, value in (("code", "B" * 1001), ("timezone", ["Europe/Brussels", "UTC"]), ("id", "7")):
         assert refused(admin.post("/admin/sites", data={**site, field: value}), field), (field, value)
-    for field, value in (("user_id", "²"), ("user_id", "-1"), ("name", "x" * 101), ("name", ["a", "b"])):
+    for field, value in (("user_id", "²"), ("user_id", "-1"), ("name", "x" * 1001), ("name", ["a", "b"])):
         sent = {"name": "SIEM", "user_id": str(demo["responder"].id), field: value}
         assert refused(admin.post("/admin/tokens", data=sent), field), (field, value)
-    for field, value in (("hours", ["1", "2"]), ("site", "S" * 21), ("note", "x")):
+    for field, value in (("hours", ["1", "2"]), ("site", "S" * 1001), ("note", "x")):
         sent = {"site": "MAN", "month": "2026-03", "hours": "10", field: value}
         assert refused(admin.post("/admin/hours", data=sent), field), (field, value)
     assert (count(User), count(Site), count(ApiToken), count(SiteHours)) == (users, sites, tokens, hours)
+
+
+def test_too_long_for_its_column_but_typed_by_a_person_gets_the_page_back_with_its_message(as_user, demo):
+    """The pages set no maxlength on these fields: what a person may type gets the form again, everything
+    they typed kept, the problem named in words (not a bare 400)."""
+    admin = as_user("admin")
+    site = {"code": "NORTH-WEST-SHELF-GAS-PLANT", "name": "North West Shelf", "jurisdiction": "AU-WA",
+            "timezone": "Australia/Perth"}
+    page = admin.post("/admin/sites", data=site)  # (the sites page answers its validator's 400, form and all)
+    assert page.status_code == 400 and "North West Shelf" in page.get_data(as_text=True)
+    assert "at most 20 characters" in page.get_data(as_text=True)
+    invite = admin.post("/admin/users", data={"name": "N" * 201, "email": "casey@test.example", "role": "responder"})
+    assert invite.status_code == 422 and "at most 200 characters" in invite.get_data(as_text=True)
+    token = admin.post("/admin/tokens", data={"name": "T" * 101, "user_id": str(demo["responder"].id)})
+    assert token.status_code == 422 and "up to 100 characters" in token.get_data(as_text=True)
+    assert count(Site) == 2 and count(ApiToken) == 0
 
 
 def test_changes_no_browser_of_ours_sends_are_refused_and_change_nothing(as_user, demo):

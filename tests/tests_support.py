@@ -171,7 +171,7 @@ ROUTES = {
     "oncall.add_level": ("POST", "/admin/policies/{policy_id}/levels", {}, (302, 403, 403, 403, 422)),
     "oncall.remove_level": ("POST", "/admin/policies/{policy_id}/levels/99/remove", {}, (302, 403, 403, 403, 404)),
     "oncall.add_rule": ("POST", "/admin/policies/{policy_id}/rules", {"priority": "first"},
-                        (302, 403, 403, 403, 400)),  # a number field never sends "first"
+                        (302, 403, 403, 403, 422)),
     "oncall.remove_rule": ("POST", "/admin/policies/{policy_id}/rules/99/remove", {}, (302, 403, 403, 403, 404)),
     "obligations.mark_done": ("POST", f"{INC}/obligations/999999/done", {}, (302, 403, 403, 422, 422)),
     "obligations.mark_not_required": ("POST", f"{INC}/obligations/999999/not-required", {},

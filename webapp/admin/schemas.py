@@ -16,17 +16,20 @@ from ..organisation.rules import PROFILE_FLAGS
 
 def _line(limit: int) -> object:
     """One line of text, read without its surrounding spaces (as the validators read it), at most `limit`
-    characters (what its column holds, the validators' limit)."""
+    characters."""
     return Annotated[str, StringConstraints(strip_whitespace=True, max_length=limit)]
 
 
-Name = _line(200)  # a person's, a site's or the organisation's
-Email = _line(254)
-Code = _line(20)  # a role, a site's code
-Jurisdiction = _line(10)
-TimeZone = _line(64)
-TokenName = _line(100)
-Typed = _line(40)  # a month or a number as a person typed it: the view says what is wrong with it
+# What a person types on these pages gets the page back with the validators' own limits and messages (a
+# site code of 20, a name of 200...): the form's limit is only what no person types.
+TYPED = 1000
+Name = _line(TYPED)  # a person's, a site's or the organisation's
+Email = _line(TYPED)
+Code = _line(TYPED)  # a role, a site's code
+Jurisdiction = _line(TYPED)
+TimeZone = _line(TYPED)
+TokenName = _line(TYPED)
+Typed = _line(TYPED)  # a month or a number as a person typed it: the view says what is wrong with it
 
 
 class InviteForm(Form):

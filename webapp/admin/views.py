@@ -58,13 +58,15 @@ def invite_user(form: InviteForm):
     values = {"name": form.name, "email": form.email, "role": form.role,
               "home_site": "" if form.home_site is None else str(form.home_site)}
     errors = {}
-    email = User.normalise_email(form.email)  # (the form holds at most 254 characters)
-    if "@" not in email:
+    email = User.normalise_email(form.email)
+    if "@" not in email or len(email) > 254:
         errors["email"] = "Enter an email address"
     elif User.by_email(email):
         errors["email"] = "Someone already has this email"
     if not form.name:
         errors["name"] = "Enter a name"
+    elif len(form.name) > 200:
+        errors["name"] = f"Use at most 200 characters (this has {len(form.name)})"
     if form.role not in ROLES:
         errors["role"] = "Choose a role"
     try:
@@ -209,11 +211,11 @@ def tokens():
 @declare(form=TokenForm)
 def create_token(form: TokenForm):
     user = db.session.get(User, form.user_id) if form.user_id is not None else None
-    name = form.name  # (the form holds at most 100 characters)
+    name = form.name
     errors = {}
     if user is None or not user.active:
         errors["user_id"] = "Choose an active user for the token to act as"
-    if not name:
+    if not name or len(name) > 100:
         errors["name"] = "Name the token (up to 100 characters), e.g. what uses it"
     if errors:
         return _tokens_page(errors=errors, status=422)

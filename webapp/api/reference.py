@@ -40,8 +40,8 @@ def _nullable(schema: dict) -> tuple[dict, bool]:
     options = schema.get("anyOf")
     if options and any(o.get("type") == "null" for o in options):
         rest = [o for o in options if o.get("type") != "null"]
-        if len(rest) == 1:
-            return {**rest[0], **{k: v for k, v in schema.items() if k != "anyOf"}}, True
+        others = {k: v for k, v in schema.items() if k != "anyOf"}
+        return ({**rest[0], **others} if len(rest) == 1 else {"anyOf": rest, **others}), True
     return schema, False
 
 
@@ -57,8 +57,12 @@ def type_words(schema: dict, schemas: dict) -> str:
     name = schema["$ref"].rsplit("/", 1)[-1] if "$ref" in schema else None
     schema = _resolve(schema, schemas)
     kind = schema.get("type")
-    if "enum" in schema or "const" in schema:
-        words = "one of: " + ", ".join(str(v) for v in schema.get("enum", [schema.get("const")]))
+    options = schema.get("anyOf") or schema.get("oneOf")
+    if options:
+        words = " or ".join(type_words(option, schemas) for option in options)
+    elif "enum" in schema or "const" in schema:
+        words = "one of: " + ", ".join(str(v) if v != "" else '"" (none)'
+                                        for v in schema.get("enum", [schema.get("const")]))
     elif kind == "string":
         words = {"date-time": "date and time (ISO 8601 with offset)", "date": "date (YYYY-MM-DD)",
                  "uuid": "UUID", "binary": "file"}.get(schema.get("format", ""), "text")
@@ -98,8 +102,11 @@ def fields(schema: dict, schemas: dict, prefix: str = "", depth: int = 0) -> Ite
         if inner.get("type") == "array":
             inner = _resolve(_nullable(inner.get("items", {}))[0], schemas)
             path += "[]"
-        if inner.get("properties") and depth < 2:
-            yield from fields(inner, schemas, path + ".", depth + 1)
+        if depth >= 2:
+            continue
+        for variant in inner.get("anyOf") or inner.get("oneOf") or [inner]:  # each shape a union may take
+            if _resolve(variant, schemas).get("properties"):
+                yield from fields(variant, schemas, path + ".", depth + 1)
 
 
 def sections(doc: dict) -> list[dict]:

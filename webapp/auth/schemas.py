@@ -5,7 +5,7 @@ part was wrong), a weak or mismatched new password the password page's 422 with 
 """
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from ..common.schemas import Form, Query
 
@@ -22,7 +22,9 @@ class LoginForm(Form):
 
 
 class LoginQuery(Query):
-    """Where to go after logging in."""
+    """Where to go after logging in. Other parameters (a tracking link's, a mail scanner's) are ignored: the
+    login page must open whatever link brought the person to it."""
+    model_config = ConfigDict(extra="ignore")
     next: str = Field("", max_length=4096, description="a path on this site (anything else is ignored): "
                                                        "the page that asked for a login")
 

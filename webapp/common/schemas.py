@@ -21,12 +21,15 @@ from functools import wraps
 from typing import Annotated, Any, get_args, get_origin
 
 from flask import request
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import Invalid
+from .types import MAX_TEXT, ROW_ID, FormId, OptionalFormId, RowId, blank_is_none, text_up_to
 
-MAX_TEXT = 20_000  # no field of ours holds more text than this (a note is 5,000, a review's parts 10,000)
+__all__ = ["ROW_ID", "Answer", "Body", "Declared", "Form", "FormId", "OptionalFormId", "Problem", "Query", "RowId",
+           "blank_is_none", "declare", "limit_body", "parse_form", "parse_json", "parse_query", "problems",
+           "text_up_to"]
+
 
 
 class Body(BaseModel):
@@ -62,37 +65,6 @@ class Problem(Answer):
     error: str
     fields: dict[str, str] = Field(default_factory=dict,
                                    description="each bad field, by its dotted path, with what is wrong")
-
-
-def blank_is_none(value: Any) -> Any:
-    return None if isinstance(value, str) and value.strip() == "" else value
-
-
-def _ascii_digits(value: Any) -> Any:
-    """A form's number as int() reads it: ASCII digits only ("²" and "٣" are digits to str.isdigit())."""
-    if isinstance(value, str):
-        text = value.strip()
-        if not (text.isascii() and text.isdigit()):
-            raise PydanticCustomError("whole_number", "must be a whole number")
-        return int(text)
-    return value
-
-
-ROW_ID = 2**31 - 1  # the largest id a database row of ours has
-# (the range is the int's, so the document says minimum/maximum; a blank is None before digits are asked for)
-FormId = Annotated[int, Field(ge=1, le=ROW_ID), BeforeValidator(_ascii_digits)]
-OptionalFormId = Annotated[FormId | None, BeforeValidator(blank_is_none)]
-RowId = Annotated[int, Field(ge=1, le=ROW_ID)]
-
-
-def _line_feeds(value: Any) -> Any:
-    """A textarea sends each line break as CRLF: one character, as the browser's maxlength counts it."""
-    return value.replace("\r\n", "\n") if isinstance(value, str) else value
-
-
-def text_up_to(limit: int) -> Any:
-    """Text of at most `limit` characters, its line breaks as LF."""
-    return Annotated[str, Field(max_length=limit), BeforeValidator(_line_feeds)]
 
 
 def _words(error: dict) -> str:
@@ -155,6 +127,9 @@ def _multi(model: type[BaseModel], pairs) -> dict[str, Any]:
 
 
 def parse_form(model: type[Form]) -> Form:
+    if request.method != "GET" and request.is_json:  # a form's view reads fields, never a JSON body
+        raise Invalid({"": "send the form's fields (application/x-www-form-urlencoded or multipart/form-data), "
+                           "not JSON"})
     pairs = [(k, v) for k, v in request.form.lists() if k != "csrf_token"]
     try:
         return model.model_validate(_multi(model, pairs))
@@ -167,6 +142,21 @@ def parse_query(model: type[Query]) -> Query:
         return model.model_validate(_multi(model, request.args.lists()))
     except ValidationError as error:
         raise Invalid(problems(error)) from None
+
+
+def limit_body(limit: int, check: Callable[[], object] | None = None) -> Callable:
+    """Above `declare` on a view that takes photos: the request's own size limit (instead of the app's
+    MAX_CONTENT_LENGTH) and `check` (a CSRF check that may answer instead of the view) come before
+    anything reads the body."""
+    def wrap(view: Callable) -> Callable:
+        @wraps(view)
+        def limited(*args, **kwargs):
+            request.max_content_length = limit
+            return (check() if check else None) or view(*args, **kwargs)
+
+        return limited
+
+    return wrap
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BeforeValidator, Field
-from pydantic_core import PydanticCustomError
 
 from ..common.schemas import ROW_ID, Answer, Body, Form, FormId, OptionalFormId, RowId
 from ..incidents.models import INCIDENT_ROLES
@@ -256,21 +255,21 @@ class PolicyList(Answer):
 
 # ---- the pages' forms ----
 
-def _whole_or_blank(value: Any) -> Any:
-    """A typed number or a chosen id: blank is None (the validator says what is missing), else ASCII digits
-    with a sign."""
+def _whole_or_typed(value: Any) -> Any:
+    """A number a person typed: blank is None, a whole number its int, anything else ("1.5", "ten") the text
+    itself, which the validator refuses with the page's own message (the form kept)."""
     if isinstance(value, str):
         text = value.strip()
         if not text:
             return None
-        if not re.fullmatch(r"-?[0-9]{1,30}", text):
-            raise PydanticCustomError("whole_number", "must be a whole number")
-        return int(text)
+        if re.fullmatch(r"-?[0-9]{1,30}", text):
+            return int(text)
     return value
 
 
 # (the range on the int alone: pydantic applies a constraint on `int | None` to None too, and fails)
-Number = Annotated[Annotated[int, Field(ge=-ROW_ID, le=ROW_ID)] | None, BeforeValidator(_whole_or_blank)]
+Number = Annotated[Annotated[int, Field(ge=-ROW_ID, le=ROW_ID)] | Annotated[str, Field(max_length=40)] | None,
+                   BeforeValidator(_whole_or_typed)]
 Text = Annotated[str, Field(max_length=MAX_NAME)]
 TARGET = re.compile(r"^(user|schedule):[0-9]{1,10}$|^role:(" + "|".join(INCIDENT_ROLES) + ")$")
 TargetChoice = Annotated[str, Field(pattern=TARGET.pattern, description="kind:ref, e.g. schedule:3")]

@@ -10,12 +10,14 @@ from flask import Flask, current_app
 from ..auth.models import User
 from ..common.errors import Invalid
 from ..extensions import db
-from .images import PhotoRejected, check_photo
+from .images import MAX_BYTES, PhotoRejected, check_photo
 from .models import Evidence, EvidenceHolder, IncidentPhoto
 from .storage import LocalStore, hash_stream, sha256_of
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_PHOTOS_PER_REQUEST = 10
+# A plain form's body with that many photos and its text (a report, an action done): what it may send.
+PHOTOS_FORM_LIMIT = MAX_PHOTOS_PER_REQUEST * (MAX_BYTES + 64 * 1024) + 1024 * 1024
 
 
 def originals() -> LocalStore:

@@ -1,9 +1,6 @@
 """Photo upload (the outbox sends each one on its own), attaching photos, and showing them."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
 from flask import Blueprint, Response, abort, jsonify, redirect, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -11,7 +8,7 @@ from flask_wtf.csrf import CSRFError
 from ..auth.security import any_user_required, not_from_other_sites
 from ..common.errors import Invalid
 from ..common.http import check_csrf, check_csrf_unless_token, is_htmx, wants_json
-from ..common.schemas import Form, Problem, declare
+from ..common.schemas import Form, Problem, declare, limit_body
 from ..database import utcnow
 from ..extensions import csrf, db
 from ..incidents.models import Incident
@@ -29,20 +26,6 @@ def _error(message: str, status: int, field: str = "photo"):
     return jsonify(error=message, fields={field: message}), status
 
 
-def _before_reading(limit: int, check: Callable[[], object]) -> Callable:
-    """Set the body's size limit and check the CSRF token (`check` may answer instead of the view) before
-    anything reads the body: the declared form is parsed after both."""
-    def wrap(view: Callable) -> Callable:
-        @wraps(view)
-        def limited(*args, **kwargs):
-            request.max_content_length = limit
-            return check() or view(*args, **kwargs)
-
-        return limited
-
-    return wrap
-
-
 def _upload_csrf() -> None:
     check_csrf_unless_token()
 
@@ -50,7 +33,7 @@ def _upload_csrf() -> None:
 @bp.post("/api/v1/photos")
 @any_user_required
 @csrf.exempt
-@_before_reading(UPLOAD_LIMIT, _upload_csrf)
+@limit_body(UPLOAD_LIMIT, _upload_csrf)
 @declare(form=UploadForm, upload=UPLOAD, answers={201: EvidenceOut, 200: EvidenceOut, 413: Problem}, tags=TAGS)
 def upload(form: UploadForm):
     """One original photo with the SHA-256 the device computed; 201 when new, 200 when already kept."""
@@ -81,7 +64,7 @@ def _photos_csrf():
 @bp.post("/incidents/<reference>/photos")
 @any_user_required
 @csrf.exempt
-@_before_reading(MAX_PHOTOS_PER_REQUEST * UPLOAD_LIMIT, _photos_csrf)
+@limit_body(MAX_PHOTOS_PER_REQUEST * UPLOAD_LIMIT, _photos_csrf)
 @declare(form=AttachPhotosForm)
 def add_photos(reference: str, form: AttachPhotosForm):
     """Attach photos to an incident: uploaded ones by SHA-256 (outbox) or files (a plain form)."""

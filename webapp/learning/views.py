@@ -13,13 +13,13 @@ from sqlalchemy.orm import joinedload
 from ..auth.models import User
 from ..auth.security import any_user_required, not_from_other_sites, per_user, staff_required, supervisor_required
 from ..common.errors import ActionRefused, Invalid, refusal_status
-from ..common.http import is_htmx, wants_json
+from ..common.http import check_csrf, is_htmx, wants_json
 from ..common.pdf import PDF_LIMIT
-from ..common.schemas import Form, declare
+from ..common.schemas import Form, declare, limit_body
 from ..common.timewords import read_local_datetime
 from ..database import utcnow
-from ..evidence.service import derived, photos_from_request
-from ..extensions import db, limiter
+from ..evidence.service import PHOTOS_FORM_LIMIT, derived, photos_from_request
+from ..extensions import csrf, db, limiter
 from ..incidents.actions import export_pdf, record_export
 from ..incidents.models import Incident
 from ..incidents.views import visible_incident
@@ -343,6 +343,8 @@ def _act(action_id: int, form_name: str, work, done: str):
 
 @bp.post("/actions/<int:action_id>/done")
 @any_user_required
+@csrf.exempt  # checked below, once the body may be as large as its photos
+@limit_body(PHOTOS_FORM_LIMIT, check_csrf)
 @declare(form=DoneForm)
 def complete_action(action_id: int, form: DoneForm):
     """The owner: what was done, and photos from the camera (kept like the incident's own photos)."""

@@ -10,11 +10,10 @@ from flask_wtf.csrf import CSRFError
 
 from ..auth.security import any_user_required
 from ..common.http import check_csrf, wants_json
-from ..common.schemas import declare
+from ..common.schemas import declare, limit_body
 from ..common.timewords import local_input_value
 from ..database import utcnow
-from ..evidence.images import MAX_BYTES
-from ..evidence.service import MAX_PHOTOS_PER_REQUEST, photos_from_request
+from ..evidence.service import PHOTOS_FORM_LIMIT, photos_from_request
 from ..extensions import csrf, db
 from ..incidents.models import Incident
 from ..organisation.models import Site
@@ -27,7 +26,6 @@ from .service import ClientIdTaken, submit_report
 
 bp = Blueprint("reporting", __name__)
 TEMPLATE = "reporting/form.html"
-PHOTO_FORM_LIMIT = MAX_PHOTOS_PER_REQUEST * (MAX_BYTES + 64 * 1024) + 1024 * 1024
 
 
 def _sites() -> list[Site]:
@@ -79,6 +77,7 @@ def _refused(values: dict, answers: dict, sites: list[Site], errors: dict, statu
 @bp.post("/report")
 @any_user_required
 @csrf.exempt
+@limit_body(PHOTOS_FORM_LIMIT)  # a plain form's photos: before the declared form reads the body
 @declare(form=ReportForm)
 def submit(form: ReportForm):
     """Validate and file the report with its photos; on any problem nothing is stored and all is kept.
@@ -86,7 +85,6 @@ def submit(form: ReportForm):
     Browsers without JavaScript post the form with the photo files; the app's outbox uploads each
     photo first and posts the same fields with the photos' SHA-256s, asking for JSON.
     """
-    request.max_content_length = PHOTO_FORM_LIMIT
     sites = _sites()
     answers, values = _read_form(form, sites)
     try:

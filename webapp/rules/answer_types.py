@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
+from ..common.types import MAX_TEXT, text_up_to
 from .answers import ANSWER_KEYS, ENVELOPE, Key
 
 
@@ -78,7 +79,8 @@ def form_fields() -> dict[str, Any]:
             continue
         if spec.kind == "multi":
             fields[key] = (list[Annotated[str, Field(max_length=40)]], Field(default_factory=list))
+        elif spec.kind == "text":  # what a person types: its limit is the validator's, with the form kept
+            fields[key] = (text_up_to(MAX_TEXT), "")
         else:
-            limit = int(spec.maximum) + 100 if spec.kind == "text" else 100
-            fields[key] = (Annotated[str, Field(max_length=limit)], "")
+            fields[key] = (Annotated[str, Field(max_length=100)], "")
     return fields

@@ -4,18 +4,22 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from ..auth.security import admin_required
+from ..common.schemas import declare
 from ..extensions import db
 from ..organisation.models import Organisation
 from ..rules.classification import SEVERITIES
 from .rules import CLOCKS, DEFAULT_TARGETS, check_target, describe, targets_for
+from .schemas import TargetsForm
 
 bp = Blueprint("sla", __name__)
 
 
 @bp.route("/admin/sla", methods=["GET", "POST"])
 @admin_required
-def targets():
+@declare(form=TargetsForm)
+def targets(form: TargetsForm):
     org = Organisation.current()
+    sent = form.model_dump(by_alias=True)
     values = {s: targets_for(s, org.sla_targets) for s in SEVERITIES}
     errors = {}
     if request.method == "POST":
@@ -23,7 +27,7 @@ def targets():
         for severity in SEVERITIES:
             for clock in CLOCKS:
                 key = f"{severity}-{clock}"
-                text = request.form.get(key, "").strip()
+                text = sent[key].strip()
                 values[severity][clock] = text
                 try:
                     clean = check_target(text)
