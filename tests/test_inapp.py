@@ -54,13 +54,18 @@ def test_an_incident_acknowledged_by_someone_else_stops_asking_everyone(as_user,
     assert badge(as_user("responder")) is None and badge(as_user("supervisor")) is None
 
 
-def test_a_reminder_waits_until_it_is_dismissed(as_user, demo):
+def _reminded(as_user, demo):
+    """The supervisor's client, with an in-app reminder of a GDPR deadline waiting."""
     incident = file_incident(demo, treatment="first_aid")
     queue("deadline", "o1:nearly:1", T0, user=demo["supervisor"], incident_id=incident.id,
           about="GDPR: Notify the ICO: due in 18 h")
     db.session.commit()
     work_once(T0)
-    client = as_user("supervisor")
+    return as_user("supervisor")
+
+
+def test_a_reminder_waits_until_it_is_dismissed(as_user, demo):
+    client = _reminded(as_user, demo)
     assert badge(client) == 1
     listing = client.get("/alerts").get_data(as_text=True)
     assert "GDPR: Notify the ICO: due in 18 h" in listing and "Dismiss" in listing
@@ -88,12 +93,7 @@ def test_the_in_app_alert_is_there_when_the_phone_never_gets_it(as_user, demo, p
 
 
 def test_the_badge_answers_its_declared_shape_and_the_list_forms_take_only_their_token(as_user, demo):
-    incident = file_incident(demo, treatment="first_aid")
-    queue("deadline", "o1:nearly:1", T0, user=demo["supervisor"], incident_id=incident.id,
-          about="GDPR: Notify the ICO: due in 18 h")
-    db.session.commit()
-    work_once(T0)
-    client = as_user("supervisor")
+    client = _reminded(as_user, demo)
     summary = client.get("/api/v1/alerts").get_json()
     schemas.AlertsSummary.model_validate(summary)
     assert set(summary) == set(schemas.AlertsSummary.model_fields)
