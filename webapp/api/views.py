@@ -23,7 +23,7 @@ from ..database import commit_retrying, utcnow
 from ..extensions import db
 from ..incidents import actions
 from ..incidents.models import Incident
-from ..incidents.queries import incident_query
+from ..incidents.queries import AS_JSON, incident_query
 from ..incidents.views import visible_incident
 from ..learning import summary as learning_summary
 from ..obligations.service import obligations_of
@@ -175,7 +175,7 @@ def list_incidents(query: s.IncidentListQuery):
     after = _cursor(query.cursor)
     if after is not None:
         found = found.where(Incident.id < after)
-    page = list(db.session.scalars(found.order_by(Incident.id.desc()).limit(limit + 1)))
+    page = list(db.session.scalars(found.options(*AS_JSON).order_by(Incident.id.desc()).limit(limit + 1)))
     more = len(page) > limit
     page = page[:limit]
     cursor = base64.urlsafe_b64encode(str(page[-1].id).encode()).decode().rstrip("=") if more else None
