@@ -211,3 +211,14 @@ def test_the_sla_targets_form_refuses_a_field_it_does_not_have(as_user, demo):
     admin = as_user("admin")
     assert _page_names(admin.post("/admin/sla", data={"P1-response": "10m", "P9-response": "1m"}), "P9-response")
     assert Organisation.current().sla_targets is None
+
+
+def test_an_api_call_that_takes_no_body_refuses_a_body_with_keys(as_user, demo):
+    incident = file_incident(demo)
+    responder = as_user("responder")
+    url = f"/api/v1/incidents/{incident.reference}/acknowledge"
+    refused = responder.post(url, json={"as": "someone else"})
+    assert refused.status_code == 400 and refused.get_json()["fields"] == {"as": "is not a field here"}
+    db.session.expire_all()
+    assert db.session.get(Incident, incident.id).acknowledged_at is None
+    assert responder.post(url, json={}).status_code == 200

@@ -31,7 +31,6 @@ __all__ = ["ROW_ID", "Answer", "Body", "Declared", "Form", "FormId", "OptionalFo
            "text_up_to"]
 
 
-
 class Body(BaseModel):
     """A JSON object: unknown keys are refused and types are strict (1 is not "1", "1" is not 1, true is
     not 1); a key sent as null is "clear it" where the model allows None."""
@@ -187,6 +186,8 @@ def declare(*, body: type[Body] | None = None, query: type[Query] | None = None,
                 kwargs["body"] = parse_json(spec.body)
             if spec.form is not None:
                 kwargs["form"] = parse_form(spec.form)
+            if spec.body is spec.form is spec.upload is None and request.is_json and request.get_data(cache=True):
+                parse_json(Body)  # a view that takes nothing: a JSON body may hold no key either
             return view(*args, **kwargs)
 
         parsed.declared = spec
