@@ -55,8 +55,10 @@ def _models(declared: list[Declared]) -> list[type[BaseModel]]:
     found: dict[str, type[BaseModel]] = {"Problem": Problem}
     for spec in declared:
         for model in (spec.body, spec.query, *spec.answers.values()):
-            if isinstance(model, type) and issubclass(model, BaseModel):
-                found[model.__name__] = model
+            if not (isinstance(model, type) and issubclass(model, BaseModel)):
+                continue
+            if found.setdefault(model.__name__, model) is not model:  # a $ref would name the wrong one
+                raise TypeError(f"two answer or input models are named {model.__name__}: rename one")
     return list(found.values())
 
 
