@@ -14,6 +14,15 @@ from .openapi import document
 bp = Blueprint("api_docs", __name__)
 
 
+def _document() -> dict:
+    """The app's document, made once: it follows the routes and their declarations, fixed at start-up (it
+    takes some 40 ms to make, too much to spend on every request to a public page)."""
+    app = current_app._get_current_object()
+    if "openapi" not in app.extensions:
+        app.extensions["openapi"] = document(app)
+    return app.extensions["openapi"]
+
+
 @bp.app_template_filter("ticks")
 def ticks(text: str) -> Markup:
     """`code` in a docstring as <code>code</code> (the text is escaped first)."""
@@ -27,7 +36,7 @@ def ticks(text: str) -> Markup:
 @bp.get("/api/v1/openapi.json")
 @public
 def openapi_json():
-    return jsonify(document(current_app))
+    return jsonify(_document())
 
 
 def _resolve(schema: dict, schemas: dict) -> dict:
@@ -141,5 +150,5 @@ def sections(doc: dict) -> list[dict]:
 @bp.get("/api-reference")
 @public
 def page():
-    doc = document(current_app)
+    doc = _document()
     return render_template("api/reference.html", info=doc["info"], sections=sections(doc), uses_htmx=False)

@@ -10,7 +10,8 @@ from flask import Flask, abort, g, jsonify, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ..common.http import digits, is_htmx, wants_json
+from ..common.http import is_htmx, wants_json
+from ..common.types import digits
 from ..database import utcnow
 from ..extensions import db, login_manager
 from .models import ROLES, STAFF_ROLES, ApiToken, User

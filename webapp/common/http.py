@@ -21,12 +21,6 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def digits(text: str) -> bool:
-    """Whether a form field holds a whole number int() reads: ASCII digits only ("²" and "٣" are digits
-    to str.isdigit(), but not to int())."""
-    return text.isascii() and text.isdigit()
-
-
 def invalid_answer(error: Invalid):
     """A refused input (a declaration's or a validator's), each field named, nothing changed: JSON for the
     API and the app's scripts, the error page for a browser's form."""
@@ -90,12 +84,3 @@ def json_api(bp: Blueprint, token_authorised: tuple[str, ...] = ()) -> Blueprint
 
     return bp
 
-
-def json_body() -> object:
-    """The request's JSON, or Invalid (400) that says what is wrong with it."""
-    if not request.is_json:
-        raise Invalid({"": "send JSON with Content-Type: application/json"})
-    body = request.get_json(silent=True)
-    if body is None:
-        raise Invalid({"": "the body is not valid JSON"})
-    return body

@@ -14,11 +14,17 @@ def blank_is_none(value: Any) -> Any:
     return None if isinstance(value, str) and value.strip() == "" else value
 
 
+def digits(text: str) -> bool:
+    """Whether text holds a whole number int() reads: ASCII digits only ("²" and "٣" are digits to
+    str.isdigit(), but not to int())."""
+    return text.isascii() and text.isdigit()
+
+
 def _ascii_digits(value: Any) -> Any:
-    """A form's number as int() reads it: ASCII digits only ("²" and "٣" are digits to str.isdigit())."""
+    """A form's number as int() reads it."""
     if isinstance(value, str):
         text = value.strip()
-        if not (text.isascii() and text.isdigit()):
+        if not digits(text):
             raise PydanticCustomError("whole_number", "must be a whole number")
         return int(text)
     return value

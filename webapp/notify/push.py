@@ -33,7 +33,7 @@ from pywebpush import WebPusher
 from requests_hardened import Config, HTTPSession
 from requests_hardened.ip_filter import InvalidIPAddress
 
-from ..common.http import digits
+from ..common.types import digits
 from ..extensions import db
 from . import render
 from .compose import compose
